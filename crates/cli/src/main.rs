@@ -1,0 +1,2 @@
+//! The `fillroute` command line (being written).
+fn main() {}

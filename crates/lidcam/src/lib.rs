@@ -1,0 +1,1 @@
+//! fillroute-lidcam (being written).

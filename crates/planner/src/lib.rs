@@ -1,0 +1,1 @@
+//! fillroute-planner (being written).

@@ -1,0 +1,1 @@
+//! fillroute-proto (being written).

@@ -1,0 +1,1 @@
+//! fillroute-roads (being written).

@@ -1,0 +1,1 @@
+//! fillroute-vision-server (being written).

@@ -1,0 +1,1 @@
+//! fillroute-vision (being written).
