@@ -1,2 +1,41 @@
-//! The `fillroute` command line (being written).
-fn main() {}
+//! The `fillroute` command line: a thin shell over the domain crates.
+//!
+//! Each subcommand parses its arguments, calls one domain function, and
+//! prints the result. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
+
+mod bench;
+mod route;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fillroute", version, about = "Empty the bins that need it, not the bins on the calendar.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Route-planner tools: check a solution file.
+    #[command(subcommand)]
+    Route(route::RouteCmd),
+    /// Benchmarks against public instances.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Route(cmd) => route::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
