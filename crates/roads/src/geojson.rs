@@ -87,6 +87,7 @@ impl RoadNetwork {
 
             let geom = f.get("geometry").ok_or_else(|| cx.err(field("geometry"), "missing", "add a LineString geometry"))?;
             let coords = geom.get("coordinates");
+            let multi = geom.get("type").and_then(Value::as_str) == Some("MultiLineString");
             let lines: Vec<&Vec<Value>> = match (geom.get("type").and_then(Value::as_str), coords) {
                 (Some("LineString"), Some(Value::Array(c))) => vec![c],
                 (Some("MultiLineString"), Some(Value::Array(ls))) => ls
@@ -96,9 +97,8 @@ impl RoadNetwork {
                 (Some("LineString" | "MultiLineString"), _) => {
                     return Err(cx.err(field("geometry.coordinates"), "missing or not an array", "use [[lon, lat], ...]"));
                 }
-                (t, _) => {
+                _ => {
                     report.ways_skipped += 1;
-                    let _ = t;
                     continue;
                 }
             };
@@ -106,7 +106,11 @@ impl RoadNetwork {
             for (li, line) in lines.into_iter().enumerate() {
                 let mut prev: Option<(u32, LonLat)> = None;
                 for (ci, c) in line.iter().enumerate() {
-                    let at = field(&format!("geometry.coordinates[{li}][{ci}]"));
+                    let at = if multi {
+                        field(&format!("geometry.coordinates[{li}][{ci}]"))
+                    } else {
+                        field(&format!("geometry.coordinates[{ci}]"))
+                    };
                     let pos = parse_position(c).map_err(|m| cx.err(&at, m, "use [lon, lat] in WGS84 degrees"))?;
                     let pos = LonLat::checked(pos[0], pos[1], &format!("{origin} {at}"))?;
                     let key = (pos.lon().to_bits(), pos.lat().to_bits());

@@ -90,7 +90,7 @@ impl GridCity {
         let (nx, ny) = (self.blocks_x + 1, self.blocks_y + 1);
 
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let arterial = |i: u32, last: u32| i % self.arterial_every == 0 || i == last;
+        let arterial = |i: u32, last: u32| i.is_multiple_of(self.arterial_every) || i == last;
         let mut draw = |is_art: bool| {
             if is_art || !rng.random_bool(self.one_way_share) {
                 Flow::Both

@@ -409,7 +409,7 @@ impl RoadNetwork {
     }
 
     fn snap_indexed(&self, index: usize, point: LonLat, max_distance_m: f64) -> Result<Snap> {
-        if !(max_distance_m >= 0.0) {
+        if max_distance_m.is_nan() || max_distance_m < 0.0 {
             return Err(RoadsError::InvalidParameter {
                 name: "max_distance_m",
                 value: max_distance_m.to_string(),
@@ -462,6 +462,12 @@ fn fnv1a(words: &[u64]) -> u64 {
     h
 }
 
+/// Degrees at OSM's own precision (1e-7, about 1 cm), so text round trips that
+/// perturb the last float bit do not change the version.
+fn e7(deg: f64) -> u64 {
+    (deg * 1e7).round() as i64 as u64
+}
+
 fn fingerprint(g: &DiGraph<NodeData, EdgeData, u32>) -> NetworkVersion {
     let mut per_edge: Vec<u64> = g
         .raw_edges()
@@ -469,13 +475,7 @@ fn fingerprint(g: &DiGraph<NodeData, EdgeData, u32>) -> NetworkVersion {
         .map(|e| {
             let a = g[e.source()].pos;
             let b = g[e.target()].pos;
-            fnv1a(&[
-                a.lon().to_bits(),
-                a.lat().to_bits(),
-                b.lon().to_bits(),
-                b.lat().to_bits(),
-                e.weight.packed(),
-            ])
+            fnv1a(&[e7(a.lon()), e7(a.lat()), e7(b.lon()), e7(b.lat()), e.weight.packed()])
         })
         .collect();
     per_edge.sort_unstable();
