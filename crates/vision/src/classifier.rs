@@ -1,0 +1,363 @@
+//! The fill reader's only trained part: a multinomial logistic regression with
+//! L2 penalty on standardised deep features (fitted by `linfa-logistic`). The
+//! fitted model is a versioned JSON artifact that records the classes, the
+//! scaler, the weights, the backbone it was trained on and its metrics, and
+//! refuses to load against any other backbone.
+
+use crate::error::{Result, VisionError};
+use crate::metrics::Metrics;
+use linfa::prelude::*;
+use linfa_logistic::MultiLogisticRegression;
+use ndarray16::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Artifact schema version; bump when the JSON layout changes.
+pub const ARTIFACT_FORMAT: u32 = 1;
+
+/// The default ordered fill classes of a bin camera.
+pub const DEFAULT_FILL_CLASSES: [&str; 6] = ["empty", "quarter", "half", "three_quarter", "full", "overflowing"];
+
+/// Fill fraction at the middle of each default class (overflowing counts as 1.1).
+pub const DEFAULT_FILL_MIDPOINTS: [f32; 6] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.1];
+
+/// A trained linear classifier on top of a specific backbone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Classifier {
+    /// [`ARTIFACT_FORMAT`] at save time.
+    pub format: u32,
+    /// Human-readable version, e.g. `fill-20261129-3f2a9c1e`.
+    pub version: String,
+    /// Class names in output order.
+    pub classes: Vec<String>,
+    /// Fill fraction per class, when classes are fill levels.
+    pub midpoints: Option<Vec<f32>>,
+    /// sha256 of the backbone ONNX file the features came from.
+    pub backbone_sha256: String,
+    /// Per-feature mean of the training set.
+    pub mean: Vec<f32>,
+    /// Per-feature standard deviation of the training set (floored).
+    pub scale: Vec<f32>,
+    /// `classes × features` weights, row-major.
+    pub weights: Vec<f32>,
+    /// One intercept per class.
+    pub intercept: Vec<f32>,
+    /// The chosen L2 strength.
+    pub l2: f64,
+    /// What the model was trained on.
+    pub training: TrainingSummary,
+    /// Scores on the held-out validation and test sets.
+    pub metrics: ArtifactMetrics,
+}
+
+/// What data produced an artifact.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    /// Folder of class sub-folders.
+    pub data: String,
+    /// Split seed.
+    pub seed: u64,
+    /// Training images per class.
+    pub train_per_class: Vec<usize>,
+    /// Validation images (used to pick `l2`).
+    pub validation: usize,
+    /// Test images (scored once).
+    pub test: usize,
+    /// Validation accuracy per L2 candidate.
+    pub l2_search: Vec<(f64, f64)>,
+}
+
+/// Held-out scores stored in the artifact.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ArtifactMetrics {
+    /// On the validation split.
+    pub validation: Option<Metrics>,
+    /// On the test split.
+    pub test: Option<Metrics>,
+}
+
+/// One prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Index of the most probable class.
+    pub class: usize,
+    /// Probability per class.
+    pub probabilities: Vec<f32>,
+    /// Probability-weighted class midpoints, when the classes are fill levels.
+    pub fill_fraction: Option<f32>,
+}
+
+/// L2 strengths tried on the validation split.
+pub const L2_GRID: [f64; 5] = [1e-3, 1e-2, 1e-1, 1.0, 10.0];
+
+/// Standardisation fitted on training rows.
+#[derive(Debug, Clone)]
+struct Scaler {
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+}
+
+impl Scaler {
+    fn fit(rows: &[Vec<f32>]) -> Self {
+        let dim = rows[0].len();
+        let n = rows.len() as f64;
+        let mut mean = vec![0f64; dim];
+        for r in rows {
+            for (m, &v) in mean.iter_mut().zip(r) {
+                *m += f64::from(v);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0f64; dim];
+        for r in rows {
+            for ((s, &v), m) in var.iter_mut().zip(r).zip(&mean) {
+                *s += (f64::from(v) - m).powi(2);
+            }
+        }
+        Self {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            scale: var.iter().map(|&s| ((s / n).sqrt() as f32).max(1e-6)).collect(),
+        }
+    }
+
+    fn matrix(&self, rows: &[Vec<f32>]) -> Array2<f64> {
+        let dim = self.mean.len();
+        Array2::from_shape_fn((rows.len(), dim), |(i, j)| f64::from((rows[i][j] - self.mean[j]) / self.scale[j]))
+    }
+}
+
+/// Fits one model with L2 strength `l2`; returns (weights classes×dim, intercept).
+fn fit(x: &Array2<f64>, y: &[usize], classes: usize, l2: f64) -> Result<(Vec<f32>, Vec<f32>)> {
+    let targets = Array1::from_vec(y.to_vec());
+    let data = Dataset::new(x.clone(), targets);
+    let model = MultiLogisticRegression::default()
+        .alpha(l2)
+        .max_iterations(300)
+        .fit(&data)
+        .map_err(|e| VisionError::Training(e.to_string()))?;
+    let dim = x.ncols();
+    let mut weights = vec![0f32; classes * dim];
+    // Classes absent from training keep a very low intercept: never predicted.
+    let mut intercept = vec![-1e4f32; classes];
+    for (col, &class) in model.classes().iter().enumerate() {
+        intercept[class] = model.intercept()[col] as f32;
+        for j in 0..dim {
+            weights[class * dim + j] = model.params()[[j, col]] as f32;
+        }
+    }
+    Ok((weights, intercept))
+}
+
+/// Training input: feature rows with class indices, per split.
+pub struct TrainingData<'a> {
+    /// Class names in output order.
+    pub classes: &'a [String],
+    /// Fill midpoints, if the classes are fill levels.
+    pub midpoints: Option<Vec<f32>>,
+    /// Training rows and labels.
+    pub train: (&'a [Vec<f32>], &'a [usize]),
+    /// Validation rows and labels (picks L2, then joins training).
+    pub validation: (&'a [Vec<f32>], &'a [usize]),
+    /// Test rows and labels (scored once, never fitted).
+    pub test: (&'a [Vec<f32>], &'a [usize]),
+}
+
+impl Classifier {
+    /// Picks L2 on the validation split, refits on train + validation, and
+    /// scores the test split. Returns the artifact with its metrics filled in.
+    pub fn train(data: &TrainingData<'_>, backbone_sha256: &str, mut summary: TrainingSummary) -> Result<Self> {
+        let (train_x, train_y) = data.train;
+        if train_x.is_empty() {
+            return Err(VisionError::Training("no training images".into()));
+        }
+        let k = data.classes.len();
+        let scaler = Scaler::fit(train_x);
+        let x = scaler.matrix(train_x);
+        let mut best: Option<(f64, f64)> = None;
+        summary.l2_search.clear();
+        for &l2 in &L2_GRID {
+            let (w, b) = fit(&x, train_y, k, l2)?;
+            let candidate = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary.clone());
+            let acc = if data.validation.0.is_empty() {
+                0.0
+            } else {
+                candidate.score(data.validation.0, data.validation.1).accuracy
+            };
+            summary.l2_search.push((l2, acc));
+            // Ties go to the stronger penalty: simpler models generalise better.
+            if best.is_none_or(|(_, a)| acc >= a) {
+                best = Some((l2, acc));
+            }
+        }
+        let l2 = best.map_or(1.0, |(l2, _)| l2);
+        let validation_metrics = {
+            let (w, b) = fit(&x, train_y, k, l2)?;
+            let m = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary.clone());
+            (!data.validation.0.is_empty()).then(|| m.score(data.validation.0, data.validation.1))
+        };
+        // Final fit on train + validation with the chosen penalty.
+        let all_x: Vec<Vec<f32>> = train_x.iter().chain(data.validation.0).cloned().collect();
+        let all_y: Vec<usize> = train_y.iter().chain(data.validation.1).copied().collect();
+        let scaler = Scaler::fit(&all_x);
+        let (w, b) = fit(&scaler.matrix(&all_x), &all_y, k, l2)?;
+        let mut model = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary);
+        model.metrics.validation = validation_metrics;
+        if !data.test.0.is_empty() {
+            model.metrics.test = Some(model.score(data.test.0, data.test.1));
+        }
+        Ok(model)
+    }
+
+    fn assemble(
+        data: &TrainingData<'_>,
+        backbone_sha256: &str,
+        scaler: &Scaler,
+        weights: Vec<f32>,
+        intercept: Vec<f32>,
+        l2: f64,
+        training: TrainingSummary,
+    ) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(weights.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>());
+        Self {
+            format: ARTIFACT_FORMAT,
+            version: format!("linear-{}", &hex::encode(digest)[..12]),
+            classes: data.classes.to_vec(),
+            midpoints: data.midpoints.clone(),
+            backbone_sha256: backbone_sha256.to_string(),
+            mean: scaler.mean.clone(),
+            scale: scaler.scale.clone(),
+            weights,
+            intercept,
+            l2,
+            training,
+            metrics: ArtifactMetrics::default(),
+        }
+    }
+
+    /// Class probabilities and expected fill for one feature vector.
+    pub fn predict(&self, features: &[f32]) -> Prediction {
+        let dim = self.mean.len();
+        let z: Vec<f32> = features.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
+        let logits: Vec<f32> = (0..self.classes.len())
+            .map(|c| self.intercept[c] + self.weights[c * dim..(c + 1) * dim].iter().zip(&z).map(|(w, x)| w * x).sum::<f32>())
+            .collect();
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
+        let total: f32 = exp.iter().sum();
+        let probabilities: Vec<f32> = exp.iter().map(|e| e / total).collect();
+        let class = probabilities
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        let fill_fraction = self.midpoints.as_ref().map(|mids| probabilities.iter().zip(mids).map(|(p, m)| p * m).sum());
+        Prediction { class, probabilities, fill_fraction }
+    }
+
+    /// Scores the model on labelled feature rows.
+    pub fn score(&self, rows: &[Vec<f32>], labels: &[usize]) -> Metrics {
+        let predicted: Vec<usize> = rows.iter().map(|r| self.predict(r).class).collect();
+        Metrics::compute(&self.classes, labels, &predicted)
+    }
+
+    /// Feature dimension the model expects.
+    pub fn feature_dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Writes the artifact as pretty JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| VisionError::Training(e.to_string()))?;
+        std::fs::write(path, json).map_err(|e| VisionError::io(path, e))
+    }
+
+    /// Loads an artifact and checks it against the running backbone (`None`
+    /// skips the check, for models on other features such as raw pixels).
+    pub fn load(path: &Path, backbone_sha256: Option<&str>) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| VisionError::io(path, e))?;
+        let bad = |reason: String| VisionError::Artifact { path: path.to_path_buf(), reason };
+        let model: Self = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
+        if model.format != ARTIFACT_FORMAT {
+            return Err(bad(format!("format {} is not {ARTIFACT_FORMAT}: retrain with this version", model.format)));
+        }
+        let k = model.classes.len();
+        let dim = model.mean.len();
+        if k < 2 || model.scale.len() != dim || model.weights.len() != k * dim || model.intercept.len() != k {
+            return Err(bad("inconsistent shapes between classes, scaler and weights".into()));
+        }
+        if model.midpoints.as_ref().is_some_and(|m| m.len() != k) {
+            return Err(bad("`midpoints` must have one entry per class".into()));
+        }
+        if let Some(sha) = backbone_sha256 {
+            if model.backbone_sha256 != sha {
+                return Err(bad(format!(
+                    "trained on backbone {} but this server runs {}: retrain with `fillroute vision train`",
+                    short(&model.backbone_sha256),
+                    short(sha)
+                )));
+            }
+        }
+        Ok(model)
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn blobs(n: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let centres = [[0.0f32, 0.0, 5.0], [5.0, 0.0, 0.0], [0.0, 5.0, 0.0]];
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = i % 3;
+            rows.push(centres[c].iter().map(|m| m + rng.random_range(-1.0f32..1.0)).collect());
+            labels.push(c);
+        }
+        (rows, labels)
+    }
+
+    #[test]
+    fn separates_well_separated_blobs_and_round_trips_through_json() {
+        let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let (tx, ty) = blobs(60, 1);
+        let (vx, vy) = blobs(30, 2);
+        let (sx, sy) = blobs(30, 3);
+        let data = TrainingData {
+            classes: &classes,
+            midpoints: Some(vec![0.0, 0.5, 1.0]),
+            train: (&tx, &ty),
+            validation: (&vx, &vy),
+            test: (&sx, &sy),
+        };
+        let model = Classifier::train(&data, "abc", TrainingSummary::default()).expect("trains");
+        assert!(model.metrics.test.as_ref().is_some_and(|m| m.accuracy > 0.95));
+        let p = model.predict(&sx[0]);
+        assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.json");
+        model.save(&path).expect("saves");
+        let back = Classifier::load(&path, Some("abc")).expect("loads");
+        assert_eq!(back.predict(&sx[0]), p);
+    }
+
+    #[test]
+    fn refuses_to_load_against_a_different_backbone() {
+        let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let (tx, ty) = blobs(30, 1);
+        let data = TrainingData { classes: &classes, midpoints: None, train: (&tx, &ty), validation: (&[], &[]), test: (&[], &[]) };
+        let model = Classifier::train(&data, "backbone-one", TrainingSummary::default()).expect("trains");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.json");
+        model.save(&path).expect("saves");
+        let err = Classifier::load(&path, Some("backbone-two")).unwrap_err();
+        assert!(err.to_string().contains("retrain"), "{err}");
+    }
+}
