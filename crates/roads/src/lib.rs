@@ -20,6 +20,7 @@ mod network;
 mod osm;
 mod osm_pbf;
 mod osm_xml;
+mod radix_heap;
 mod route;
 
 pub use error::{Result, RoadsError};

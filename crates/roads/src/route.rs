@@ -1,14 +1,12 @@
 //! Shortest paths: one Dijkstra per source over the CSR, sources in parallel.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RoadsError};
 use crate::geo::LonLat;
 use crate::network::{Csr, NodeId, RoadNetwork};
+use crate::radix_heap::RadixHeap;
 
 /// Matrix entry meaning "no route". Networks built by this crate are strongly
 /// connected, so it only appears if that invariant is ever relaxed; check it anyway.
@@ -70,35 +68,44 @@ pub(crate) struct Search {
     pub(crate) dist: Vec<u64>,
     pred: Vec<u32>,
     touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    heap: RadixHeap,
 }
 
 const INF: u64 = u64::MAX;
 const NO_PRED: u32 = u32::MAX;
 
 impl Search {
-    pub(crate) fn new(n: usize) -> Self {
-        Self { dist: vec![INF; n], pred: vec![NO_PRED; n], touched: Vec::new(), heap: BinaryHeap::new() }
+    /// State for searches on `n` nodes; `with_pred` for searches that
+    /// reconstruct a path.
+    pub(crate) fn new(n: usize, with_pred: bool) -> Self {
+        let pred = if with_pred { vec![NO_PRED; n] } else { Vec::new() };
+        Self { dist: vec![INF; n], pred, touched: Vec::new(), heap: RadixHeap::new() }
     }
 
     fn reset(&mut self) {
         for &v in &self.touched {
             self.dist[v as usize] = INF;
-            self.pred[v as usize] = NO_PRED;
+        }
+        if !self.pred.is_empty() {
+            for &v in &self.touched {
+                self.pred[v as usize] = NO_PRED;
+            }
         }
         self.touched.clear();
         self.heap.clear();
     }
 
     /// Runs from `source` until `stop(node)` has returned true `goal` times
-    /// (each settled node is offered once) or the queue is empty.
-    pub(crate) fn run(&mut self, csr: &Csr, source: u32, goal: usize, mut stop: impl FnMut(u32) -> bool) {
+    /// (each settled node is offered once) or the queue is empty. Predecessors
+    /// are only recorded when `PRED` is set, saving a random write per
+    /// relaxation in matrix mode.
+    pub(crate) fn run<const PRED: bool>(&mut self, csr: &Csr, source: u32, goal: usize, mut stop: impl FnMut(u32) -> bool) {
         self.reset();
         self.dist[source as usize] = 0;
         self.touched.push(source);
-        self.heap.push(Reverse((0, source)));
+        self.heap.push(0, source);
         let mut hits = 0usize;
-        while let Some(Reverse((d, u))) = self.heap.pop() {
+        while let Some((d, u)) = self.heap.pop() {
             if d > self.dist[u as usize] {
                 continue;
             }
@@ -118,8 +125,10 @@ impl Search {
                         self.touched.push(v);
                     }
                     *slot = nd;
-                    self.pred[v as usize] = u;
-                    self.heap.push(Reverse((nd, v)));
+                    if PRED {
+                        self.pred[v as usize] = u;
+                    }
+                    self.heap.push(nd, v);
                 }
             }
         }
@@ -155,9 +164,9 @@ impl RoadNetwork {
         let rows: Vec<Vec<u64>> = sources
             .par_iter()
             .map_init(
-                || Search::new(n),
+                || Search::new(n, false),
                 |s, src| {
-                    s.run(csr, src.0, distinct, |u| is_target[u as usize]);
+                    s.run::<false>(csr, src.0, distinct, |u| is_target[u as usize]);
                     targets.iter().map(|t| s.dist[t.index()]).collect()
                 },
             )
@@ -180,8 +189,8 @@ impl RoadNetwork {
     pub fn path(&self, from: NodeId, to: NodeId) -> Result<Option<Route>> {
         self.check(from)?;
         self.check(to)?;
-        let mut s = Search::new(self.node_count());
-        s.run(&self.csr, from.0, 1, |u| u == to.0);
+        let mut s = Search::new(self.node_count(), true);
+        s.run::<true>(&self.csr, from.0, 1, |u| u == to.0);
         let cost = s.dist[to.index()];
         if cost == INF {
             return Ok(None);
