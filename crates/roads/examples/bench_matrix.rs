@@ -33,31 +33,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// User+system CPU seconds of this process (Linux), so a busy shared machine
+/// inflates wall time but not this.
+fn cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the ")".
+    let ticks: f64 = f.get(11..13).map(|v| v.iter().filter_map(|x| x.parse::<f64>().ok()).sum()).unwrap_or(f64::NAN);
+    ticks / 100.0
+}
+
+/// Runs `f`, returning its result, wall seconds and CPU seconds.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (t, c) = (Instant::now(), cpu_s());
+    let r = f();
+    (r, t.elapsed().as_secs_f64(), cpu_s() - c)
+}
+
 fn bench(name: &str, net: &RoadNetwork) -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== {name}: {} nodes, {} edges, version {}", net.node_count(), net.edge_count(), net.version());
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let ids: Vec<NodeId> = net.node_ids().collect();
     let pts: Vec<NodeId> = (0..POINTS).map(|_| ids[rng.random_range(0..ids.len())]).collect();
 
-    let t = Instant::now();
-    let m = net.matrix(&pts, &pts)?;
-    let full = t.elapsed().as_secs_f64();
-    println!("matrix {POINTS}x{POINTS}, all threads: {full:.3} s");
+    let (m, full, full_cpu) = timed(|| net.matrix(&pts, &pts));
+    let m = m?;
+    println!("matrix {POINTS}x{POINTS}, all threads: wall {full:.3} s, cpu {full_cpu:.2} s");
 
     let sample = &pts[..PETGRAPH_SAMPLE];
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let t = Instant::now();
-    let ms = pool.install(|| net.matrix(sample, &pts))?;
-    let ours_1t = t.elapsed().as_secs_f64();
+    let (ms, ours_wall, ours_1t) = timed(|| pool.install(|| net.matrix(sample, &pts)));
+    let ms = ms?;
 
     let g = net.graph();
-    let t = Instant::now();
-    let mut pg_rows = Vec::with_capacity(sample.len());
-    for &s in sample {
-        let d = petgraph::algo::dijkstra(g, s.into(), None, |e| u64::from(e.weight().time_ds));
-        pg_rows.push(pts.iter().map(|&p| d.get(&NodeIndex::from(p)).copied()).collect::<Vec<_>>());
-    }
-    let pg_1t = t.elapsed().as_secs_f64();
+    let (pg_rows, pg_wall, pg_1t) = timed(|| {
+        sample
+            .iter()
+            .map(|&s| {
+                let d = petgraph::algo::dijkstra(g, s.into(), None, |e| u64::from(e.weight().time_ds));
+                pts.iter().map(|&p| d.get(&NodeIndex::from(p)).copied()).collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    });
 
     for (i, row) in pg_rows.iter().enumerate() {
         for (j, ds) in row.iter().enumerate() {
@@ -67,11 +85,11 @@ fn bench(name: &str, net: &RoadNetwork) -> Result<(), Box<dyn std::error::Error>
         }
     }
     println!(
-        "{PETGRAPH_SAMPLE} sources x {POINTS} targets, 1 thread: ours {ours_1t:.3} s, petgraph::algo::dijkstra {pg_1t:.3} s, ratio {:.1}x (results identical)",
+        "{PETGRAPH_SAMPLE} sources x {POINTS} targets, 1 thread, cpu: ours {ours_1t:.2} s, petgraph::algo::dijkstra {pg_1t:.2} s, ratio {:.1}x (wall {ours_wall:.2} s vs {pg_wall:.2} s; results identical)",
         pg_1t / ours_1t
     );
     println!(
-        "extrapolated {POINTS}x{POINTS} on 1 thread: ours {:.2} s, petgraph {:.2} s",
+        "extrapolated {POINTS}x{POINTS} on 1 thread, cpu: ours {:.2} s, petgraph {:.2} s",
         ours_1t * (POINTS / PETGRAPH_SAMPLE) as f64,
         pg_1t * (POINTS / PETGRAPH_SAMPLE) as f64
     );

@@ -166,7 +166,9 @@ impl RoadNetwork {
             .map_init(
                 || Search::new(n, false),
                 |s, src| {
-                    s.run::<false>(csr, src.0, distinct, |u| is_target[u as usize]);
+                    if distinct > 0 {
+                        s.run::<false>(csr, src.0, distinct, |u| is_target[u as usize]);
+                    }
                     targets.iter().map(|t| s.dist[t.index()]).collect()
                 },
             )
@@ -240,4 +242,18 @@ pub fn haversine_matrix(points: &[LonLat], detour_factor: f64, speed_kmh: f64) -
         }
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Matrix, UNREACHABLE};
+
+    #[test]
+    fn unreachable_pair_is_reported() {
+        let m = Matrix { sources: 2, targets: 2, distance_m: vec![0, 10, UNREACHABLE, 0], duration_s: vec![0, 2, UNREACHABLE, 0] };
+        assert_eq!(m.get(0, 1), Some((10, 2)));
+        assert_eq!(m.get(1, 0), None);
+        assert_eq!(m.get(5, 0), None);
+        assert_eq!(m.unreachable_pairs(), vec![(1, 0)]);
+    }
 }

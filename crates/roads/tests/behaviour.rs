@@ -287,3 +287,31 @@ fn node_from_another_network_is_rejected() {
     assert!(matches!(small.matrix(&[foreign], &[foreign]), Err(RoadsError::NodeOutOfRange { .. })));
     assert!(small.path(foreign, foreign).is_err());
 }
+
+#[test]
+fn clipped_private_and_reversible_ways_are_handled() {
+    // Way 1 references node 99, absent from the extract: split there, not an error.
+    // Way 2 is access=private, way 3 is oneway=reversible: both skipped.
+    let xml = r#"<osm>
+  <node id="1" lat="43.000" lon="7.000"/><node id="2" lat="43.000" lon="7.001"/>
+  <node id="3" lat="43.001" lon="7.001"/><node id="4" lat="43.001" lon="7.000"/>
+  <way id="1"><nd ref="1"/><nd ref="2"/><nd ref="99"/><nd ref="3"/><tag k="highway" v="tertiary"/></way>
+  <way id="2"><nd ref="2"/><nd ref="3"/><tag k="highway" v="service"/><tag k="access" v="private"/></way>
+  <way id="3"><nd ref="3"/><nd ref="4"/><tag k="highway" v="residential"/><tag k="oneway" v="reversible"/></way>
+</osm>"#;
+    let f = write_osm(xml);
+    let net = RoadNetwork::from_osm_xml(f.path()).expect("loads");
+    assert_eq!(net.report().missing_node_refs, 1);
+    assert_eq!(net.report().ways_used, 1);
+    assert_eq!(net.report().ways_skipped, 2);
+    assert_eq!(net.node_count(), 2, "1-2 kept, node 3 dropped as an island");
+    assert_eq!(net.report().nodes_dropped, 1);
+}
+
+#[test]
+fn empty_target_list_gives_empty_rows() {
+    let net = GridCity::default().build().expect("grid");
+    let src: Vec<_> = net.node_ids().take(3).collect();
+    let m = net.matrix(&src, &[]).expect("matrix");
+    assert_eq!((m.sources, m.targets, m.duration_s.len()), (3, 0, 0));
+}
