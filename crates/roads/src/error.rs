@@ -41,7 +41,7 @@ pub enum RoadsError {
     /// GeoJSON that does not have the shape the builder expects.
     #[error("GeoJSON {origin}, field `{field}`: {message}; fix: {fix}")]
     GeoJson {
-        /// File path or "<memory>".
+        /// File path, or `<memory>` for strings.
         origin: String,
         /// JSON path of the offending field, e.g. `features[3].geometry.coordinates`.
         field: String,

@@ -10,6 +10,19 @@
 //! network carries a content fingerprint so callers can cache matrices per map
 //! version. Data derived from OSM must be shown with "© OpenStreetMap
 //! contributors" (ODbL).
+//!
+//! ```
+//! use fillroute_roads::{GridCity, LonLat, RoadNetwork};
+//!
+//! let net: RoadNetwork = GridCity { blocks_x: 4, blocks_y: 3, ..GridCity::default() }.build()?;
+//! let bins = [LonLat::new(4.3502, 50.8501)?, LonLat::new(4.3560, 50.8530)?];
+//! let nodes: Vec<_> = net.snap_all(&bins, 100.0)?.iter().map(|s| s.node).collect();
+//! let m = net.matrix(&nodes, &nodes)?;
+//! let (metres, seconds) = m.get(0, 1).expect("strongly connected");
+//! assert!(metres > 0 && seconds > 0);
+//! println!("network {} : {metres} m, {seconds} s", net.version());
+//! # Ok::<(), fillroute_roads::RoadsError>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod error;
