@@ -17,15 +17,29 @@ const PETGRAPH_SAMPLE: usize = 100;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("rayon threads: {}", rayon::current_num_threads());
     let t = Instant::now();
-    let grid = GridCity { blocks_x: 315, blocks_y: 315, one_way_share: 0.3, seed: 1, ..GridCity::default() }.build()?;
-    println!("grid city 315x315 blocks built in {:.2} s", t.elapsed().as_secs_f64());
+    let grid = GridCity {
+        blocks_x: 315,
+        blocks_y: 315,
+        one_way_share: 0.3,
+        seed: 1,
+        ..GridCity::default()
+    }
+    .build()?;
+    println!(
+        "grid city 315x315 blocks built in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     bench("grid city", &grid)?;
 
-    let andorra = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/osm/andorra.osm.pbf");
+    let andorra = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/datasets/osm/andorra.osm.pbf");
     if andorra.exists() {
         let t = Instant::now();
         let net = RoadNetwork::from_osm_pbf(&andorra)?;
-        println!("andorra.osm.pbf loaded in {:.2} s", t.elapsed().as_secs_f64());
+        println!(
+            "andorra.osm.pbf loaded in {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
         bench("andorra", &net)?;
     } else {
         println!("NOTICE: {} absent, skipped", andorra.display());
@@ -40,7 +54,10 @@ fn cpu_s() -> f64 {
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the ")".
-    let ticks: f64 = f.get(11..13).map(|v| v.iter().filter_map(|x| x.parse::<f64>().ok()).sum()).unwrap_or(f64::NAN);
+    let ticks: f64 = f
+        .get(11..13)
+        .map(|v| v.iter().filter_map(|x| x.parse::<f64>().ok()).sum())
+        .unwrap_or(f64::NAN);
     ticks / 100.0
 }
 
@@ -52,10 +69,17 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
 }
 
 fn bench(name: &str, net: &RoadNetwork) -> Result<(), Box<dyn std::error::Error>> {
-    println!("\n== {name}: {} nodes, {} edges, version {}", net.node_count(), net.edge_count(), net.version());
+    println!(
+        "\n== {name}: {} nodes, {} edges, version {}",
+        net.node_count(),
+        net.edge_count(),
+        net.version()
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let ids: Vec<NodeId> = net.node_ids().collect();
-    let pts: Vec<NodeId> = (0..POINTS).map(|_| ids[rng.random_range(0..ids.len())]).collect();
+    let pts: Vec<NodeId> = (0..POINTS)
+        .map(|_| ids[rng.random_range(0..ids.len())])
+        .collect();
 
     let (m, full, full_cpu) = timed(|| net.matrix(&pts, &pts));
     let m = m?;
@@ -71,8 +95,11 @@ fn bench(name: &str, net: &RoadNetwork) -> Result<(), Box<dyn std::error::Error>
         sample
             .iter()
             .map(|&s| {
-                let d = petgraph::algo::dijkstra(g, s.into(), None, |e| u64::from(e.weight().time_ds));
-                pts.iter().map(|&p| d.get(&NodeIndex::from(p)).copied()).collect::<Vec<_>>()
+                let d =
+                    petgraph::algo::dijkstra(g, s.into(), None, |e| u64::from(e.weight().time_ds));
+                pts.iter()
+                    .map(|&p| d.get(&NodeIndex::from(p)).copied())
+                    .collect::<Vec<_>>()
             })
             .collect::<Vec<_>>()
     });
@@ -94,7 +121,8 @@ fn bench(name: &str, net: &RoadNetwork) -> Result<(), Box<dyn std::error::Error>
         pg_1t * (POINTS / PETGRAPH_SAMPLE) as f64
     );
     let unreachable = m.unreachable_pairs().len();
-    let mean_s = m.duration_s.iter().map(|&x| f64::from(x)).sum::<f64>() / m.duration_s.len() as f64;
+    let mean_s =
+        m.duration_s.iter().map(|&x| f64::from(x)).sum::<f64>() / m.duration_s.len() as f64;
     println!("unreachable pairs: {unreachable}; mean duration {mean_s:.0} s");
     Ok(())
 }

@@ -19,7 +19,9 @@ pub enum RoadsError {
     },
 
     /// OSM XML that is not well-formed or lacks a required attribute.
-    #[error("OSM XML {path} at byte {position}: {message}; re-export the extract (e.g. osmium cat in.pbf -o out.osm.gz)")]
+    #[error(
+        "OSM XML {path} at byte {position}: {message}; re-export the extract (e.g. osmium cat in.pbf -o out.osm.gz)"
+    )]
     Xml {
         /// File that failed.
         path: PathBuf,
@@ -52,7 +54,9 @@ pub enum RoadsError {
     },
 
     /// A coordinate that is NaN, infinite or outside WGS84 ranges.
-    #[error("invalid coordinate in {field}: lon={lon}, lat={lat}; fix: give WGS84 degrees as [lon, lat] with -180<=lon<=180 and -90<=lat<=90")]
+    #[error(
+        "invalid coordinate in {field}: lon={lon}, lat={lat}; fix: give WGS84 degrees as [lon, lat] with -180<=lon<=180 and -90<=lat<=90"
+    )]
     InvalidCoordinate {
         /// Where the coordinate came from.
         field: String,
@@ -63,7 +67,9 @@ pub enum RoadsError {
     },
 
     /// The input parsed, but nothing in it can be driven by a truck.
-    #[error("{origin}: no car-usable roads ({detail}); fix: use an extract containing highway=residential/primary/... ways, or check the oneway/access tags")]
+    #[error(
+        "{origin}: no car-usable roads ({detail}); fix: use an extract containing highway=residential/primary/... ways, or check the oneway/access tags"
+    )]
     NoCarRoads {
         /// File path or source description.
         origin: String,
@@ -72,7 +78,9 @@ pub enum RoadsError {
     },
 
     /// A point to snap lies farther from the network than allowed.
-    #[error("point #{index} (lon={lon}, lat={lat}) is {distance_m:.0} m from the nearest road node, more than the {max_m:.0} m allowed; fix: check the coordinate order ([lon, lat]) or use a map extract that covers it")]
+    #[error(
+        "point #{index} (lon={lon}, lat={lat}) is {distance_m:.0} m from the nearest road node, more than the {max_m:.0} m allowed; fix: check the coordinate order ([lon, lat]) or use a map extract that covers it"
+    )]
     SnapTooFar {
         /// Position of the point in the caller's list.
         index: usize,
@@ -87,7 +95,9 @@ pub enum RoadsError {
     },
 
     /// A node id that does not belong to this network (e.g. from another version).
-    #[error("node {node} does not exist in this network of {node_count} nodes; fix: snap points against the same network version you query")]
+    #[error(
+        "node {node} does not exist in this network of {node_count} nodes; fix: snap points against the same network version you query"
+    )]
     NodeOutOfRange {
         /// The id given.
         node: u32,

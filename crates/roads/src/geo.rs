@@ -24,10 +24,18 @@ impl LonLat {
 
     /// Like [`LonLat::new`], naming `field` in the error.
     pub fn checked(lon: f64, lat: f64, field: &str) -> Result<Self> {
-        if lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
+        if lon.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lon)
+            && (-90.0..=90.0).contains(&lat)
+        {
             Ok(Self { lon, lat })
         } else {
-            Err(RoadsError::InvalidCoordinate { field: field.to_string(), lon, lat })
+            Err(RoadsError::InvalidCoordinate {
+                field: field.to_string(),
+                lon,
+                lat,
+            })
         }
     }
 
@@ -73,7 +81,9 @@ pub(crate) struct LocalProjection {
 
 impl LocalProjection {
     pub(crate) fn new(lat0: f64) -> Self {
-        Self { cos_lat0: lat0.to_radians().cos().max(1e-6) }
+        Self {
+            cos_lat0: lat0.to_radians().cos().max(1e-6),
+        }
     }
 
     pub(crate) fn project(self, p: LonLat) -> [f64; 2] {

@@ -17,8 +17,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, field: impl Into<String>, message: impl Into<String>, fix: &'static str) -> RoadsError {
-        RoadsError::GeoJson { origin: self.origin.to_string(), field: field.into(), message: message.into(), fix }
+    fn err(
+        &self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        fix: &'static str,
+    ) -> RoadsError {
+        RoadsError::GeoJson {
+            origin: self.origin.to_string(),
+            field: field.into(),
+            message: message.into(),
+            fix,
+        }
     }
 }
 
@@ -26,7 +36,10 @@ impl RoadNetwork {
     /// Reads a GeoJSON file; see [`RoadNetwork::from_geojson_str`].
     pub fn from_geojson_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| RoadsError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| RoadsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_geojson_with_origin(&text, &path.display().to_string())
     }
 
@@ -44,15 +57,29 @@ impl RoadNetwork {
     fn from_geojson_with_origin(text: &str, origin: &str) -> Result<Self> {
         let cx = Ctx { origin };
         let root: Value = serde_json::from_str(text).map_err(|e| {
-            cx.err(format!("line {} column {}", e.line(), e.column()), e.to_string(), "supply valid JSON")
+            cx.err(
+                format!("line {} column {}", e.line(), e.column()),
+                e.to_string(),
+                "supply valid JSON",
+            )
         })?;
         if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-            return Err(cx.err("type", "expected \"FeatureCollection\"", "wrap the lines in a FeatureCollection"));
+            return Err(cx.err(
+                "type",
+                "expected \"FeatureCollection\"",
+                "wrap the lines in a FeatureCollection",
+            ));
         }
         let features = root
             .get("features")
             .and_then(Value::as_array)
-            .ok_or_else(|| cx.err("features", "missing or not an array", "add a \"features\" array"))?;
+            .ok_or_else(|| {
+                cx.err(
+                    "features",
+                    "missing or not an array",
+                    "add a \"features\" array",
+                )
+            })?;
 
         let mut index: HashMap<(u64, u64), u32> = HashMap::new();
         let mut nodes: Vec<NodeData> = Vec::new();
@@ -64,38 +91,83 @@ impl RoadNetwork {
             let props = match f.get("properties") {
                 None | Some(Value::Null) => &empty,
                 Some(Value::Object(m)) => m,
-                Some(_) => return Err(cx.err(field("properties"), "not an object", "use an object or null")),
+                Some(_) => {
+                    return Err(cx.err(
+                        field("properties"),
+                        "not an object",
+                        "use an object or null",
+                    ));
+                }
             };
             let class = match props.get("highway") {
                 None | Some(Value::Null) => Some(RoadClass::Road),
                 Some(Value::String(h)) => RoadClass::from_osm(h),
-                Some(_) => return Err(cx.err(field("properties.highway"), "not a string", "use an OSM highway value")),
+                Some(_) => {
+                    return Err(cx.err(
+                        field("properties.highway"),
+                        "not a string",
+                        "use an OSM highway value",
+                    ));
+                }
             };
             let Some(class) = class else {
                 report.ways_skipped += 1;
                 continue;
             };
-            let direction = parse_oneway(props.get("oneway"), class)
-                .map_err(|m| cx.err(field("properties.oneway"), m, "use true/false, \"yes\"/\"no\"/\"-1\""))?;
-            let speed_kmh = speed(props, class).map_err(|(k, m)| {
-                cx.err(field(&format!("properties.{k}")), m, "use a positive number (km/h) or an OSM maxspeed string")
+            let direction = parse_oneway(props.get("oneway"), class).map_err(|m| {
+                cx.err(
+                    field("properties.oneway"),
+                    m,
+                    "use true/false, \"yes\"/\"no\"/\"-1\"",
+                )
             })?;
-            let fixed_len = positive(props.get("length_m"))
-                .map_err(|m| cx.err(field("properties.length_m"), m, "use a non-negative number of metres"))?;
-            let fixed_dur = positive(props.get("duration_s"))
-                .map_err(|m| cx.err(field("properties.duration_s"), m, "use a non-negative number of seconds"))?;
+            let speed_kmh = speed(props, class).map_err(|(k, m)| {
+                cx.err(
+                    field(&format!("properties.{k}")),
+                    m,
+                    "use a positive number (km/h) or an OSM maxspeed string",
+                )
+            })?;
+            let fixed_len = positive(props.get("length_m")).map_err(|m| {
+                cx.err(
+                    field("properties.length_m"),
+                    m,
+                    "use a non-negative number of metres",
+                )
+            })?;
+            let fixed_dur = positive(props.get("duration_s")).map_err(|m| {
+                cx.err(
+                    field("properties.duration_s"),
+                    m,
+                    "use a non-negative number of seconds",
+                )
+            })?;
 
-            let geom = f.get("geometry").ok_or_else(|| cx.err(field("geometry"), "missing", "add a LineString geometry"))?;
+            let geom = f
+                .get("geometry")
+                .ok_or_else(|| cx.err(field("geometry"), "missing", "add a LineString geometry"))?;
             let coords = geom.get("coordinates");
             let multi = geom.get("type").and_then(Value::as_str) == Some("MultiLineString");
             let lines: Vec<&Vec<Value>> = match (geom.get("type").and_then(Value::as_str), coords) {
                 (Some("LineString"), Some(Value::Array(c))) => vec![c],
                 (Some("MultiLineString"), Some(Value::Array(ls))) => ls
                     .iter()
-                    .map(|l| l.as_array().ok_or_else(|| cx.err(field("geometry.coordinates"), "line is not an array", "use [[lon, lat], ...]")))
+                    .map(|l| {
+                        l.as_array().ok_or_else(|| {
+                            cx.err(
+                                field("geometry.coordinates"),
+                                "line is not an array",
+                                "use [[lon, lat], ...]",
+                            )
+                        })
+                    })
                     .collect::<Result<_>>()?,
                 (Some("LineString" | "MultiLineString"), _) => {
-                    return Err(cx.err(field("geometry.coordinates"), "missing or not an array", "use [[lon, lat], ...]"));
+                    return Err(cx.err(
+                        field("geometry.coordinates"),
+                        "missing or not an array",
+                        "use [[lon, lat], ...]",
+                    ));
                 }
                 _ => {
                     report.ways_skipped += 1;
@@ -111,7 +183,8 @@ impl RoadNetwork {
                     } else {
                         field(&format!("geometry.coordinates[{ci}]"))
                     };
-                    let pos = parse_position(c).map_err(|m| cx.err(&at, m, "use [lon, lat] in WGS84 degrees"))?;
+                    let pos = parse_position(c)
+                        .map_err(|m| cx.err(&at, m, "use [lon, lat] in WGS84 degrees"))?;
                     let pos = LonLat::checked(pos[0], pos[1], &format!("{origin} {at}"))?;
                     let key = (pos.lon().to_bits(), pos.lat().to_bits());
                     let ix = *index.entry(key).or_insert_with(|| {
@@ -124,7 +197,11 @@ impl RoadNetwork {
                         let mut e = EdgeData::between(ppos, pos, speed_kmh, class)?;
                         if line.len() == 2 {
                             if let Some(l) = fixed_len {
-                                e = EdgeData::with_length_dm((l * 10.0).round().min(u32::MAX as f64) as u32, speed_kmh, class);
+                                e = EdgeData::with_length_dm(
+                                    (l * 10.0).round().min(u32::MAX as f64) as u32,
+                                    speed_kmh,
+                                    class,
+                                );
                             }
                             if let Some(d) = fixed_dur {
                                 e.time_ds = (d * 10.0).round().min(u32::MAX as f64) as u32;
@@ -194,7 +271,11 @@ fn parse_position(v: &Value) -> std::result::Result<[f64; 2], String> {
 }
 
 fn parse_oneway(v: Option<&Value>, class: RoadClass) -> std::result::Result<Direction, String> {
-    let implied = if class.implies_oneway() { Direction::Forward } else { Direction::Both };
+    let implied = if class.implies_oneway() {
+        Direction::Forward
+    } else {
+        Direction::Both
+    };
     Ok(match v {
         None | Some(Value::Null) => implied,
         Some(Value::Bool(true)) => Direction::Forward,
@@ -215,7 +296,10 @@ fn parse_oneway(v: Option<&Value>, class: RoadClass) -> std::result::Result<Dire
     })
 }
 
-fn speed(props: &Map<String, Value>, class: RoadClass) -> std::result::Result<f64, (&'static str, String)> {
+fn speed(
+    props: &Map<String, Value>,
+    class: RoadClass,
+) -> std::result::Result<f64, (&'static str, String)> {
     match props.get("speed_kmh") {
         None | Some(Value::Null) => {}
         Some(v) => {
@@ -232,7 +316,9 @@ fn speed(props: &Map<String, Value>, class: RoadClass) -> std::result::Result<f6
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(|s| s * TAGGED_SPEED_FACTOR)
             .ok_or(("maxspeed", format!("{n} is not a positive number"))),
-        Some(Value::String(s)) => Ok(parse_maxspeed_kmh(s).map(|s| s * TAGGED_SPEED_FACTOR).unwrap_or(class.default_speed_kmh())),
+        Some(Value::String(s)) => Ok(parse_maxspeed_kmh(s)
+            .map(|s| s * TAGGED_SPEED_FACTOR)
+            .unwrap_or(class.default_speed_kmh())),
         Some(v) => Err(("maxspeed", format!("{v} is neither a number nor a string"))),
     }
 }
@@ -240,6 +326,10 @@ fn speed(props: &Map<String, Value>, class: RoadClass) -> std::result::Result<f6
 fn positive(v: Option<&Value>) -> std::result::Result<Option<f64>, String> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(x) => x.as_f64().filter(|s| s.is_finite() && *s >= 0.0).map(Some).ok_or(format!("{x} is not a non-negative number")),
+        Some(x) => x
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Some)
+            .ok_or(format!("{x} is not a non-negative number")),
     }
 }

@@ -62,18 +62,35 @@ enum Flow {
 impl GridCity {
     /// Builds the network; same config, same network (and version).
     pub fn build(&self) -> Result<RoadNetwork> {
-        let bad = |name: &'static str, value: String, fix: &'static str| RoadsError::InvalidParameter { name, value, fix };
+        let bad = |name: &'static str, value: String, fix: &'static str| {
+            RoadsError::InvalidParameter { name, value, fix }
+        };
         if self.blocks_x == 0 || self.blocks_y == 0 {
-            return Err(bad("blocks", format!("{}x{}", self.blocks_x, self.blocks_y), "use at least 1x1 blocks"));
+            return Err(bad(
+                "blocks",
+                format!("{}x{}", self.blocks_x, self.blocks_y),
+                "use at least 1x1 blocks",
+            ));
         }
         let nodes_total = (u64::from(self.blocks_x) + 1) * (u64::from(self.blocks_y) + 1);
         if nodes_total > 20_000_000 {
-            return Err(bad("blocks", format!("{}x{}", self.blocks_x, self.blocks_y), "keep the grid under 20 million intersections"));
+            return Err(bad(
+                "blocks",
+                format!("{}x{}", self.blocks_x, self.blocks_y),
+                "keep the grid under 20 million intersections",
+            ));
         }
         if !(self.block_m.is_finite() && self.block_m > 0.0) {
-            return Err(bad("block_m", self.block_m.to_string(), "use a positive length in metres"));
+            return Err(bad(
+                "block_m",
+                self.block_m.to_string(),
+                "use a positive length in metres",
+            ));
         }
-        for (name, v) in [("residential_kmh", self.residential_kmh), ("arterial_kmh", self.arterial_kmh)] {
+        for (name, v) in [
+            ("residential_kmh", self.residential_kmh),
+            ("arterial_kmh", self.arterial_kmh),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(bad(name, v.to_string(), "use a positive speed in km/h"));
             }
@@ -82,7 +99,11 @@ impl GridCity {
             return Err(bad("arterial_every", "0".into(), "use 1 or more"));
         }
         if !(0.0..=1.0).contains(&self.one_way_share) {
-            return Err(bad("one_way_share", self.one_way_share.to_string(), "use a share between 0 and 1"));
+            return Err(bad(
+                "one_way_share",
+                self.one_way_share.to_string(),
+                "use a share between 0 and 1",
+            ));
         }
         let origin = LonLat::checked(self.origin[0], self.origin[1], "GridCity.origin")?;
         let m_per_deg = EARTH_RADIUS_M.to_radians();
@@ -100,22 +121,32 @@ impl GridCity {
                 Flow::Down
             }
         };
-        let cols: Vec<(bool, Flow)> = (0..nx).map(|i| (arterial(i, nx - 1), draw(arterial(i, nx - 1)))).collect();
-        let rows: Vec<(bool, Flow)> = (0..ny).map(|j| (arterial(j, ny - 1), draw(arterial(j, ny - 1)))).collect();
+        let cols: Vec<(bool, Flow)> = (0..nx)
+            .map(|i| (arterial(i, nx - 1), draw(arterial(i, nx - 1))))
+            .collect();
+        let rows: Vec<(bool, Flow)> = (0..ny)
+            .map(|j| (arterial(j, ny - 1), draw(arterial(j, ny - 1))))
+            .collect();
 
         let mut nodes = Vec::with_capacity(nodes_total as usize);
         for j in 0..ny {
             for i in 0..nx {
                 let lat = origin.lat() + f64::from(j) * self.block_m / m_per_deg;
                 let lon = origin.lon() + f64::from(i) * self.block_m / (m_per_deg * cos);
-                nodes.push(NodeData { pos: LonLat::checked(lon, lat, "GridCity extent")?, osm_id: None });
+                nodes.push(NodeData {
+                    pos: LonLat::checked(lon, lat, "GridCity extent")?,
+                    osm_id: None,
+                });
             }
         }
         let id = |i: u32, j: u32| j * nx + i;
         let mut edges = Vec::with_capacity(4 * nodes_total as usize);
         let mut link = |a: u32, b: u32, (is_art, flow): (bool, Flow)| -> Result<()> {
-            let (speed, class) =
-                if is_art { (self.arterial_kmh, RoadClass::Primary) } else { (self.residential_kmh, RoadClass::Residential) };
+            let (speed, class) = if is_art {
+                (self.arterial_kmh, RoadClass::Primary)
+            } else {
+                (self.residential_kmh, RoadClass::Residential)
+            };
             let e = EdgeData::between(nodes[a as usize].pos, nodes[b as usize].pos, speed, class)?;
             if flow != Flow::Down {
                 edges.push((a, b, e));
@@ -135,7 +166,10 @@ impl GridCity {
                 }
             }
         }
-        let report = BuildReport { ways_used: (nx + ny) as usize, ..BuildReport::default() };
+        let report = BuildReport {
+            ways_used: (nx + ny) as usize,
+            ..BuildReport::default()
+        };
         RoadNetwork::finish(nodes, edges, report, "grid city")
     }
 }

@@ -39,6 +39,8 @@ mod route;
 pub use error::{Result, RoadsError};
 pub use geo::{EARTH_RADIUS_M, LonLat};
 pub use grid::GridCity;
-pub use network::{BuildReport, EdgeData, NetworkVersion, NodeData, NodeId, RoadClass, RoadNetwork, Snap};
+pub use network::{
+    BuildReport, EdgeData, NetworkVersion, NodeData, NodeId, RoadClass, RoadNetwork, Snap,
+};
 pub use osm::{TAGGED_SPEED_FACTOR, parse_maxspeed_kmh};
 pub use route::{Matrix, Route, UNREACHABLE, haversine_matrix};

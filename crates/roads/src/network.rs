@@ -168,7 +168,11 @@ impl EdgeData {
         if length_dm > 0 {
             time_ds = time_ds.max(1);
         }
-        Self { length_dm, time_ds, class }
+        Self {
+            length_dm,
+            time_ds,
+            class,
+        }
     }
 
     /// Length in metres.
@@ -271,13 +275,22 @@ impl RoadNetwork {
                 fix: "split the extract; at most 2^32-2 nodes are supported",
             });
         }
-        if let Some(&(a, b, _)) = edges.iter().find(|(a, b, _)| *a as usize >= n || *b as usize >= n) {
-            return Err(RoadsError::NodeOutOfRange { node: a.max(b), node_count: n });
+        if let Some(&(a, b, _)) = edges
+            .iter()
+            .find(|(a, b, _)| *a as usize >= n || *b as usize >= n)
+        {
+            return Err(RoadsError::NodeOutOfRange {
+                node: a.max(b),
+                node_count: n,
+            });
         }
         if edges.is_empty() {
             return Err(RoadsError::NoCarRoads {
                 origin: origin.to_string(),
-                detail: format!("{} ways used, {} skipped, 0 edges", report.ways_used, report.ways_skipped),
+                detail: format!(
+                    "{} ways used, {} skipped, 0 edges",
+                    report.ways_used, report.ways_skipped
+                ),
             });
         }
 
@@ -294,7 +307,12 @@ impl RoadNetwork {
         // the choice does not depend on petgraph's traversal order.
         let best = sccs
             .iter()
-            .max_by_key(|c| (c.len(), std::cmp::Reverse(c.iter().map(|x| x.index()).min().unwrap_or(usize::MAX))))
+            .max_by_key(|c| {
+                (
+                    c.len(),
+                    std::cmp::Reverse(c.iter().map(|x| x.index()).min().unwrap_or(usize::MAX)),
+                )
+            })
             .map(|c| c.iter().map(|x| x.index()).collect::<Vec<_>>())
             .unwrap_or_default();
         report.components = sccs.len();
@@ -308,7 +326,8 @@ impl RoadNetwork {
             remap[old] = new as u32;
         }
 
-        let mut graph: DiGraph<NodeData, EdgeData, u32> = DiGraph::with_capacity(keep.len(), edges.len());
+        let mut graph: DiGraph<NodeData, EdgeData, u32> =
+            DiGraph::with_capacity(keep.len(), edges.len());
         for &old in &keep {
             graph.add_node(nodes[old]);
         }
@@ -326,7 +345,9 @@ impl RoadNetwork {
         if graph.edge_count() == 0 {
             return Err(RoadsError::NoCarRoads {
                 origin: origin.to_string(),
-                detail: format!("{n} nodes but no two of them are mutually reachable (one-way dead ends only)"),
+                detail: format!(
+                    "{n} nodes but no two of them are mutually reachable (one-way dead ends only)"
+                ),
             });
         }
         Ok(Self::index(graph, report))
@@ -359,7 +380,18 @@ impl RoadNetwork {
             .collect();
         let rtree = RTree::bulk_load(points);
         let version = fingerprint(&graph);
-        Self { graph, csr: Csr { offsets, heads, costs }, rtree, projection, version, report }
+        Self {
+            graph,
+            csr: Csr {
+                offsets,
+                heads,
+                costs,
+            },
+            rtree,
+            projection,
+            version,
+            report,
+        }
     }
 
     /// The underlying petgraph graph, for algorithms this crate does not provide.
@@ -405,7 +437,11 @@ impl RoadNetwork {
 
     /// Snaps every point, failing on the first one too far away (named by index).
     pub fn snap_all(&self, points: &[LonLat], max_distance_m: f64) -> Result<Vec<Snap>> {
-        points.iter().enumerate().map(|(i, &p)| self.snap_indexed(i, p, max_distance_m)).collect()
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| self.snap_indexed(i, p, max_distance_m))
+            .collect()
     }
 
     fn snap_indexed(&self, index: usize, point: LonLat, max_distance_m: f64) -> Result<Snap> {
@@ -424,10 +460,16 @@ impl RoadNetwork {
             let node = NodeId(cand.data);
             let d = point.haversine_m(self.graph[NodeIndex::new(node.index())].pos);
             if best.is_none_or(|b| d < b.distance_m || (d == b.distance_m && node < b.node)) {
-                best = Some(Snap { node, distance_m: d });
+                best = Some(Snap {
+                    node,
+                    distance_m: d,
+                });
             }
         }
-        let best = best.ok_or(RoadsError::NoCarRoads { origin: "network".into(), detail: "empty".into() })?;
+        let best = best.ok_or(RoadsError::NoCarRoads {
+            origin: "network".into(),
+            detail: "empty".into(),
+        })?;
         if best.distance_m > max_distance_m {
             return Err(RoadsError::SnapTooFar {
                 index,
@@ -444,7 +486,10 @@ impl RoadNetwork {
         if node.index() < self.graph.node_count() {
             Ok(())
         } else {
-            Err(RoadsError::NodeOutOfRange { node: node.0, node_count: self.graph.node_count() })
+            Err(RoadsError::NodeOutOfRange {
+                node: node.0,
+                node_count: self.graph.node_count(),
+            })
         }
     }
 }
@@ -475,7 +520,13 @@ fn fingerprint(g: &DiGraph<NodeData, EdgeData, u32>) -> NetworkVersion {
         .map(|e| {
             let a = g[e.source()].pos;
             let b = g[e.target()].pos;
-            fnv1a(&[e7(a.lon()), e7(a.lat()), e7(b.lon()), e7(b.lat()), e.weight.packed()])
+            fnv1a(&[
+                e7(a.lon()),
+                e7(a.lat()),
+                e7(b.lon()),
+                e7(b.lat()),
+                e.weight.packed(),
+            ])
         })
         .collect();
     per_edge.sort_unstable();

@@ -35,8 +35,20 @@ pub(crate) fn profile<'a>(tags: impl Fn(&str) -> Option<&'a str>) -> Option<WayP
         return None;
     }
     // The most specific access tag wins; trucks are hgv, then motor vehicles.
-    let access = ["hgv", "motor_vehicle", "vehicle", "access"].iter().find_map(|k| tags(k));
-    if matches!(access, Some("no" | "private" | "agricultural" | "forestry" | "emergency" | "military" | "discouraged")) {
+    let access = ["hgv", "motor_vehicle", "vehicle", "access"]
+        .iter()
+        .find_map(|k| tags(k));
+    if matches!(
+        access,
+        Some(
+            "no" | "private"
+                | "agricultural"
+                | "forestry"
+                | "emergency"
+                | "military"
+                | "discouraged"
+        )
+    ) {
         return None;
     }
     let direction = match tags("oneway") {
@@ -46,14 +58,22 @@ pub(crate) fn profile<'a>(tags: impl Fn(&str) -> Option<&'a str>) -> Option<WayP
         Some("reversible" | "alternating") => return None,
         _ => {
             let roundabout = matches!(tags("junction"), Some("roundabout" | "circular"));
-            if roundabout || class.implies_oneway() { Direction::Forward } else { Direction::Both }
+            if roundabout || class.implies_oneway() {
+                Direction::Forward
+            } else {
+                Direction::Both
+            }
         }
     };
     let speed_kmh = tags("maxspeed")
         .and_then(parse_maxspeed_kmh)
         .map(|v| v * TAGGED_SPEED_FACTOR)
         .unwrap_or_else(|| class.default_speed_kmh());
-    Some(WayProfile { class, direction, speed_kmh })
+    Some(WayProfile {
+        class,
+        direction,
+        speed_kmh,
+    })
 }
 
 /// Parses an OSM `maxspeed` value to km/h: `50`, `50 km/h`, `30 mph`, `10 knots`,
@@ -73,10 +93,15 @@ pub fn parse_maxspeed_kmh(raw: &str) -> Option<f64> {
             "trunk" => Some(100.0),
             "living_street" => Some(10.0),
             "walk" => Some(6.0),
-            z => z.strip_prefix("zone").and_then(|n| n.trim().parse::<f64>().ok()).filter(|s| *s > 0.0 && *s <= 200.0),
+            z => z
+                .strip_prefix("zone")
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .filter(|s| *s > 0.0 && *s <= 200.0),
         };
     }
-    let num_end = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+    let num_end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
     let number: f64 = v[..num_end].parse().ok()?;
     let factor = match v[num_end..].trim() {
         "" | "km/h" | "kmh" | "kph" | "km/t" => 1.0,
@@ -132,7 +157,10 @@ impl OsmCollector {
                     continue;
                 };
                 let ix = *index.entry(*id).or_insert_with(|| {
-                    nodes.push(NodeData { pos, osm_id: Some(*id) });
+                    nodes.push(NodeData {
+                        pos,
+                        osm_id: Some(*id),
+                    });
                     (nodes.len() - 1) as u32
                 });
                 if let Some((pix, ppos)) = prev

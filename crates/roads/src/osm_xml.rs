@@ -16,11 +16,17 @@ impl RoadNetwork {
     /// Reads an OSM XML file, gzipped or not (detected from the content, not the name).
     pub fn from_osm_xml(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let io = |source| RoadsError::Io { path: path.to_path_buf(), source };
+        let io = |source| RoadsError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut file = BufReader::new(File::open(path).map_err(io)?);
         let gz = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-        let reader: Box<dyn BufRead> =
-            if gz { Box::new(BufReader::new(MultiGzDecoder::new(file))) } else { Box::new(file) };
+        let reader: Box<dyn BufRead> = if gz {
+            Box::new(BufReader::new(MultiGzDecoder::new(file)))
+        } else {
+            Box::new(file)
+        };
         Self::from_osm_xml_reader(reader, path)
     }
 
@@ -49,7 +55,9 @@ impl RoadNetwork {
                     if e.name().as_ref() == b"way" && in_way {
                         in_way = false;
                         let t = std::mem::take(&mut tags);
-                        c.way(std::mem::take(&mut refs), |k| t.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str()));
+                        c.way(std::mem::take(&mut refs), |k| {
+                            t.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+                        });
                     }
                     buf.clear();
                     continue;
@@ -100,15 +108,27 @@ fn str_attr(e: &BytesStart<'_>, key: &[u8]) -> std::result::Result<String, Strin
         .try_get_attribute(key)
         .map_err(|err| format!("<{tag}> attribute `{name}`: {err}"))?
         .ok_or_else(|| format!("<{tag}> lacks attribute `{name}`"))?;
-    a.unescape_value().map(|v| v.into_owned()).map_err(|err| format!("<{tag}> attribute `{name}`: {err}"))
+    a.unescape_value()
+        .map(|v| v.into_owned())
+        .map_err(|err| format!("<{tag}> attribute `{name}`: {err}"))
 }
 
 fn int_attr(e: &BytesStart<'_>, key: &[u8]) -> std::result::Result<i64, String> {
     let s = str_attr(e, key)?;
-    s.trim().parse().map_err(|_| format!("attribute `{}` = {s:?} is not an integer", String::from_utf8_lossy(key)))
+    s.trim().parse().map_err(|_| {
+        format!(
+            "attribute `{}` = {s:?} is not an integer",
+            String::from_utf8_lossy(key)
+        )
+    })
 }
 
 fn float_attr(e: &BytesStart<'_>, key: &[u8]) -> std::result::Result<f64, String> {
     let s = str_attr(e, key)?;
-    s.trim().parse().map_err(|_| format!("attribute `{}` = {s:?} is not a number", String::from_utf8_lossy(key)))
+    s.trim().parse().map_err(|_| {
+        format!(
+            "attribute `{}` = {s:?} is not a number",
+            String::from_utf8_lossy(key)
+        )
+    })
 }

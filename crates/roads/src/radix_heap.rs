@@ -10,7 +10,11 @@ pub(crate) struct RadixHeap {
 
 impl RadixHeap {
     pub(crate) fn new() -> Self {
-        Self { last: 0, len: 0, buckets: (0..65).map(|_| Vec::new()).collect() }
+        Self {
+            last: 0,
+            len: 0,
+            buckets: (0..65).map(|_| Vec::new()).collect(),
+        }
     }
 
     pub(crate) fn clear(&mut self) {

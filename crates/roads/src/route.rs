@@ -78,8 +78,17 @@ impl Search {
     /// State for searches on `n` nodes; `with_pred` for searches that
     /// reconstruct a path.
     pub(crate) fn new(n: usize, with_pred: bool) -> Self {
-        let pred = if with_pred { vec![NO_PRED; n] } else { Vec::new() };
-        Self { dist: vec![INF; n], pred, touched: Vec::new(), heap: RadixHeap::new() }
+        let pred = if with_pred {
+            vec![NO_PRED; n]
+        } else {
+            Vec::new()
+        };
+        Self {
+            dist: vec![INF; n],
+            pred,
+            touched: Vec::new(),
+            heap: RadixHeap::new(),
+        }
     }
 
     fn reset(&mut self) {
@@ -99,7 +108,13 @@ impl Search {
     /// (each settled node is offered once) or the queue is empty. Predecessors
     /// are only recorded when `PRED` is set, saving a random write per
     /// relaxation in matrix mode.
-    pub(crate) fn run<const PRED: bool>(&mut self, csr: &Csr, source: u32, goal: usize, mut stop: impl FnMut(u32) -> bool) {
+    pub(crate) fn run<const PRED: bool>(
+        &mut self,
+        csr: &Csr,
+        source: u32,
+        goal: usize,
+        mut stop: impl FnMut(u32) -> bool,
+    ) {
         self.reset();
         self.dist[source as usize] = 0;
         self.touched.push(source);
@@ -115,7 +130,10 @@ impl Search {
                     break;
                 }
             }
-            let (lo, hi) = (csr.offsets[u as usize] as usize, csr.offsets[u as usize + 1] as usize);
+            let (lo, hi) = (
+                csr.offsets[u as usize] as usize,
+                csr.offsets[u as usize + 1] as usize,
+            );
             for k in lo..hi {
                 let v = csr.heads[k];
                 let nd = d + csr.costs[k];
@@ -141,7 +159,10 @@ fn unpack(cost: u64) -> (u32, u32) {
     }
     let time_ds = cost >> 32;
     let len_dm = cost & 0xffff_ffff;
-    (((len_dm + 5) / 10) as u32, ((time_ds + 5) / 10).min(u64::from(UNREACHABLE - 1)) as u32)
+    (
+        ((len_dm + 5) / 10) as u32,
+        ((time_ds + 5) / 10).min(u64::from(UNREACHABLE - 1)) as u32,
+    )
 }
 
 impl RoadNetwork {
@@ -204,7 +225,10 @@ impl RoadNetwork {
             nodes.push(NodeId(cur));
         }
         nodes.reverse();
-        let coordinates = nodes.iter().map(|&n| self.position(n)).collect::<Result<Vec<_>>>()?;
+        let coordinates = nodes
+            .iter()
+            .map(|&n| self.position(n))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Some(Route {
             nodes,
             coordinates,
@@ -233,12 +257,22 @@ pub fn haversine_matrix(points: &[LonLat], detour_factor: f64, speed_kmh: f64) -
         });
     }
     let n = points.len();
-    let mut m = Matrix { sources: n, targets: n, distance_m: Vec::with_capacity(n * n), duration_s: Vec::with_capacity(n * n) };
+    let mut m = Matrix {
+        sources: n,
+        targets: n,
+        distance_m: Vec::with_capacity(n * n),
+        duration_s: Vec::with_capacity(n * n),
+    };
     for a in points {
         for b in points {
             let d = a.haversine_m(*b) * detour_factor;
-            m.distance_m.push(d.round().min(f64::from(UNREACHABLE - 1)) as u32);
-            m.duration_s.push((d / (speed_kmh / 3.6)).round().min(f64::from(UNREACHABLE - 1)) as u32);
+            m.distance_m
+                .push(d.round().min(f64::from(UNREACHABLE - 1)) as u32);
+            m.duration_s.push(
+                (d / (speed_kmh / 3.6))
+                    .round()
+                    .min(f64::from(UNREACHABLE - 1)) as u32,
+            );
         }
     }
     Ok(m)
@@ -250,7 +284,12 @@ mod tests {
 
     #[test]
     fn unreachable_pair_is_reported() {
-        let m = Matrix { sources: 2, targets: 2, distance_m: vec![0, 10, UNREACHABLE, 0], duration_s: vec![0, 2, UNREACHABLE, 0] };
+        let m = Matrix {
+            sources: 2,
+            targets: 2,
+            distance_m: vec![0, 10, UNREACHABLE, 0],
+            duration_s: vec![0, 2, UNREACHABLE, 0],
+        };
         assert_eq!(m.get(0, 1), Some((10, 2)));
         assert_eq!(m.get(1, 0), None);
         assert_eq!(m.get(5, 0), None);

@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use fillroute_roads::{
-    EdgeData, GridCity, LonLat, NodeData, RoadClass, RoadNetwork, RoadsError, haversine_matrix, parse_maxspeed_kmh,
+    EdgeData, GridCity, LonLat, NodeData, RoadClass, RoadNetwork, RoadsError, haversine_matrix,
+    parse_maxspeed_kmh,
 };
 
 fn ll(lon: f64, lat: f64) -> LonLat {
@@ -12,11 +13,20 @@ fn ll(lon: f64, lat: f64) -> LonLat {
 
 /// Nodes 0..n spaced ~111 m apart along a meridian.
 fn line_nodes(n: usize) -> Vec<NodeData> {
-    (0..n).map(|i| NodeData { pos: ll(7.0, 43.0 + i as f64 * 0.001), osm_id: None }).collect()
+    (0..n)
+        .map(|i| NodeData {
+            pos: ll(7.0, 43.0 + i as f64 * 0.001),
+            osm_id: None,
+        })
+        .collect()
 }
 
 fn edge(nodes: &[NodeData], a: usize, b: usize, kmh: f64) -> (u32, u32, EdgeData) {
-    (a as u32, b as u32, EdgeData::between(nodes[a].pos, nodes[b].pos, kmh, RoadClass::Residential).expect("edge"))
+    (
+        a as u32,
+        b as u32,
+        EdgeData::between(nodes[a].pos, nodes[b].pos, kmh, RoadClass::Residential).expect("edge"),
+    )
 }
 
 fn write_osm(xml: &str) -> tempfile::NamedTempFile {
@@ -47,8 +57,17 @@ fn one_way_street_is_not_driven_backwards() {
     let b = net.snap(ll(7.001, 43.000), 5.0).expect("B").node;
     let ab = net.path(a, b).expect("ok").expect("route");
     let ba = net.path(b, a).expect("ok").expect("route");
-    assert_eq!(ab.nodes, vec![a, b], "A->B uses the one-way street directly");
-    assert_eq!(ba.nodes.len(), 4, "B->A must go round the block: {:?}", ba.nodes);
+    assert_eq!(
+        ab.nodes,
+        vec![a, b],
+        "A->B uses the one-way street directly"
+    );
+    assert_eq!(
+        ba.nodes.len(),
+        4,
+        "B->A must go round the block: {:?}",
+        ba.nodes
+    );
     assert!(ba.distance_m > 2.5 * ab.distance_m);
 }
 
@@ -85,16 +104,34 @@ fn maxspeed_units_and_zones_are_parsed() {
 
 #[test]
 fn snapping_picks_the_nearest_node() {
-    let net = GridCity { blocks_x: 6, blocks_y: 6, ..GridCity::default() }.build().expect("grid");
+    let net = GridCity {
+        blocks_x: 6,
+        blocks_y: 6,
+        ..GridCity::default()
+    }
+    .build()
+    .expect("grid");
     // Brute force over all nodes is the oracle.
-    for (k, p) in [(4.3501, 50.8502), (4.356, 50.853), (4.3612, 50.8555), (4.3499, 50.8499)].iter().enumerate() {
+    for (k, p) in [
+        (4.3501, 50.8502),
+        (4.356, 50.853),
+        (4.3612, 50.8555),
+        (4.3499, 50.8499),
+    ]
+    .iter()
+    .enumerate()
+    {
         let p = ll(p.0, p.1);
         let s = net.snap(p, 1_000.0).expect("snaps");
         let best = net
             .node_ids()
             .map(|n| net.position(n).expect("pos").haversine_m(p))
             .fold(f64::INFINITY, f64::min);
-        assert!((s.distance_m - best).abs() < 1e-9, "point {k}: snapped {} vs best {best}", s.distance_m);
+        assert!(
+            (s.distance_m - best).abs() < 1e-9,
+            "point {k}: snapped {} vs best {best}",
+            s.distance_m
+        );
     }
 }
 
@@ -102,7 +139,9 @@ fn snapping_picks_the_nearest_node() {
 fn snapping_too_far_is_an_error_naming_the_point() {
     let net = GridCity::default().build().expect("grid");
     let far = ll(4.50, 50.90);
-    let err = net.snap_all(&[ll(4.3501, 50.8501), far], 200.0).expect_err("too far");
+    let err = net
+        .snap_all(&[ll(4.3501, 50.8501), far], 200.0)
+        .expect_err("too far");
     match err {
         RoadsError::SnapTooFar { index, max_m, .. } => {
             assert_eq!(index, 1);
@@ -110,7 +149,10 @@ fn snapping_too_far_is_an_error_naming_the_point() {
         }
         other => panic!("unexpected {other}"),
     }
-    assert!(matches!(net.snap(far, f64::NAN), Err(RoadsError::InvalidParameter { .. })));
+    assert!(matches!(
+        net.snap(far, f64::NAN),
+        Err(RoadsError::InvalidParameter { .. })
+    ));
 }
 
 #[test]
@@ -156,7 +198,14 @@ fn matrix_is_fastest_not_shortest() {
 
 #[test]
 fn geojson_round_trip_keeps_the_network_version() {
-    let net = GridCity { blocks_x: 5, blocks_y: 4, seed: 7, ..GridCity::default() }.build().expect("grid");
+    let net = GridCity {
+        blocks_x: 5,
+        blocks_y: 4,
+        seed: 7,
+        ..GridCity::default()
+    }
+    .build()
+    .expect("grid");
     let text = serde_json::to_string(&net.to_geojson()).expect("json");
     let back = RoadNetwork::from_geojson_str(&text).expect("reads back");
     assert_eq!(back.node_count(), net.node_count());
@@ -166,9 +215,16 @@ fn geojson_round_trip_keeps_the_network_version() {
     // Node numbering may differ; compare via snapped positions.
     let mapped: Vec<_> = all
         .iter()
-        .map(|&n| back.snap(net.position(n).expect("pos"), 0.01).expect("same position").node)
+        .map(|&n| {
+            back.snap(net.position(n).expect("pos"), 0.01)
+                .expect("same position")
+                .node
+        })
         .collect();
-    assert_eq!(net.matrix(&all, &all).expect("m1"), back.matrix(&mapped, &mapped).expect("m2"));
+    assert_eq!(
+        net.matrix(&all, &all).expect("m1"),
+        back.matrix(&mapped, &mapped).expect("m2")
+    );
 }
 
 #[test]
@@ -197,22 +253,46 @@ fn geojson_properties_set_direction_and_speed() {
 
 #[test]
 fn grid_city_is_deterministic_and_strongly_connected() {
-    let cfg = GridCity { blocks_x: 20, blocks_y: 15, one_way_share: 0.6, seed: 42, ..GridCity::default() };
+    let cfg = GridCity {
+        blocks_x: 20,
+        blocks_y: 15,
+        one_way_share: 0.6,
+        seed: 42,
+        ..GridCity::default()
+    };
     let a = cfg.build().expect("grid");
     let b = cfg.build().expect("grid");
     assert_eq!(a.version(), b.version());
-    assert_eq!(a.node_count(), 21 * 16, "ring and arterials keep every node");
+    assert_eq!(
+        a.node_count(),
+        21 * 16,
+        "ring and arterials keep every node"
+    );
     assert_eq!(a.report().nodes_dropped, 0);
     let other = GridCity { seed: 43, ..cfg }.build().expect("grid");
-    assert_ne!(a.version(), other.version(), "seed changes the one-way draw");
+    assert_ne!(
+        a.version(),
+        other.version(),
+        "seed changes the one-way draw"
+    );
 }
 
 #[test]
 fn matrix_does_not_depend_on_thread_count() {
-    let net = GridCity { blocks_x: 30, blocks_y: 30, one_way_share: 0.5, ..GridCity::default() }.build().expect("grid");
+    let net = GridCity {
+        blocks_x: 30,
+        blocks_y: 30,
+        one_way_share: 0.5,
+        ..GridCity::default()
+    }
+    .build()
+    .expect("grid");
     let nodes: Vec<_> = net.node_ids().step_by(17).collect();
     let par = net.matrix(&nodes, &nodes).expect("par");
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
     let seq = pool.install(|| net.matrix(&nodes, &nodes)).expect("seq");
     assert_eq!(par, seq);
 }
@@ -227,28 +307,48 @@ fn haversine_fallback_scales_by_detour_and_speed() {
     assert_eq!(t, 145); // at 10 m/s
     assert!(haversine_matrix(&pts, 0.5, 36.0).is_err());
     assert!(haversine_matrix(&pts, 1.3, f64::NAN).is_err());
-    assert_eq!(haversine_matrix(&[], 1.3, 30.0).expect("empty").distance_m.len(), 0);
+    assert_eq!(
+        haversine_matrix(&[], 1.3, 30.0)
+            .expect("empty")
+            .distance_m
+            .len(),
+        0
+    );
 }
 
 #[test]
 fn bad_coordinates_are_rejected() {
-    assert!(matches!(LonLat::new(f64::NAN, 43.0), Err(RoadsError::InvalidCoordinate { .. })));
+    assert!(matches!(
+        LonLat::new(f64::NAN, 43.0),
+        Err(RoadsError::InvalidCoordinate { .. })
+    ));
     assert!(LonLat::new(7.0, 91.0).is_err());
     assert!(LonLat::new(181.0, 0.0).is_err());
     assert!(LonLat::new(f64::INFINITY, 0.0).is_err());
     let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
       "geometry":{"type":"LineString","coordinates":[[7.0,43.0],[7.0,143.0]]}}]}"#;
-    let err = RoadNetwork::from_geojson_str(text).expect_err("bad lat").to_string();
+    let err = RoadNetwork::from_geojson_str(text)
+        .expect_err("bad lat")
+        .to_string();
     assert!(err.contains("features[0].geometry.coordinates[1]"), "{err}");
 }
 
 #[test]
 fn bad_input_files_give_typed_errors() {
     let empty = write_osm("");
-    assert!(matches!(RoadNetwork::from_osm_xml(empty.path()), Err(RoadsError::Xml { .. })));
-    assert!(matches!(RoadNetwork::from_osm_pbf(empty.path()), Err(RoadsError::Pbf { .. })));
+    assert!(matches!(
+        RoadNetwork::from_osm_xml(empty.path()),
+        Err(RoadsError::Xml { .. })
+    ));
+    assert!(matches!(
+        RoadNetwork::from_osm_pbf(empty.path()),
+        Err(RoadsError::Pbf { .. })
+    ));
     let garbage = write_osm("this is not a pbf file at all");
-    assert!(matches!(RoadNetwork::from_osm_pbf(garbage.path()), Err(RoadsError::Pbf { .. })));
+    assert!(matches!(
+        RoadNetwork::from_osm_pbf(garbage.path()),
+        Err(RoadsError::Pbf { .. })
+    ));
     let broken = write_osm(r#"<osm><node id="1" lat="x" lon="7"/></osm>"#);
     let err = RoadNetwork::from_osm_xml(broken.path()).expect_err("bad lat");
     assert!(err.to_string().contains("lat"), "{err}");
@@ -256,16 +356,54 @@ fn bad_input_files_give_typed_errors() {
         r#"<osm><node id="1" lat="43" lon="7"/><node id="2" lat="43.001" lon="7"/>
         <way id="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way></osm>"#,
     );
-    assert!(matches!(RoadNetwork::from_osm_xml(no_roads.path()), Err(RoadsError::NoCarRoads { .. })));
+    assert!(matches!(
+        RoadNetwork::from_osm_xml(no_roads.path()),
+        Err(RoadsError::NoCarRoads { .. })
+    ));
     let missing = std::path::Path::new("/nonexistent/map.osm.pbf");
-    assert!(matches!(RoadNetwork::from_osm_pbf(missing), Err(RoadsError::Io { .. })));
-    assert!(matches!(RoadNetwork::from_osm_xml(missing), Err(RoadsError::Io { .. })));
-    for text in ["", "{}", r#"{"type":"FeatureCollection"}"#, r#"{"type":"FeatureCollection","features":[]}"#] {
-        assert!(RoadNetwork::from_geojson_str(text).is_err(), "{text:?} must fail");
+    assert!(matches!(
+        RoadNetwork::from_osm_pbf(missing),
+        Err(RoadsError::Io { .. })
+    ));
+    assert!(matches!(
+        RoadNetwork::from_osm_xml(missing),
+        Err(RoadsError::Io { .. })
+    ));
+    for text in [
+        "",
+        "{}",
+        r#"{"type":"FeatureCollection"}"#,
+        r#"{"type":"FeatureCollection","features":[]}"#,
+    ] {
+        assert!(
+            RoadNetwork::from_geojson_str(text).is_err(),
+            "{text:?} must fail"
+        );
     }
-    assert!(matches!(GridCity { blocks_x: 0, ..GridCity::default() }.build(), Err(RoadsError::InvalidParameter { .. })));
-    assert!(GridCity { block_m: f64::NAN, ..GridCity::default() }.build().is_err());
-    assert!(GridCity { origin: [7.0, f64::NAN], ..GridCity::default() }.build().is_err());
+    assert!(matches!(
+        GridCity {
+            blocks_x: 0,
+            ..GridCity::default()
+        }
+        .build(),
+        Err(RoadsError::InvalidParameter { .. })
+    ));
+    assert!(
+        GridCity {
+            block_m: f64::NAN,
+            ..GridCity::default()
+        }
+        .build()
+        .is_err()
+    );
+    assert!(
+        GridCity {
+            origin: [7.0, f64::NAN],
+            ..GridCity::default()
+        }
+        .build()
+        .is_err()
+    );
 }
 
 #[test]
@@ -281,10 +419,25 @@ fn gzipped_xml_is_detected_by_content() {
 
 #[test]
 fn node_from_another_network_is_rejected() {
-    let small = GridCity { blocks_x: 1, blocks_y: 1, ..GridCity::default() }.build().expect("grid");
-    let big = GridCity { blocks_x: 5, blocks_y: 5, ..GridCity::default() }.build().expect("grid");
+    let small = GridCity {
+        blocks_x: 1,
+        blocks_y: 1,
+        ..GridCity::default()
+    }
+    .build()
+    .expect("grid");
+    let big = GridCity {
+        blocks_x: 5,
+        blocks_y: 5,
+        ..GridCity::default()
+    }
+    .build()
+    .expect("grid");
     let foreign = big.node_ids().last().expect("node");
-    assert!(matches!(small.matrix(&[foreign], &[foreign]), Err(RoadsError::NodeOutOfRange { .. })));
+    assert!(matches!(
+        small.matrix(&[foreign], &[foreign]),
+        Err(RoadsError::NodeOutOfRange { .. })
+    ));
     assert!(small.path(foreign, foreign).is_err());
 }
 

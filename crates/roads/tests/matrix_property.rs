@@ -10,15 +10,29 @@ fn random_network() -> impl Strategy<Value = (Vec<NodeData>, Vec<(u32, u32, Edge
         let nodes = proptest::collection::vec((7.0f64..7.05, 43.0f64..43.05), n);
         // Small weight ranges make equal-time ties common, exercising the
         // "fastest, then shortest" tie-break.
-        let edges = proptest::collection::vec((0..n as u32, 0..n as u32, 0u32..3_000, 0u32..40), n..n * 4);
+        let edges =
+            proptest::collection::vec((0..n as u32, 0..n as u32, 0u32..3_000, 0u32..40), n..n * 4);
         (nodes, edges).prop_map(|(nodes, edges)| {
             let nodes = nodes
                 .into_iter()
-                .map(|(lon, lat)| NodeData { pos: LonLat::new(lon, lat).expect("in range"), osm_id: None })
+                .map(|(lon, lat)| NodeData {
+                    pos: LonLat::new(lon, lat).expect("in range"),
+                    osm_id: None,
+                })
                 .collect();
             let edges = edges
                 .into_iter()
-                .map(|(a, b, length_dm, time_ds)| (a, b, EdgeData { length_dm, time_ds, class: RoadClass::Road }))
+                .map(|(a, b, length_dm, time_ds)| {
+                    (
+                        a,
+                        b,
+                        EdgeData {
+                            length_dm,
+                            time_ds,
+                            class: RoadClass::Road,
+                        },
+                    )
+                })
                 .collect();
             (nodes, edges)
         })
