@@ -1,1 +1,36 @@
-//! fillroute-planner (being written).
+//! Route planner for waste trucks.
+//!
+//! Bins need emptying only when full, so routes change every day; this crate
+//! turns "which bins, which trucks" into routes that respect capacity, time
+//! windows, shifts, lunch breaks and trips to the landfill, and measures the
+//! engine against public benchmarks so we know how good "good" is.
+//!
+//! - [`model`]: the immutable, validated [`Instance`] ([`InstanceBuilder`]).
+//! - [`checker`]: [`check`] recomputes feasibility and cost from scratch,
+//!   sharing no code with the search.
+//! - [`solve`]: ruin-and-recreate search with constant-time segment
+//!   evaluation (see [`search`]).
+//! - [`io`]: benchmark readers (TSPLIB/CVRPLIB, CMT, Solomon, MTVRPTWR,
+//!   Kim 2006), reference values and `.sol` files.
+//!
+//! # MIP hook
+//! The search is resumable: [`Search::run`] for a slice of time, then read
+//! [`Search::pool`] (a [`RoutePool`] of distinct good routes with exact
+//! costs) to build a set-partitioning model, and feed its solution back with
+//! [`Search::inject`]. Exact small-instance formulations can use [`check`] to
+//! verify and compare objectives, which are integers in both worlds.
+#![forbid(unsafe_code)]
+
+pub mod checker;
+pub mod io;
+pub mod model;
+pub mod search;
+pub mod solution;
+
+pub use checker::{CheckReport, check};
+pub use model::{
+    Break, Depot, DisposalSite, Instance, InstanceBuilder, Mask, ModelError, Objective, Stop, TimeWindow, Units,
+    Vehicle,
+};
+pub use search::{RoutePool, Search, SolveOutcome, SolveParams, solve};
+pub use solution::{Route, Solution, UnservedReason, Visit};

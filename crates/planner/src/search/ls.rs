@@ -1,0 +1,175 @@
+//! Granular local search on the neighbour lists: relocate (inter- and
+//! intra-route), swap and 2-opt*, each evaluated in constant time from
+//! prefix/suffix segments before anything is changed (evaluate, then apply).
+
+use super::ops::{cleanup, is_stop};
+use super::segment::Seg;
+use super::state::{BREAK, Data, State};
+use crate::model::Units;
+
+const GRANULAR: usize = 20;
+
+fn pos_of(st: &State, u: u32) -> Option<(usize, usize)> {
+    let r = st.route_of[u as usize];
+    if r == usize::MAX {
+        return None;
+    }
+    st.routes[r].nodes.iter().position(|&x| x == u).map(|p| (r, p))
+}
+
+fn brk_at(st: &State, r: usize, p: usize) -> bool {
+    st.routes[r].nodes.get(p) == Some(&BREAK)
+}
+
+fn cost(data: &Data, v: usize, s: &Seg) -> Option<Units> {
+    data.route_cost(v, s)
+}
+
+/// Applies improving moves until none is left (or a pass cap is hit).
+pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
+    for _pass in 0..50 {
+        let mut improved = false;
+        for u in 0..data.n as u32 {
+            if st.route_of[u as usize] == usize::MAX {
+                continue;
+            }
+            for k in 0..data.neigh[u as usize].len().min(GRANULAR) {
+                let v = data.neigh[u as usize][k];
+                if st.route_of[v as usize] == usize::MAX || st.route_of[u as usize] == usize::MAX {
+                    continue;
+                }
+                if try_moves(data, st, u, v) {
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}
+
+fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>) {
+    st.routes[r].nodes = nodes;
+    cleanup(data, &mut st.routes[r]);
+    st.routes[r].rebuild(data);
+    for &x in &st.routes[r].nodes {
+        if is_stop(data, x) {
+            st.route_of[x as usize] = r;
+        }
+    }
+}
+
+fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
+    let Some((ru, i)) = pos_of(st, u) else { return false };
+    let Some((rv, j)) = pos_of(st, v) else { return false };
+    let useg = data.segs[u as usize];
+    let vseg = data.segs[v as usize];
+    if ru != rv {
+        let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
+        let (v1, v2) = (r1.veh, r2.veh);
+        let base = r1.cost + r2.cost;
+        let rem1 = if brk_at(st, ru, i + 1) { None } else { Some(data.cat(v1, &r1.pre[i], &r1.suf[i + 1])) };
+        // Relocate u after v.
+        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1) {
+            if let Some(rem1) = &rem1 {
+                let ins2 = data.cat(v2, &data.cat(v2, &r2.pre[j + 1], &useg), &r2.suf[j + 1]);
+                if let (Some(c1), Some(c2)) = (cost(data, v1, rem1), cost(data, v2, &ins2)) {
+                    if c1 + c2 < base {
+                        let mut n1 = r1.nodes.clone();
+                        n1.remove(i);
+                        let mut n2 = r2.nodes.clone();
+                        n2.insert(j + 1, u);
+                        commit(data, st, ru, n1);
+                        commit(data, st, rv, n2);
+                        return true;
+                    }
+                }
+            }
+        }
+        let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
+        // Relocate u before v.
+        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j) {
+            if let Some(rem1) = &rem1 {
+                let ins2 = data.cat(v2, &data.cat(v2, &r2.pre[j], &useg), &r2.suf[j]);
+                if let (Some(c1), Some(c2)) = (cost(data, v1, rem1), cost(data, v2, &ins2)) {
+                    if c1 + c2 < base {
+                        let mut n1 = r1.nodes.clone();
+                        n1.remove(i);
+                        let mut n2 = r2.nodes.clone();
+                        n2.insert(j, u);
+                        commit(data, st, ru, n1);
+                        commit(data, st, rv, n2);
+                        return true;
+                    }
+                }
+            }
+        }
+        // Swap u and v.
+        if data.veh[v2].allowed[u as usize] && data.veh[v1].allowed[v as usize] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
+            let s1 = data.cat(v1, &data.cat(v1, &r1.pre[i], &vseg), &r1.suf[i + 1]);
+            let s2 = data.cat(v2, &data.cat(v2, &r2.pre[j], &useg), &r2.suf[j + 1]);
+            if let (Some(c1), Some(c2)) = (cost(data, v1, &s1), cost(data, v2, &s2)) {
+                if c1 + c2 < base {
+                    let mut n1 = r1.nodes.clone();
+                    n1[i] = v;
+                    let mut n2 = r2.nodes.clone();
+                    n2[j] = u;
+                    commit(data, st, ru, n1);
+                    commit(data, st, rv, n2);
+                    return true;
+                }
+            }
+        }
+        // 2-opt*: exchange the tails after u and after v (same vehicle class).
+        if data.class[v1] == data.class[v2] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
+            let s1 = data.cat(v1, &r1.pre[i + 1], &r2.suf[j + 1]);
+            let s2 = data.cat(v2, &r2.pre[j + 1], &r1.suf[i + 1]);
+            if let (Some(c1), Some(c2)) = (cost(data, v1, &s1), cost(data, v2, &s2)) {
+                if c1 + c2 < base {
+                    let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
+                    n1.extend_from_slice(&r2.nodes[j + 1..]);
+                    let mut n2: Vec<u32> = r2.nodes[..=j].to_vec();
+                    n2.extend_from_slice(&r1.nodes[i + 1..]);
+                    let (f1, f2) = (r1.final_site, r2.final_site);
+                    st.routes[ru].final_site = f2;
+                    st.routes[rv].final_site = f1;
+                    commit(data, st, ru, n1);
+                    commit(data, st, rv, n2);
+                    return true;
+                }
+            }
+        }
+        false
+    } else {
+        // Intra-route relocate of u to just after v (middle rebuilt node by node).
+        let r = &st.routes[ru];
+        let vv = r.veh;
+        if i == j || i == j + 1 || brk_at(st, ru, i + 1) || brk_at(st, ru, j + 1) {
+            return false;
+        }
+        let mut nodes = r.nodes.clone();
+        nodes.remove(i);
+        let jj = if j > i { j } else { j + 1 };
+        nodes.insert(jj, u);
+        let (lo, hi) = (i.min(jj), i.max(jj));
+        let mut s = r.pre[lo];
+        for (k, &x) in nodes.iter().enumerate().take(hi + 1).skip(lo) {
+            let xs = if x == BREAK {
+                let loc = if k == 0 { data.veh[vv].start_loc } else { data.loc(nodes[k - 1]) };
+                data.brk_seg(vv, loc)
+            } else {
+                data.segs[x as usize]
+            };
+            s = data.cat(vv, &s, &xs);
+        }
+        let s = data.cat(vv, &s, &r.suf[hi + 1]);
+        if let Some(c) = cost(data, vv, &s) {
+            if c < r.cost {
+                commit(data, st, ru, nodes);
+                return true;
+            }
+        }
+        false
+    }
+}

@@ -1,0 +1,437 @@
+//! Search-side view of the instance (precomputed node segments, neighbour
+//! lists) and the mutable solution state with per-route prefix/suffix data.
+
+use super::segment::{MAXD, Seg};
+use crate::model::{FAR, Instance, Matrix, Units};
+use crate::solution::{Route, Solution, Visit};
+
+/// Node id used in routes: stops `0..n`, disposal sites `n..n+d`, `BREAK`.
+pub(crate) type Node = u32;
+pub(crate) const BREAK: Node = u32::MAX - 1;
+
+pub(crate) struct VehData {
+    pub profile: usize,
+    pub cap: [Units; MAXD],
+    pub route_cap: [Units; MAXD],
+    pub max_stops: u32,
+    pub max_disp: u32,
+    pub max_dur: Units,
+    pub max_dist: Units,
+    pub fixed: Units,
+    pub cpd: Units,
+    pub cpt: Units,
+    pub start: Seg,
+    /// End segment per final site (or one plain end depot segment).
+    pub ends: Vec<Seg>,
+    pub final_disposal: bool,
+    pub brk: Option<(Units, Units, Units)>,
+    pub start_loc: u32,
+    pub allowed: Vec<bool>,
+}
+
+pub(crate) struct Data<'a> {
+    pub inst: &'a Instance,
+    pub n: usize,
+    pub nsites: usize,
+    pub segs: Vec<Seg>,
+    pub locs: Vec<u32>,
+    pub veh: Vec<VehData>,
+    /// Per stop: other stops by increasing distance (truncated).
+    pub neigh: Vec<Vec<u32>>,
+    /// Per stop: disposal sites by increasing distance.
+    pub near_sites: Vec<Vec<u32>>,
+    /// Cost of leaving a stop out, for the search's acceptance.
+    pub penalty: Vec<Units>,
+    pub vehicle_weight: Units,
+    pub unserved_weight: Units,
+    pub has_reloads: bool,
+    pub demand0: Vec<Units>,
+    pub depot_dist: Vec<Units>,
+    /// Vehicle class: vehicles with identical data share one.
+    pub class: Vec<usize>,
+}
+
+impl<'a> Data<'a> {
+    pub fn new(inst: &'a Instance) -> Self {
+        let n = inst.stops().len();
+        let nsites = inst.sites().len();
+        let mut segs = Vec::with_capacity(n + nsites);
+        let mut locs = Vec::with_capacity(n + nsites);
+        for s in inst.stops() {
+            let mut dem = [0; MAXD];
+            for (d, &q) in s.demand.iter().enumerate().take(MAXD) {
+                dem[d] = q;
+            }
+            // The search uses one window: the widest (any choice is feasible
+            // for the checker, which accepts any of the stop's windows).
+            let (e, l) = s
+                .windows
+                .iter()
+                .max_by_key(|w| w.late - w.early)
+                .map(|w| (w.early, w.late))
+                .unwrap_or((-FAR, FAR));
+            segs.push(Seg::stop(s.location as u32, s.service, e, l, s.release, dem, s.stream));
+            locs.push(s.location as u32);
+        }
+        for d in inst.sites() {
+            segs.push(Seg::reset(d.location as u32, d.unload_time, d.hours.early, d.hours.late, d.accepts, true));
+            locs.push(d.location as u32);
+        }
+        let (uw, vw) = inst.objective().weights();
+        let prof0 = &inst.profiles()[inst.vehicles()[0].profile];
+        let mut veh = Vec::new();
+        for v in inst.vehicles() {
+            let prof = &inst.profiles()[v.profile];
+            let mut cap = [FAR; MAXD];
+            let mut route_cap = [FAR; MAXD];
+            for d in 0..inst.dims().min(MAXD) {
+                cap[d] = v.capacity[d];
+                if let Some(rc) = &v.route_capacity {
+                    route_cap[d] = rc[d];
+                }
+            }
+            let sl = inst.depots()[v.start_depot].location as u32;
+            let el = inst.depots()[v.end_depot].location as u32;
+            let start = Seg::reset(sl, 0, v.shift.early, v.shift.late, u64::MAX, false);
+            let end = Seg::reset(el, 0, v.shift.early, v.shift.late, u64::MAX, false);
+            let ends = if v.final_disposal_required {
+                (0..nsites).map(|d| Seg::concat(&segs[n + d], &end, &prof.distance, &prof.duration, &cap)).collect()
+            } else {
+                vec![end]
+            };
+            let allowed = inst
+                .stops()
+                .iter()
+                .map(|s| v.skills & s.skills == s.skills && v.streams & s.stream == s.stream)
+                .collect();
+            veh.push(VehData {
+                profile: v.profile,
+                cap,
+                route_cap,
+                max_stops: v.max_stops.map(|m| m as u32).unwrap_or(u32::MAX),
+                max_disp: v.max_disposal_trips.map(|m| m as u32).unwrap_or(u32::MAX),
+                max_dur: v.max_duration.unwrap_or(FAR),
+                max_dist: v.max_distance.unwrap_or(FAR),
+                fixed: v.fixed_cost + vw,
+                cpd: v.cost_per_distance,
+                cpt: v.cost_per_time,
+                start,
+                ends,
+                final_disposal: v.final_disposal_required,
+                brk: v.break_.map(|b| (b.duration, b.window.early, b.window.late)),
+                start_loc: sl,
+                allowed,
+            });
+        }
+        let dm = &prof0.distance;
+        let k = 60.min(n.saturating_sub(1));
+        let neigh = (0..n)
+            .map(|i| {
+                let li = locs[i] as usize;
+                let mut o: Vec<u32> = (0..n as u32).filter(|&j| j as usize != i).collect();
+                o.sort_by_key(|&j| dm.get(li, locs[j as usize] as usize) + dm.get(locs[j as usize] as usize, li));
+                o.truncate(k);
+                o
+            })
+            .collect();
+        let near_sites = (0..n)
+            .map(|i| {
+                let li = locs[i] as usize;
+                let mut o: Vec<u32> = (0..nsites as u32).collect();
+                o.sort_by_key(|&d| dm.get(li, locs[n + d as usize] as usize) + dm.get(locs[n + d as usize] as usize, li));
+                o
+            })
+            .collect();
+        let depot_loc = inst.depots()[inst.vehicles()[0].start_depot].location;
+        let depot_dist: Vec<Units> = (0..n).map(|i| dm.get(depot_loc, locs[i] as usize)).collect();
+        let max_cpd = inst.vehicles().iter().map(|v| v.cost_per_distance.max(1)).max().unwrap_or(1);
+        let maxd = depot_dist.iter().copied().max().unwrap_or(0);
+        let penalty = inst
+            .stops()
+            .iter()
+            .map(|s| match s.prize {
+                Some(p) => p,
+                // Large enough to prefer serving, small enough to let the
+                // annealing pass through states with a stop left out.
+                None => vw.saturating_add(4 * maxd * max_cpd + 1000).min(uw),
+            })
+            .collect();
+        let demand0 = inst.stops().iter().map(|s| s.demand.first().copied().unwrap_or(0)).collect();
+        let keys: Vec<String> = inst
+            .vehicles()
+            .iter()
+            .map(|v| {
+                let mut v = v.clone();
+                v.id.clear();
+                format!("{v:?}")
+            })
+            .collect();
+        let class = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i)).collect();
+        Data {
+            class,
+            inst,
+            n,
+            nsites,
+            segs,
+            locs,
+            veh,
+            neigh,
+            near_sites,
+            penalty,
+            vehicle_weight: vw,
+            unserved_weight: uw,
+            has_reloads: nsites > 0,
+            demand0,
+            depot_dist,
+        }
+    }
+
+    #[inline]
+    pub fn mats(&self, v: usize) -> (&Matrix, &Matrix) {
+        let p = &self.inst.profiles()[self.veh[v].profile];
+        (&p.distance, &p.duration)
+    }
+
+    /// Cost of a complete route segment, or `None` when infeasible.
+    #[inline]
+    pub fn route_cost(&self, v: usize, s: &Seg) -> Option<Units> {
+        let vd = &self.veh[v];
+        if s.nstops == 0 {
+            return Some(0);
+        }
+        if s.m.tw != 0 || s.excess != 0 || s.mask_viol != 0 {
+            return None;
+        }
+        for d in 0..MAXD {
+            if s.total[d] > vd.route_cap[d] {
+                return None;
+            }
+        }
+        if s.nstops > vd.max_stops
+            || s.ndisp > vd.max_disp
+            || s.m.dur > vd.max_dur
+            || s.dist > vd.max_dist
+            || s.nbrk != u32::from(vd.brk.is_some())
+        {
+            return None;
+        }
+        Some(vd.fixed + vd.cpd * s.dist + vd.cpt * s.m.dur)
+    }
+
+    #[inline]
+    pub fn cat(&self, v: usize, a: &Seg, b: &Seg) -> Seg {
+        let (d, t) = self.mats(v);
+        Seg::concat(a, b, d, t, &self.veh[v].cap)
+    }
+
+    pub fn brk_seg(&self, v: usize, loc: u32) -> Seg {
+        let (d, e, l) = self.veh[v].brk.unwrap_or((0, -FAR, FAR));
+        Seg::brk(loc, d, e, l)
+    }
+
+    #[inline]
+    pub fn loc(&self, node: Node) -> u32 {
+        self.locs[node as usize]
+    }
+}
+
+/// One vehicle's route with prefix/suffix segment data.
+#[derive(Clone)]
+pub(crate) struct RouteState {
+    pub veh: usize,
+    pub nodes: Vec<Node>,
+    /// `pre[i]` = start ⊕ nodes[..i].
+    pub pre: Vec<Seg>,
+    /// `suf[i]` = nodes[i..] ⊕ end.
+    pub suf: Vec<Seg>,
+    pub cost: Units,
+    pub final_site: usize,
+    pub feasible: bool,
+}
+
+impl RouteState {
+    pub fn new(veh: usize) -> Self {
+        RouteState { veh, nodes: Vec::new(), pre: Vec::new(), suf: Vec::new(), cost: 0, final_site: 0, feasible: true }
+    }
+
+    pub fn nstops(&self) -> u32 {
+        self.pre.last().map(|s| s.nstops).unwrap_or(0)
+    }
+
+    pub fn end<'d>(&self, data: &'d Data) -> &'d Seg {
+        let vd = &data.veh[self.veh];
+        &vd.ends[if vd.final_disposal { self.final_site } else { 0 }]
+    }
+
+    /// Segment of the node at position `i` (breaks take the predecessor's place).
+    pub fn node_seg(&self, data: &Data, i: usize) -> Seg {
+        let x = self.nodes[i];
+        if x == BREAK {
+            let loc = if i == 0 { data.veh[self.veh].start_loc } else { self.node_loc(data, i - 1) };
+            data.brk_seg(self.veh, loc)
+        } else {
+            data.segs[x as usize]
+        }
+    }
+
+    pub fn node_loc(&self, data: &Data, i: usize) -> u32 {
+        let x = self.nodes[i];
+        if x == BREAK {
+            if i == 0 { data.veh[self.veh].start_loc } else { self.node_loc(data, i - 1) }
+        } else {
+            data.loc(x)
+        }
+    }
+
+    /// Recomputes prefix/suffix data and cost.
+    pub fn rebuild(&mut self, data: &Data) {
+        let v = self.veh;
+        let k = self.nodes.len();
+        let segs: Vec<Seg> = (0..k).map(|i| self.node_seg(data, i)).collect();
+        self.pre.clear();
+        self.pre.push(data.veh[v].start);
+        for s in &segs {
+            let last = *self.pre.last().expect("nonempty");
+            self.pre.push(data.cat(v, &last, s));
+        }
+        self.suf.clear();
+        self.suf.resize(k + 1, *self.end(data));
+        for i in (0..k).rev() {
+            self.suf[i] = data.cat(v, &segs[i], &self.suf[i + 1]);
+        }
+        let full = data.cat(v, &self.pre[k], self.end(data));
+        match data.route_cost(v, &full) {
+            Some(c) => {
+                self.cost = c;
+                self.feasible = true;
+            }
+            None => {
+                self.cost = Units::MAX / 8;
+                self.feasible = false;
+            }
+        }
+    }
+
+    /// The full route segment.
+    pub fn full(&self, data: &Data) -> Seg {
+        data.cat(self.veh, &self.pre[self.nodes.len()], self.end(data))
+    }
+}
+
+/// A complete search state.
+#[derive(Clone)]
+pub(crate) struct State {
+    pub routes: Vec<RouteState>,
+    /// Stop -> route index, or `usize::MAX` when unassigned.
+    pub route_of: Vec<usize>,
+    pub unassigned: Vec<u32>,
+}
+
+impl State {
+    pub fn empty(data: &Data) -> Self {
+        State {
+            routes: (0..data.veh.len()).map(RouteState::new).map(|mut r| {
+                r.rebuild(data);
+                r
+            }).collect(),
+            route_of: vec![usize::MAX; data.n],
+            unassigned: (0..data.n as u32).collect(),
+        }
+    }
+
+    pub fn cost(&self, data: &Data) -> Units {
+        let mut c: Units = self.routes.iter().map(|r| r.cost).sum();
+        for &u in &self.unassigned {
+            c += data.penalty[u as usize];
+        }
+        c
+    }
+
+    pub fn used(&self) -> usize {
+        self.routes.iter().filter(|r| r.nstops() > 0).count()
+    }
+
+    pub fn unserved_required(&self, data: &Data) -> usize {
+        self.unassigned.iter().filter(|&&u| data.inst.stops()[u as usize].prize.is_none()).count()
+    }
+
+    /// The true objective: unserved required, vehicles, cost − prizes.
+    pub fn objective(&self, data: &Data) -> Units {
+        let mut c: Units = self.routes.iter().map(|r| r.cost).sum();
+        for &u in &self.unassigned {
+            c += match data.inst.stops()[u as usize].prize {
+                Some(p) => p,
+                None => data.unserved_weight,
+            };
+        }
+        c
+    }
+
+    pub fn reindex(&mut self, data: &Data) {
+        self.route_of.iter_mut().for_each(|r| *r = usize::MAX);
+        for (ri, r) in self.routes.iter().enumerate() {
+            for &x in &r.nodes {
+                if (x as usize) < data.n {
+                    self.route_of[x as usize] = ri;
+                }
+            }
+        }
+    }
+
+    pub fn to_solution(&self, data: &Data) -> Solution {
+        let mut routes = Vec::new();
+        for r in &self.routes {
+            if r.nstops() == 0 {
+                continue;
+            }
+            let mut visits: Vec<Visit> = r
+                .nodes
+                .iter()
+                .map(|&x| {
+                    if x == BREAK {
+                        Visit::Break
+                    } else if (x as usize) < data.n {
+                        Visit::Stop(x as usize)
+                    } else {
+                        Visit::Disposal(x as usize - data.n)
+                    }
+                })
+                .collect();
+            if data.veh[r.veh].final_disposal {
+                visits.push(Visit::Disposal(r.final_site));
+            }
+            routes.push(Route { vehicle: r.veh, visits });
+        }
+        Solution { routes, unserved: Vec::new() }
+    }
+
+    /// Loads a solution (e.g. injected from a MIP) into search form.
+    pub fn from_solution(data: &Data, sol: &Solution) -> Self {
+        let mut st = State::empty(data);
+        for route in &sol.routes {
+            let Some(r) = st.routes.get_mut(route.vehicle) else { continue };
+            let mut nodes: Vec<Node> = route
+                .visits
+                .iter()
+                .map(|v| match *v {
+                    Visit::Stop(i) => i as Node,
+                    Visit::Disposal(d) => (data.n + d) as Node,
+                    Visit::Break => BREAK,
+                })
+                .collect();
+            if data.veh[r.veh].final_disposal {
+                if let Some(pos) = nodes.iter().rposition(|&x| x != BREAK) {
+                    if nodes[pos] as usize >= data.n && nodes[pos] != BREAK {
+                        r.final_site = nodes[pos] as usize - data.n;
+                        nodes.remove(pos);
+                    }
+                }
+            }
+            r.nodes = nodes;
+            r.rebuild(data);
+        }
+        st.reindex(data);
+        st.unassigned = (0..data.n as u32).filter(|&i| st.route_of[i as usize] == usize::MAX).collect();
+        st
+    }
+}
