@@ -147,7 +147,7 @@ impl Item {
     /// principal point: the camera's flash throws shadows away from it.
     pub fn draw(&self, cv: &mut Canvas, pp: (f32, f32)) {
         let (pa, pb) = ((self.a * self.s).max(0.6), (self.b * self.s).max(0.6));
-        let reach = pa.max(pb) * 1.5 + 2.0;
+        let reach = pa.max(pb) * 1.3 + 2.0;
         let bbox = (self.cx - reach, self.cy - reach, self.cx + reach, self.cy + reach);
         let (ca, sa) = (self.angle.cos(), self.angle.sin());
         let (cx, cy) = (self.cx, self.cy);

@@ -514,3 +514,4 @@ fn place_items(rng: &mut ChaCha8Rng, fill: f32, cam: &Camera, c: &Container, hea
     }
     items
 }
+

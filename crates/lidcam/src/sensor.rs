@@ -5,13 +5,16 @@ use image::RgbImage;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::raster::{Canvas, mix, smoothstep};
+use crate::raster::{Canvas, hash, mix, smoothstep};
 use crate::scene::CameraFault;
 
-fn gaussian(rng: &mut ChaCha8Rng) -> f32 {
-    let u1: f32 = rng.random_range(f32::EPSILON..1.0);
-    let u2: f32 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+/// Approximately standard-normal noise from one hash (sum of four uniform
+/// bytes): cheap enough for every pixel and channel, and a pure function of
+/// position, so it cannot depend on evaluation order.
+fn gaussian(seed: u32, i: usize, channel: i32) -> f32 {
+    let h = hash(seed, i as i32, channel);
+    let sum = (h & 0xff) + ((h >> 8) & 0xff) + ((h >> 16) & 0xff) + (h >> 24);
+    (sum as f32 / 255.0 - 2.0) * 3f32.sqrt()
 }
 
 /// Turns scene radiance into an 8-bit image and picks the JPEG quality.
@@ -21,11 +24,12 @@ pub(crate) fn develop(mut cv: Canvas, fault: CameraFault, rng: &mut ChaCha8Rng, 
     let sigma: f32 = rng.random_range(0.35..1.3);
     let mut gains = [rng.random_range(0.88..1.12), rng.random_range(0.95..1.05), rng.random_range(0.88..1.12)];
     let read_noise: f32 = rng.random_range(0.004..0.02);
-    let contrast: f32 = rng.random_range(0.85..1.15);
+    let gamma: f32 = rng.random_range(0.85..1.15);
     let quality: u8 = rng.random_range(35..=90);
     let target: f32 = rng.random_range(0.3..0.5);
     let ae_strength: f32 = rng.random_range(0.5..0.9);
     let infrared = rng.random_bool(0.2);
+    let noise_seed: u32 = rng.random();
 
     // Auto-exposure pulls the mean brightness part of the way to a target,
     // so brightness alone says little about how near the waste is.
@@ -46,9 +50,9 @@ pub(crate) fn develop(mut cv: Canvas, fault: CameraFault, rng: &mut ChaCha8Rng, 
         CameraFault::None => {}
         CameraFault::Dark => {
             // Almost no light; the sensor amplifies what little there is.
-            let exposure = fault_rng.random_range(0.02..0.08);
+            let exposure = fault_rng.random_range(0.015..0.04);
             cv.px.iter_mut().flatten().for_each(|v| *v *= exposure);
-            gain = fault_rng.random_range(2.0..4.0);
+            gain = fault_rng.random_range(2.0..3.0);
         }
         CameraFault::Blocked => block_lens(&mut cv, fault_rng),
     }
@@ -59,23 +63,23 @@ pub(crate) fn develop(mut cv: Canvas, fault: CameraFault, rng: &mut ChaCha8Rng, 
     for (i, out) in img.pixels_mut().enumerate() {
         let (x, y) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
         let fall = 1.0 - vignette * ((x - cx).powi(2) + (y - cy).powi(2)) / r2;
-        let luma_noise = gaussian(rng) * read_noise;
-        for k in 0..3 {
-            let v = cv.px[i][k] * gains[k] * fall;
-            let shot = gaussian(rng) * 0.012 * v.max(0.0).sqrt();
-            let v = (v + shot + luma_noise) * gain + gaussian(rng) * read_noise * 0.5 * gain;
-            let v = tone(v, contrast);
-            out.0[k] = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+        let luma_noise = gaussian(noise_seed, i, 3) * read_noise;
+        for (k, ((byte, radiance), wb)) in out.0.iter_mut().zip(cv.px[i]).zip(gains).enumerate() {
+            let v = radiance * wb * fall;
+            let shot = gaussian(noise_seed, i, k as i32) * 0.012 * v.max(0.0).sqrt();
+            let v = tone((v + shot + luma_noise) * gain, gamma);
+            *byte = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
         }
     }
     (img, quality)
 }
 
-/// Soft highlight roll-off and a contrast tweak around mid grey.
-fn tone(v: f32, contrast: f32) -> f32 {
+/// Soft highlight roll-off and a gamma tweak (which, unlike a linear
+/// contrast stretch, never crushes a dark frame to pure black).
+fn tone(v: f32, gamma: f32) -> f32 {
     let v = v.max(0.0);
     let v = if v < 0.75 { v } else { 0.75 + 0.25 * (1.0 - (-(v - 0.75) / 0.25).exp()) };
-    0.5 + (v - 0.5) * contrast
+    v.powf(gamma)
 }
 
 /// Something on the lens: a defocused, nearly uniform dark blob covering
@@ -85,7 +89,7 @@ fn block_lens(cv: &mut Canvas, rng: &mut ChaCha8Rng) {
     let colours = [[0.05, 0.05, 0.05], [0.12, 0.09, 0.05], [0.16, 0.15, 0.13], [0.08, 0.1, 0.06]];
     let colour = colours[rng.random_range(0..colours.len())];
     let (bx, by) = (w * rng.random_range(0.3..0.7), h * rng.random_range(0.3..0.7));
-    let radius = w * rng.random_range(0.85..1.2);
+    let radius = w * rng.random_range(0.75..1.15);
     let soft = w * 0.12;
     let phase: f32 = rng.random_range(0.0..std::f32::consts::TAU);
     cv.blur(6.0);
