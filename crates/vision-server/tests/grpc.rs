@@ -1,0 +1,260 @@
+//! The vision service over real gRPC, against the real EfficientNet-Lite0
+//! backbone: classification, bad input, micro-batching, back-pressure,
+//! streaming, health, reflection, model identity and start-up checks.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use fillroute_proto::vision::v1 as pb;
+use fillroute_vision::Classifier;
+use fillroute_vision_server::ServerError;
+use futures::StreamExt;
+use std::time::Duration;
+use support::{MAX_IMAGE_BYTES, client, fixture, shared_server};
+use tonic::Code;
+
+fn classify(image: Vec<u8>, id: &str) -> pb::ClassifyFillRequest {
+    pb::ClassifyFillRequest { image, request_id: id.into() }
+}
+
+async fn assert_still_serving(addr: std::net::SocketAddr) {
+    let mut c = client(addr).await;
+    let ok = c.classify_fill(classify(fixture().images[2].clone(), "after")).await.unwrap().into_inner();
+    assert!(!ok.fill_class.is_empty(), "server answers after bad input");
+}
+
+async fn assert_invalid_argument(image: Vec<u8>, names: &[&str]) {
+    let addr = shared_server();
+    let mut c = client(addr).await;
+    let status = c.classify_fill(classify(image, "bad")).await.expect_err("bad image refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let message = status.message().to_lowercase();
+    assert!(names.iter().any(|n| message.contains(n)), "message {message:?} names none of {names:?}");
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test]
+async fn classify_returns_class_probabilities_fill_fraction_and_model_version() {
+    let f = fixture();
+    let model = Classifier::load(&f.classifier, None).unwrap();
+    let mut c = client(shared_server()).await;
+    let r = c.classify_fill(classify(f.images[4].clone(), "bin-7")).await.unwrap().into_inner();
+    assert_eq!(r.request_id, "bin-7");
+    assert!(model.classes.contains(&r.fill_class), "{}", r.fill_class);
+    assert_eq!(r.probabilities.len(), model.classes.len());
+    assert!((r.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    assert!((0.0..=1.1).contains(&r.fill_fraction), "{}", r.fill_fraction);
+    assert_eq!(r.model_version, model.version);
+    assert!(r.error.is_empty());
+    let t = r.timings.unwrap();
+    assert!(t.batch_size >= 1 && t.inference_us > 0 && t.decode_us > 0, "{t:?}");
+}
+
+#[tokio::test]
+async fn empty_image_is_invalid_argument() {
+    assert_invalid_argument(Vec::new(), &["empty"]).await;
+}
+
+#[tokio::test]
+async fn truncated_image_is_invalid_argument() {
+    let png = fillroute_vision_server::synthetic::png(&fillroute_vision_server::synthetic::fill_frame(0.5, 1, 64));
+    assert_invalid_argument(png[..png.len() / 2].to_vec(), &["truncated", "corrupt"]).await;
+}
+
+#[tokio::test]
+async fn corrupt_image_is_invalid_argument() {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend((0..500u32).map(|i| (i * 37 % 251) as u8));
+    assert_invalid_argument(bytes, &["corrupt"]).await;
+}
+
+#[tokio::test]
+async fn gif_is_invalid_argument_as_unsupported() {
+    assert_invalid_argument(support::gif(), &["unsupported image format (gif)"]).await;
+}
+
+#[tokio::test]
+async fn bmp_is_invalid_argument_as_unsupported() {
+    assert_invalid_argument(support::bmp(), &["unsupported image format (bmp)"]).await;
+}
+
+#[tokio::test]
+async fn oversized_image_is_invalid_argument() {
+    let mut bytes = fixture().images[0].clone();
+    bytes.resize(MAX_IMAGE_BYTES + 1, 0);
+    assert_invalid_argument(bytes, &["byte limit"]).await;
+}
+
+#[tokio::test]
+async fn pixel_bomb_is_invalid_argument_from_its_header() {
+    let bomb = support::pixel_bomb(30_000, 30_000);
+    assert!(bomb.len() < 100);
+    assert_invalid_argument(bomb, &["30000x30000"]).await;
+}
+
+#[tokio::test]
+async fn message_above_the_grpc_limit_is_refused_and_the_server_keeps_serving() {
+    let addr = shared_server();
+    let mut c = client(addr).await;
+    let status = c.classify_fill(classify(vec![0; 3 * MAX_IMAGE_BYTES], "huge")).await.expect_err("refused");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test]
+async fn concurrent_requests_are_batched_together() {
+    let mut config = support::config();
+    config.max_batch_wait = Duration::from_millis(50);
+    let addr = support::spawn_server(config);
+    let c = client(addr).await;
+    let calls = (0..8).map(|i| {
+        let mut c = c.clone();
+        async move { c.classify_fill(classify(fixture().images[i % 6].clone(), "")).await.unwrap().into_inner() }
+    });
+    let responses = futures::future::join_all(calls).await;
+    let largest = responses.iter().map(|r| r.timings.as_ref().unwrap().batch_size).max().unwrap();
+    assert!(largest > 1, "no batching observed: batch sizes {largest}");
+    assert!(responses.iter().any(|r| r.timings.as_ref().unwrap().queue_us > 0));
+}
+
+#[tokio::test]
+async fn full_queue_is_resource_exhausted() {
+    let mut config = support::config();
+    config.queue_capacity = 1;
+    config.max_batch = 1;
+    config.max_batch_wait = Duration::ZERO;
+    let addr = support::spawn_server(config);
+    let c = client(addr).await;
+    let calls = (0..24).map(|_| {
+        let mut c = c.clone();
+        async move { c.classify_fill(classify(fixture().images[1].clone(), "")).await }
+    });
+    let results = futures::future::join_all(calls).await;
+    let exhausted = results.iter().filter(|r| r.as_ref().is_err_and(|s| s.code() == Code::ResourceExhausted)).count();
+    assert!(exhausted > 0, "no RESOURCE_EXHAUSTED among {} calls", results.len());
+    let unexpected: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).filter(|s| s.code() != Code::ResourceExhausted).collect();
+    assert!(unexpected.is_empty(), "only OK or RESOURCE_EXHAUSTED expected: {unexpected:?}");
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test]
+async fn expired_deadline_is_deadline_exceeded() {
+    let addr = shared_server();
+    let mut c = client(addr).await;
+    let mut request = tonic::Request::new(classify(fixture().images[0].clone(), "late"));
+    request.set_timeout(Duration::from_millis(1));
+    let status = c.classify_fill(request).await.expect_err("too late");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test]
+async fn stream_keeps_going_past_a_bad_image() {
+    let f = fixture();
+    let mut c = client(shared_server()).await;
+    let requests = vec![
+        classify(f.images[0].clone(), "a"),
+        classify(Vec::new(), "b"),
+        classify(support::gif(), "c"),
+        classify(f.images[5].clone(), "d"),
+    ];
+    let responses: Vec<pb::ClassifyFillResponse> = c
+        .classify_fill_stream(futures::stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner()
+        .map(|r| r.unwrap())
+        .collect()
+        .await;
+    let ids: Vec<&str> = responses.iter().map(|r| r.request_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c", "d"], "answers in request order");
+    assert!(responses[0].error.is_empty() && !responses[0].fill_class.is_empty());
+    assert!(responses[1].error.contains("InvalidArgument") && responses[1].error.contains("empty"), "{}", responses[1].error);
+    assert!(responses[2].error.contains("unsupported"), "{}", responses[2].error);
+    assert!(responses[3].error.is_empty() && responses[3].probabilities.len() == 6);
+}
+
+#[tokio::test]
+async fn extract_features_returns_a_unit_vector_when_asked() {
+    let mut c = client(shared_server()).await;
+    let request = pb::ExtractFeaturesRequest { image: fixture().images[3].clone(), l2_normalise: true };
+    let r = c.extract_features(request).await.unwrap().into_inner();
+    assert_eq!(r.features.len(), 1280);
+    let norm = r.features.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-3, "{norm}");
+    assert_eq!(r.backbone_sha256.len(), 64);
+}
+
+#[tokio::test]
+async fn find_similar_ranks_the_indexed_copy_first() {
+    let mut c = client(shared_server()).await;
+    let request = pb::FindSimilarRequest { image: fixture().images[2].clone(), k: 3 };
+    let r = c.find_similar(request).await.unwrap().into_inner();
+    assert_eq!(r.neighbours.len(), 3);
+    assert_eq!(r.neighbours[0].id, "bin-2.jpg");
+    assert!(r.neighbours[0].similarity > 0.999, "{:?}", r.neighbours);
+    let too_many = pb::FindSimilarRequest { image: fixture().images[2].clone(), k: 1_000_000 };
+    let status = c.find_similar(too_many).await.expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("`k`"), "{}", status.message());
+}
+
+#[tokio::test]
+async fn model_info_matches_the_artifact() {
+    let f = fixture();
+    let model = Classifier::load(&f.classifier, None).unwrap();
+    let mut c = client(shared_server()).await;
+    let info = c.get_model_info(pb::GetModelInfoRequest {}).await.unwrap().into_inner();
+    assert_eq!(info.model_version, model.version);
+    assert_eq!(info.backbone_sha256, model.backbone_sha256);
+    assert_eq!(info.classes, model.classes);
+    assert_eq!(info.backbone_name, "efficientnet-lite0");
+    assert_eq!(info.feature_dim, 1280);
+    assert_eq!(info.max_batch, 16);
+    assert_eq!(info.indexed_images, 6);
+}
+
+#[tokio::test]
+async fn health_reports_serving() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let mut health = HealthClient::new(support::channel(shared_server()).await);
+    for service in ["", "fillroute.vision.v1.VisionService"] {
+        let r = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
+        assert_eq!(r.status(), ServingStatus::Serving, "service {service:?}");
+    }
+}
+
+#[tokio::test]
+async fn reflection_lists_the_vision_service() {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let mut reflection = ServerReflectionClient::new(support::channel(shared_server()).await);
+    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+    let mut answers = reflection.server_reflection_info(futures::stream::iter([request])).await.unwrap().into_inner();
+    let answer = answers.next().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else { panic!("{answer:?}") };
+    assert!(list.service.iter().any(|s| s.name == "fillroute.vision.v1.VisionService"), "{list:?}");
+}
+
+#[tokio::test]
+async fn classifier_for_another_backbone_is_refused_at_start() {
+    let f = fixture();
+    let mut model = Classifier::load(&f.classifier, None).unwrap();
+    model.backbone_sha256 = "0".repeat(64);
+    let path = f.classifier.with_file_name("other-backbone.json");
+    model.save(&path).unwrap();
+    let err = support::start_error(fillroute_vision_server::ServerConfig::new(&path)).await;
+    assert!(matches!(err, ServerError::BackboneMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("retrain"), "{err}");
+}
+
+#[tokio::test]
+async fn invalid_config_is_refused_at_start_naming_the_field() {
+    let mut config = support::config();
+    config.max_batch = 0;
+    let err = support::start_error(config).await;
+    assert!(matches!(&err, ServerError::Config(e) if e.field == "max_batch"), "{err}");
+}

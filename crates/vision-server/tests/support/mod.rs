@@ -1,0 +1,182 @@
+//! Test plumbing: a classifier trained once per test binary on features the
+//! real backbone extracts from generated images, servers started on port 0,
+//! and hand-made bad images.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use fillroute_proto::vision::v1::vision_service_client::VisionServiceClient;
+use fillroute_vision::backbone::{Backbone, BackboneConfig};
+use fillroute_vision::classifier::{DEFAULT_FILL_MIDPOINTS, TrainingData, TrainingSummary};
+use fillroute_vision::extract::prepare_batch;
+use fillroute_vision::{Classifier, DEFAULT_FILL_CLASSES, DecodeLimits, FEATURE_DIM};
+use fillroute_vision_server::synthetic::{fill_frame, jpeg, png};
+use fillroute_vision_server::{ServerConfig, ServerError, run};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+/// Files shared by every test in the binary.
+pub struct Fixture {
+    /// Classifier trained on the real backbone's features.
+    pub classifier: PathBuf,
+    /// A folder of indexed images.
+    pub index_dir: PathBuf,
+    /// One image per fill class, in class order.
+    pub images: Vec<Vec<u8>>,
+}
+
+/// Byte limit of the shared server's images: small, so "oversized" is cheap to send.
+pub const MAX_IMAGE_BYTES: usize = 1 << 20;
+
+/// Trains the classifier once (features from the real backbone).
+pub fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("vision-server-{}", std::process::id()));
+        let index_dir = dir.join("index");
+        std::fs::create_dir_all(&index_dir).unwrap();
+        let classes: Vec<String> = DEFAULT_FILL_CLASSES.map(String::from).to_vec();
+        let per_class = 4;
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let mut backbone = Backbone::load(&BackboneConfig::from_env(2))
+            .expect("backbone loads: run scripts/setup.sh and source ~/.cache/fillroute/env.sh");
+        for (class, &fill) in DEFAULT_FILL_MIDPOINTS.iter().enumerate() {
+            let payloads: Vec<Vec<u8>> =
+                (0..per_class).map(|i| png(&fill_frame(fill.min(1.0), (class * 100 + i) as u64, 96))).collect();
+            let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+            let (tensor, _) = prepare_batch(&refs, &DecodeLimits::default());
+            let out = backbone.run(&tensor).unwrap();
+            for row in out.features.chunks(FEATURE_DIM) {
+                rows.push(row.to_vec());
+                labels.push(class);
+            }
+        }
+        // Last image of each class validates; the rest train.
+        let (mut tx, mut ty, mut vx, mut vy) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, (row, label)) in rows.into_iter().zip(labels).enumerate() {
+            if i % per_class == per_class - 1 {
+                vx.push(row);
+                vy.push(label);
+            } else {
+                tx.push(row);
+                ty.push(label);
+            }
+        }
+        let data = TrainingData {
+            classes: &classes,
+            midpoints: Some(DEFAULT_FILL_MIDPOINTS.to_vec()),
+            train: (&tx, &ty),
+            validation: (&vx, &vy),
+            test: (&[], &[]),
+        };
+        let model = Classifier::train(&data, backbone.sha256(), TrainingSummary::default()).unwrap();
+        let classifier = dir.join("classifier.json");
+        model.save(&classifier).unwrap();
+        let images: Vec<Vec<u8>> =
+            DEFAULT_FILL_MIDPOINTS.iter().enumerate().map(|(c, &f)| jpeg(&fill_frame(f.min(1.0), 9000 + c as u64, 120))).collect();
+        for (i, bytes) in images.iter().enumerate() {
+            std::fs::write(index_dir.join(format!("bin-{i}.jpg")), bytes).unwrap();
+        }
+        Fixture { classifier, index_dir, images }
+    })
+}
+
+/// The shared server's settings: small image limit, similarity index on.
+pub fn config() -> ServerConfig {
+    let f = fixture();
+    let mut config = ServerConfig::new(&f.classifier);
+    config.similarity_index = Some(f.index_dir.clone());
+    config.decode_limits.max_bytes = MAX_IMAGE_BYTES;
+    config.max_message_bytes = 2 * MAX_IMAGE_BYTES;
+    config
+}
+
+/// Starts a server on port 0 on its own thread and runtime (so it outlives
+/// any one test's runtime) and returns its address once it is accepting.
+pub fn spawn_server(config: ServerConfig) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            if let Err(e) = run(listener, config, std::future::pending()).await {
+                panic!("test server failed: {e}");
+            }
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(60)).expect("server bound a port")
+}
+
+/// The one server most tests share.
+pub fn shared_server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| spawn_server(config()))
+}
+
+/// A channel to `addr` (waits for model loading to finish).
+pub async fn channel(addr: SocketAddr) -> Channel {
+    let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap().connect_timeout(Duration::from_secs(60));
+    endpoint.connect().await.expect("connects")
+}
+
+/// A vision client for `addr`.
+pub async fn client(addr: SocketAddr) -> VisionServiceClient<Channel> {
+    VisionServiceClient::new(channel(addr).await).max_decoding_message_size(8 << 20)
+}
+
+/// Runs `run` to its error with `config` (for start-up failures).
+pub async fn start_error(config: ServerConfig) -> ServerError {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    run(listener, config, std::future::pending()).await.expect_err("start-up must fail")
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    out
+}
+
+/// A 60-byte PNG whose valid IHDR (correct CRC) declares `width`×`height` RGB pixels.
+pub fn pixel_bomb(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    // A tiny zlib stream: the decoder would inflate it to gigabytes if allowed.
+    png.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+/// Minimal BMP bytes (a format we do not accept).
+pub fn bmp() -> Vec<u8> {
+    let mut b = b"BM".to_vec();
+    b.extend_from_slice(&[0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 24, 0]);
+    b.resize(58, 0);
+    b
+}
+
+/// The first bytes of a GIF.
+pub fn gif() -> Vec<u8> {
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;".to_vec()
+}
