@@ -5,6 +5,7 @@
 
 mod bench;
 mod route;
+mod vision;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,9 @@ enum Command {
     /// Route-planner tools: check a solution file.
     #[command(subcommand)]
     Route(route::RouteCmd),
+    /// Read bin-camera images: train, evaluate, classify.
+    #[command(subcommand)]
+    Vision(vision::VisionCmd),
     /// Benchmarks against public instances.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -30,6 +34,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Route(cmd) => route::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Vision(cmd) => vision::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

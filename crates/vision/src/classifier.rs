@@ -88,7 +88,7 @@ pub struct Prediction {
 }
 
 /// L2 strengths tried on the validation split.
-pub const L2_GRID: [f64; 5] = [1e-3, 1e-2, 1e-1, 1.0, 10.0];
+pub const L2_GRID: [f64; 6] = [1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0];
 
 /// Standardisation fitted on training rows.
 #[derive(Debug, Clone)]
