@@ -10,7 +10,9 @@ use rayon::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = args.next().unwrap_or_else(|| "/tmp/lidcam-contact.png".into());
+    let out = args
+        .next()
+        .unwrap_or_else(|| "/tmp/lidcam-contact.png".into());
     let columns: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(8);
     let seed: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1);
     let fault = match args.next().as_deref() {
@@ -28,12 +30,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (i, render(&scene))
         })
         .collect();
-    let mut sheet = RgbImage::from_pixel(columns as u32 * (tile + gap), rows as u32 * (tile + gap), image::Rgb([255, 255, 255]));
+    let mut sheet = RgbImage::from_pixel(
+        columns as u32 * (tile + gap),
+        rows as u32 * (tile + gap),
+        image::Rgb([255, 255, 255]),
+    );
     for (i, img) in cells {
-        let (x, y) = ((i % columns) as u32 * (tile + gap), (i / columns) as u32 * (tile + gap));
+        let (x, y) = (
+            (i % columns) as u32 * (tile + gap),
+            (i / columns) as u32 * (tile + gap),
+        );
         image::imageops::replace(&mut sheet, &img, i64::from(x), i64::from(y));
     }
     sheet.save(&out)?;
-    println!("wrote {out}: rows {:?}", classes.classes().iter().map(|c| &c.name).collect::<Vec<_>>());
+    println!(
+        "wrote {out}: rows {:?}",
+        classes
+            .classes()
+            .iter()
+            .map(|c| &c.name)
+            .collect::<Vec<_>>()
+    );
     Ok(())
 }

@@ -4,7 +4,14 @@ use crate::error::LidcamError;
 use crate::scene::FillFraction;
 
 /// Default class names, ordered from emptiest to fullest.
-pub const CLASS_NAMES: [&str; 6] = ["empty", "quarter", "half", "three_quarter", "full", "overflowing"];
+pub const CLASS_NAMES: [&str; 6] = [
+    "empty",
+    "quarter",
+    "half",
+    "three_quarter",
+    "full",
+    "overflowing",
+];
 
 /// Lower bound of each default class; the next class's bound is its upper end,
 /// and the last class ends at [`FillFraction::MAX`].
@@ -62,10 +69,16 @@ impl FillClasses {
         }
         for (i, c) in classes.iter().enumerate() {
             if c.name.is_empty() || c.name.contains(['/', '\\']) || c.name.starts_with('.') {
-                return invalid(format!("class name {:?} is not a plain folder name", c.name));
+                return invalid(format!(
+                    "class name {:?} is not a plain folder name",
+                    c.name
+                ));
             }
             if c.min.partial_cmp(&c.max) != Some(std::cmp::Ordering::Less) {
-                return invalid(format!("class {:?} has min {} not below max {}", c.name, c.min, c.max));
+                return invalid(format!(
+                    "class {:?} has min {} not below max {}",
+                    c.name, c.min, c.max
+                ));
             }
             if i > 0 && classes[i - 1].max != c.min {
                 return invalid(format!(
@@ -100,7 +113,10 @@ impl FillClasses {
     /// Index of the class containing `fill`; values outside the table clamp
     /// to the first or last class.
     pub fn class_for_fill(&self, fill: f32) -> usize {
-        self.classes.iter().rposition(|c| fill >= c.min).unwrap_or(0)
+        self.classes
+            .iter()
+            .rposition(|c| fill >= c.min)
+            .unwrap_or(0)
     }
 
     /// Midpoint fill fraction of each class.
@@ -118,7 +134,10 @@ impl Default for FillClasses {
             .map(|(i, name)| FillClass {
                 name: (*name).to_owned(),
                 min: CLASS_LOWER_BOUNDS[i],
-                max: CLASS_LOWER_BOUNDS.get(i + 1).copied().unwrap_or(FillFraction::MAX),
+                max: CLASS_LOWER_BOUNDS
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(FillFraction::MAX),
             })
             .collect();
         Self { classes }
@@ -152,7 +171,11 @@ mod tests {
 
     #[test]
     fn rejects_classes_with_gaps() {
-        let c = |name: &str, min, max| FillClass { name: name.into(), min, max };
+        let c = |name: &str, min, max| FillClass {
+            name: name.into(),
+            min,
+            max,
+        };
         let gap = FillClasses::new(vec![c("low", 0.0, 0.5), c("high", 0.6, 1.3)]);
         assert!(matches!(gap, Err(LidcamError::InvalidClasses { .. })));
         assert!(FillClasses::new(vec![c("low", 0.0, 0.5), c("high", 0.5, 1.3)]).is_ok());

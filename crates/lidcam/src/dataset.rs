@@ -32,9 +32,7 @@ pub fn dataset_scene(seed: u64, index: u64, classes: &FillClasses, class: usize)
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(index);
     let c = &classes.classes()[class.min(classes.len() - 1)];
-    let fill = rng.random_range(c.min..c.max).clamp(0.0, FillFraction::MAX);
-    // The clamp keeps the value in range, so `new` cannot reject it.
-    let fill = FillFraction::new(fill).unwrap_or(FillFraction::new(0.0).unwrap_or_else(|_| unreachable!()));
+    let fill = FillFraction::saturating(rng.random_range(c.min..c.max));
     Scene::random(fill, &mut rng)
 }
 
@@ -71,7 +69,10 @@ pub fn render_dataset(
             let path = dir.join(&file);
             fs::write(&path, &bytes).map_err(io(&path))?;
             on_progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            Ok((format!("{file},{name},{:.4},{}\n", scene.fill.get(), scene.seed), bytes.len() as u64))
+            Ok((
+                format!("{file},{name},{:.4},{}\n", scene.fill.get(), scene.seed),
+                bytes.len() as u64,
+            ))
         })
         .collect::<Result<_, LidcamError>>()?;
 
@@ -81,7 +82,11 @@ pub fn render_dataset(
     fs::write(&manifest_path, manifest).map_err(io(&manifest_path))?;
     Ok(DatasetSummary {
         root: dir.to_path_buf(),
-        per_class: classes.classes().iter().map(|c| (c.name.clone(), n_per_class)).collect(),
+        per_class: classes
+            .classes()
+            .iter()
+            .map(|c| (c.name.clone(), n_per_class))
+            .collect(),
         images: total,
         bytes: rows.iter().map(|(_, b)| b).sum(),
     })

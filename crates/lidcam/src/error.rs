@@ -9,7 +9,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum LidcamError {
     /// A fill fraction outside what a lid camera can see.
-    #[error("fill fraction {value} is out of range: use a finite value in 0.0..=1.3 (1.0 = full to the rim)")]
+    #[error(
+        "fill fraction {value} is out of range: use a finite value in 0.0..=1.3 (1.0 = full to the rim)"
+    )]
     InvalidFill {
         /// The rejected value.
         value: f32,

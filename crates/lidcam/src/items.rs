@@ -53,8 +53,19 @@ const BAGS: [Rgb; 12] = [
     [0.55, 0.25, 0.22],
     [0.60, 0.62, 0.60],
 ];
-const FOOD: [Rgb; 5] = [[0.40, 0.25, 0.12], [0.36, 0.50, 0.16], [0.86, 0.46, 0.10], [0.86, 0.76, 0.30], [0.55, 0.12, 0.10]];
-const CARDBOARD: [Rgb; 4] = [[0.62, 0.45, 0.28], [0.56, 0.40, 0.24], [0.82, 0.80, 0.76], [0.70, 0.55, 0.36]];
+const FOOD: [Rgb; 5] = [
+    [0.40, 0.25, 0.12],
+    [0.36, 0.50, 0.16],
+    [0.86, 0.46, 0.10],
+    [0.86, 0.76, 0.30],
+    [0.55, 0.12, 0.10],
+];
+const CARDBOARD: [Rgb; 4] = [
+    [0.62, 0.45, 0.28],
+    [0.56, 0.40, 0.24],
+    [0.82, 0.80, 0.76],
+    [0.70, 0.55, 0.36],
+];
 const BOTTLES: [(Rgb, f32); 6] = [
     ([0.78, 0.84, 0.86], 0.55),
     ([0.74, 0.80, 0.88], 0.6),
@@ -63,9 +74,26 @@ const BOTTLES: [(Rgb, f32); 6] = [
     ([0.92, 0.92, 0.90], 1.0),
     ([0.20, 0.35, 0.75], 1.0),
 ];
-const CANS: [Rgb; 4] = [[0.72, 0.74, 0.77], [0.78, 0.10, 0.10], [0.10, 0.25, 0.65], [0.15, 0.55, 0.25]];
-const PAPER: [Rgb; 4] = [[0.90, 0.90, 0.88], [0.80, 0.78, 0.72], [0.92, 0.80, 0.82], [0.70, 0.72, 0.74]];
-const ACCENTS: [Rgb; 6] = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.8], [0.95, 0.85, 0.1], [0.1, 0.6, 0.2], [0.95, 0.95, 0.95], [0.1, 0.1, 0.1]];
+const CANS: [Rgb; 4] = [
+    [0.72, 0.74, 0.77],
+    [0.78, 0.10, 0.10],
+    [0.10, 0.25, 0.65],
+    [0.15, 0.55, 0.25],
+];
+const PAPER: [Rgb; 4] = [
+    [0.90, 0.90, 0.88],
+    [0.80, 0.78, 0.72],
+    [0.92, 0.80, 0.82],
+    [0.70, 0.72, 0.74],
+];
+const ACCENTS: [Rgb; 6] = [
+    [0.85, 0.1, 0.1],
+    [0.1, 0.3, 0.8],
+    [0.95, 0.85, 0.1],
+    [0.1, 0.6, 0.2],
+    [0.95, 0.95, 0.95],
+    [0.1, 0.1, 0.1],
+];
 
 fn pick<R: Rng + ?Sized, T: Copy>(rng: &mut R, xs: &[T]) -> T {
     xs[rng.random_range(0..xs.len())]
@@ -78,7 +106,11 @@ fn pick_jittered<R: Rng + ?Sized>(rng: &mut R, xs: &[Rgb], k: f32) -> Rgb {
 
 fn jitter<R: Rng + ?Sized>(rng: &mut R, c: Rgb, k: f32) -> Rgb {
     let b = rng.random_range(1.0 - k..1.0 + k);
-    [c[0] * b * rng.random_range(0.95..1.05), c[1] * b, c[2] * b * rng.random_range(0.95..1.05)]
+    [
+        c[0] * b * rng.random_range(0.95..1.05),
+        c[1] * b,
+        c[2] * b * rng.random_range(0.95..1.05),
+    ]
 }
 
 impl Item {
@@ -100,22 +132,69 @@ impl Item {
         let (a, b, colour, gloss, opacity) = match kind {
             Kind::Bag => {
                 let r = rng.random_range(0.07..0.16);
-                (r * rng.random_range(0.9..1.25), r * rng.random_range(0.75..1.0), pick_jittered(rng, &BAGS, 0.15), rng.random_range(0.3..0.9), 1.0)
+                (
+                    r * rng.random_range(0.9..1.25),
+                    r * rng.random_range(0.75..1.0),
+                    pick_jittered(rng, &BAGS, 0.15),
+                    rng.random_range(0.3..0.9),
+                    1.0,
+                )
             }
             Kind::Food => {
                 let r = rng.random_range(0.025..0.06);
-                (r * rng.random_range(1.0..1.8), r, pick_jittered(rng, &FOOD, 0.2), rng.random_range(0.0..0.3), 1.0)
+                (
+                    r * rng.random_range(1.0..1.8),
+                    r,
+                    pick_jittered(rng, &FOOD, 0.2),
+                    rng.random_range(0.0..0.3),
+                    1.0,
+                )
             }
-            Kind::Box => (rng.random_range(0.05..0.14), rng.random_range(0.04..0.11), pick_jittered(rng, &CARDBOARD, 0.12), 0.0, 1.0),
+            Kind::Box => (
+                rng.random_range(0.05..0.14),
+                rng.random_range(0.04..0.11),
+                pick_jittered(rng, &CARDBOARD, 0.12),
+                0.0,
+                1.0,
+            ),
             Kind::Bottle => {
                 let (c, o) = pick(rng, &BOTTLES);
-                (rng.random_range(0.08..0.14), rng.random_range(0.022..0.04), jitter(rng, c, 0.1), 0.9, o)
+                (
+                    rng.random_range(0.08..0.14),
+                    rng.random_range(0.022..0.04),
+                    jitter(rng, c, 0.1),
+                    0.9,
+                    o,
+                )
             }
-            Kind::Can => (rng.random_range(0.03..0.04), 0.0, pick_jittered(rng, &CANS, 0.1), 0.8, 1.0),
-            Kind::Paper => (rng.random_range(0.04..0.1), rng.random_range(0.03..0.08), pick_jittered(rng, &PAPER, 0.08), 0.0, 1.0),
+            Kind::Can => (
+                rng.random_range(0.03..0.04),
+                0.0,
+                pick_jittered(rng, &CANS, 0.1),
+                0.8,
+                1.0,
+            ),
+            Kind::Paper => (
+                rng.random_range(0.04..0.1),
+                rng.random_range(0.03..0.08),
+                pick_jittered(rng, &PAPER, 0.08),
+                0.0,
+                1.0,
+            ),
             Kind::Speck => {
                 let r = rng.random_range(0.004..0.014);
-                (r, r * rng.random_range(0.4..1.0), [rng.random(), rng.random(), rng.random()], 0.0, 1.0)
+                (
+                    r,
+                    r * rng.random_range(0.4..1.0),
+                    // Crumbs, grit and shreds: mostly muted, the odd bright bit.
+                    mix(
+                        [rng.random(), rng.random(), rng.random()],
+                        [0.35, 0.3, 0.25],
+                        rng.random_range(0.3..0.9),
+                    ),
+                    0.0,
+                    1.0,
+                )
             }
         };
         let b = if kind == Kind::Can { a } else { b };
@@ -134,7 +213,12 @@ impl Item {
             light: 1.0,
             gloss,
             opacity,
-            wobble: [rng.random_range(0.0..TAU), rng.random_range(0.0..TAU), rng.random_range(0.0..TAU), rng.random_range(0.0..TAU)],
+            wobble: [
+                rng.random_range(0.0..TAU),
+                rng.random_range(0.0..TAU),
+                rng.random_range(0.0..TAU),
+                rng.random_range(0.0..TAU),
+            ],
         }
     }
 
@@ -148,7 +232,12 @@ impl Item {
     pub fn draw(&self, cv: &mut Canvas, pp: (f32, f32)) {
         let (pa, pb) = ((self.a * self.s).max(0.6), (self.b * self.s).max(0.6));
         let reach = pa.max(pb) * 1.3 + 2.0;
-        let bbox = (self.cx - reach, self.cy - reach, self.cx + reach, self.cy + reach);
+        let bbox = (
+            self.cx - reach,
+            self.cy - reach,
+            self.cx + reach,
+            self.cy + reach,
+        );
         let (ca, sa) = (self.angle.cos(), self.angle.sin());
         let (cx, cy) = (self.cx, self.cy);
         let local = move |x: f32, y: f32| {
@@ -175,15 +264,31 @@ impl Item {
             Kind::Paper => self.draw_paper(cv, bbox, &local, pa, pb, l),
             Kind::Speck => cv.paint(bbox, 1.0, 1.0, |x, y| {
                 let (u, v) = local(x, y);
-                (((u / pa).hypot(v / pb) - 1.0) * pa.min(pb), scale(self.colour, l))
+                (
+                    ((u / pa).hypot(v / pb) - 1.0) * pa.min(pb),
+                    scale(self.colour, l),
+                )
             }),
         }
     }
 
-    fn draw_blob(&self, cv: &mut Canvas, bbox: (f32, f32, f32, f32), local: &impl Fn(f32, f32) -> (f32, f32), pa: f32, pb: f32, l: f32) {
+    fn draw_blob(
+        &self,
+        cv: &mut Canvas,
+        bbox: (f32, f32, f32, f32),
+        local: &impl Fn(f32, f32) -> (f32, f32),
+        pa: f32,
+        pb: f32,
+        l: f32,
+    ) {
         let w = self.wobble;
         let amp = if self.kind == Kind::Bag { 0.1 } else { 0.15 };
-        let outline = move |t: f32| 1.0 + amp * ((2.0 * t + w[0]).cos() + (3.0 * t + w[1]).cos() * 0.7 + (5.0 * t + w[2]).cos() * 0.4);
+        let outline = move |t: f32| {
+            1.0 + amp
+                * ((2.0 * t + w[0]).cos()
+                    + (3.0 * t + w[1]).cos() * 0.7
+                    + (5.0 * t + w[2]).cos() * 0.4)
+        };
         let seed = self.seed;
         let m = pa.min(pb);
         cv.paint(bbox, 1.0, 1.2, |x, y| {
@@ -199,8 +304,14 @@ impl Item {
             let n = fbm(seed, u / m * 2.2, v / m * 2.2, 2);
             let crease = (n - 0.5).abs();
             shade *= 0.88 + 0.12 * smoothstep(0.0, 0.2, crease);
-            let fold = smoothstep(0.0, 0.04, (value_noise(seed ^ 9, u / m * 1.3, v / m * 1.3) - 0.5).abs());
-            let spec = self.gloss * ((-((qx + 0.32).powi(2) + (qy + 0.36).powi(2)) / 0.06).exp() * 0.3 + 0.25 * (1.0 - fold) * dome);
+            let fold = smoothstep(
+                0.0,
+                0.04,
+                (value_noise(seed ^ 9, u / m * 1.3, v / m * 1.3) - 0.5).abs(),
+            );
+            let spec = self.gloss
+                * ((-((qx + 0.32).powi(2) + (qy + 0.36).powi(2)) / 0.06).exp() * 0.3
+                    + 0.25 * (1.0 - fold) * dome);
             let mut c = scale(self.colour, shade * l);
             for ch in &mut c {
                 *ch += spec * l;
@@ -237,32 +348,45 @@ impl Item {
             let colour = self.colour;
             let accent = self.accent;
             let top = k == steps;
-            cv.paint((cx - reach, cy - reach, cx + reach, cy + reach), 1.0, 1.0, |x, y| {
-                let (dx, dy) = (x - cx, y - cy);
-                let (u, v) = (dx * ca + dy * sa, -dx * sa + dy * ca);
-                let sdf = (u.abs() - ha).max(v.abs() - hb);
-                if !top {
-                    return (sdf, side);
-                }
-                let fibre = 0.9 + 0.2 * value_noise(seed, u / ha * 6.0, v / hb * 1.5);
-                let mut c = scale(colour, fibre * shade);
-                if v.abs() < hb * 0.1 {
-                    c = scale(mix(colour, [0.8, 0.7, 0.5], 0.5), shade * 1.1);
-                }
-                if (v.abs() - hb * 0.1).abs() < 0.6 {
-                    c = scale(c, 0.75);
-                }
-                let (lu, lv) = (u / ha - 0.45, v / hb + 0.5);
-                if lu.abs() < 0.22 && lv.abs() < 0.18 {
-                    c = scale(accent, shade * 0.8);
-                }
-                let edge = smoothstep(0.0, 2.0, -sdf);
-                (sdf, scale(c, 0.75 + 0.25 * edge))
-            });
+            cv.paint(
+                (cx - reach, cy - reach, cx + reach, cy + reach),
+                1.0,
+                1.0,
+                |x, y| {
+                    let (dx, dy) = (x - cx, y - cy);
+                    let (u, v) = (dx * ca + dy * sa, -dx * sa + dy * ca);
+                    let sdf = (u.abs() - ha).max(v.abs() - hb);
+                    if !top {
+                        return (sdf, side);
+                    }
+                    let fibre = 0.9 + 0.2 * value_noise(seed, u / ha * 6.0, v / hb * 1.5);
+                    let mut c = scale(colour, fibre * shade);
+                    if v.abs() < hb * 0.1 {
+                        c = scale(mix(colour, [0.8, 0.7, 0.5], 0.5), shade * 1.1);
+                    }
+                    if (v.abs() - hb * 0.1).abs() < 0.6 {
+                        c = scale(c, 0.75);
+                    }
+                    let (lu, lv) = (u / ha - 0.45, v / hb + 0.5);
+                    if lu.abs() < 0.22 && lv.abs() < 0.18 {
+                        c = scale(accent, shade * 0.8);
+                    }
+                    let edge = smoothstep(0.0, 2.0, -sdf);
+                    (sdf, scale(c, 0.75 + 0.25 * edge))
+                },
+            );
         }
     }
 
-    fn draw_bottle(&self, cv: &mut Canvas, bbox: (f32, f32, f32, f32), local: &impl Fn(f32, f32) -> (f32, f32), pa: f32, pb: f32, l: f32) {
+    fn draw_bottle(
+        &self,
+        cv: &mut Canvas,
+        bbox: (f32, f32, f32, f32),
+        local: &impl Fn(f32, f32) -> (f32, f32),
+        pa: f32,
+        pb: f32,
+        l: f32,
+    ) {
         let neck_start = 0.45 * pa;
         let radius = move |u: f32| {
             if u < neck_start {
@@ -292,7 +416,14 @@ impl Item {
         });
     }
 
-    fn draw_can(&self, cv: &mut Canvas, bbox: (f32, f32, f32, f32), local: &impl Fn(f32, f32) -> (f32, f32), pa: f32, l: f32) {
+    fn draw_can(
+        &self,
+        cv: &mut Canvas,
+        bbox: (f32, f32, f32, f32),
+        local: &impl Fn(f32, f32) -> (f32, f32),
+        pa: f32,
+        l: f32,
+    ) {
         cv.paint(bbox, 1.0, 1.0, |x, y| {
             let (u, v) = local(x, y);
             let d = u.hypot(v);
@@ -302,7 +433,10 @@ impl Item {
             let mut c = if t > 0.93 { self.colour } else { lid };
             c = scale(c, l * (0.75 + 0.25 * (1.0 - t)));
             let tab = ((u / pa - 0.35).hypot(v / pa * 1.6) < 0.18) as u8 as f32;
-            let spec = self.gloss * (rim * 0.6 + (-((u / pa + 0.3).powi(2) + (v / pa + 0.3).powi(2)) / 0.05).exp() * 0.4) - tab * 0.2;
+            let spec = self.gloss
+                * (rim * 0.6
+                    + (-((u / pa + 0.3).powi(2) + (v / pa + 0.3).powi(2)) / 0.05).exp() * 0.4)
+                - tab * 0.2;
             for ch in &mut c {
                 *ch += spec * l;
             }
@@ -310,7 +444,15 @@ impl Item {
         });
     }
 
-    fn draw_paper(&self, cv: &mut Canvas, bbox: (f32, f32, f32, f32), local: &impl Fn(f32, f32) -> (f32, f32), pa: f32, pb: f32, l: f32) {
+    fn draw_paper(
+        &self,
+        cv: &mut Canvas,
+        bbox: (f32, f32, f32, f32),
+        local: &impl Fn(f32, f32) -> (f32, f32),
+        pa: f32,
+        pb: f32,
+        l: f32,
+    ) {
         let seed = self.seed;
         let lined = self.wobble[3] < 3.5;
         cv.paint(bbox, 1.0, 1.0, |x, y| {

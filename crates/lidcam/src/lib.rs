@@ -11,6 +11,22 @@
 //! lens on request. Everything is seeded: a [`Scene`] always renders to the
 //! same bytes, and [`render_dataset`] writes the same files whatever the
 //! number of threads, so experiments and tests are reproducible.
+//!
+//! ```no_run
+//! use fillroute_lidcam::{FillClasses, FillFraction, Scene, render, render_dataset};
+//! use rand::SeedableRng;
+//!
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+//! let scene = Scene::random(FillFraction::new(0.5)?, &mut rng);
+//! render(&scene).save("half-full.png")?;
+//!
+//! let classes = FillClasses::default();
+//! let summary = render_dataset("data/lidcam".as_ref(), 500, 42, &classes, |done, total| {
+//!     eprint!("\r{done}/{total}");
+//! })?;
+//! println!("wrote {} images", summary.images);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod classes;

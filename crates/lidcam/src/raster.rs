@@ -17,20 +17,37 @@ pub(crate) type Bbox = (f32, f32, f32, f32);
 
 impl Canvas {
     pub fn new(w: usize, h: usize) -> Self {
-        Self { w, h, px: vec![[0.0; 3]; w * h] }
+        Self {
+            w,
+            h,
+            px: vec![[0.0; 3]; w * h],
+        }
     }
 
     fn clip(&self, (x0, y0, x1, y1): Bbox) -> Option<(usize, usize, usize, usize)> {
         let cx = |v: f32| v.clamp(0.0, self.w as f32) as usize;
         let cy = |v: f32| v.clamp(0.0, self.h as f32) as usize;
-        let (a, b, c, d) = (cx(x0.floor()), cy(y0.floor()), cx(x1.ceil() + 1.0), cy(y1.ceil() + 1.0));
+        let (a, b, c, d) = (
+            cx(x0.floor()),
+            cy(y0.floor()),
+            cx(x1.ceil() + 1.0),
+            cy(y1.ceil() + 1.0),
+        );
         (a < c && b < d).then_some((a, b, c, d))
     }
 
     /// Paints a shape: `shader(x, y)` gives the signed distance in pixels
     /// (negative inside) and the colour there; `soft` is the edge width.
-    pub fn paint(&mut self, bbox: Bbox, opacity: f32, soft: f32, mut shader: impl FnMut(f32, f32) -> (f32, Rgb)) {
-        let Some((x0, y0, x1, y1)) = self.clip(bbox) else { return };
+    pub fn paint(
+        &mut self,
+        bbox: Bbox,
+        opacity: f32,
+        soft: f32,
+        mut shader: impl FnMut(f32, f32) -> (f32, Rgb),
+    ) {
+        let Some((x0, y0, x1, y1)) = self.clip(bbox) else {
+            return;
+        };
         for y in y0..y1 {
             for x in x0..x1 {
                 let (sx, sy) = (x as f32 + 0.5, y as f32 + 0.5);
@@ -48,7 +65,9 @@ impl Canvas {
 
     /// Darkens under a soft shape given by its signed distance.
     pub fn shadow(&mut self, bbox: Bbox, strength: f32, soft: f32, sdf: impl Fn(f32, f32) -> f32) {
-        let Some((x0, y0, x1, y1)) = self.clip(bbox) else { return };
+        let Some((x0, y0, x1, y1)) = self.clip(bbox) else {
+            return;
+        };
         for y in y0..y1 {
             for x in x0..x1 {
                 let d = sdf(x as f32 + 0.5, y as f32 + 0.5);
@@ -67,7 +86,9 @@ impl Canvas {
             return;
         }
         let r = (sigma * 3.0).ceil() as i32;
-        let mut k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+        let mut k: Vec<f32> = (-r..=r)
+            .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+            .collect();
         let sum: f32 = k.iter().sum();
         k.iter_mut().for_each(|v| *v /= sum);
         let (w, h) = (self.w as i32, self.h as i32);
@@ -111,7 +132,11 @@ pub(crate) fn lerp(a: f32, b: f32, t: f32) -> f32 {
 }
 
 pub(crate) fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
-    [lerp(a[0], b[0], t), lerp(a[1], b[1], t), lerp(a[2], b[2], t)]
+    [
+        lerp(a[0], b[0], t),
+        lerp(a[1], b[1], t),
+        lerp(a[2], b[2], t),
+    ]
 }
 
 pub(crate) fn scale(c: Rgb, k: f32) -> Rgb {
@@ -120,7 +145,11 @@ pub(crate) fn scale(c: Rgb, k: f32) -> Rgb {
 
 /// sRGB byte colour to the canvas's 0..1 range.
 pub(crate) fn rgb(c: [u8; 3]) -> Rgb {
-    [f32::from(c[0]) / 255.0, f32::from(c[1]) / 255.0, f32::from(c[2]) / 255.0]
+    [
+        f32::from(c[0]) / 255.0,
+        f32::from(c[1]) / 255.0,
+        f32::from(c[2]) / 255.0,
+    ]
 }
 
 /// Integer hash (a murmur3-style finaliser); the basis of all noise, so that

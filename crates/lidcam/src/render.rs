@@ -46,10 +46,13 @@ pub fn render_jpeg(scene: &Scene) -> Result<Vec<u8>, LidcamError> {
 pub fn render(scene: &Scene) -> RgbImage {
     let (img, quality) = render_uncompressed(scene);
     let mut bytes = Vec::new();
-    let encoded = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(&img);
+    let encoded =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(&img);
     // Encoding and decoding an in-memory image of valid size cannot fail;
     // should it ever, the artefact-free image is still a faithful render.
-    match encoded.and_then(|()| image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)) {
+    match encoded
+        .and_then(|()| image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg))
+    {
         Ok(decoded) => decoded.to_rgb8(),
         Err(_) => img,
     }
@@ -65,12 +68,24 @@ fn render_uncompressed(scene: &Scene) -> (RgbImage, u8) {
 
     let mut canvas = Canvas::new(size, size);
     draw_surfaces(&mut canvas, &camera, &container, &heap, &lighting);
-    let mut items = place_items(&mut waste_rng, scene.fill.get(), &camera, &container, &heap, &lighting);
+    let mut items = place_items(
+        &mut waste_rng,
+        scene.fill.get(),
+        &camera,
+        &container,
+        &heap,
+        &lighting,
+    );
     items.sort_by(|a, b| b.z.total_cmp(&a.z));
     for item in &items {
         item.draw(&mut canvas, (camera.cx, camera.cy));
     }
-    sensor::develop(canvas, scene.fault, &mut stage_rng(scene.seed, Stage::Sensor), &mut stage_rng(scene.seed, Stage::Fault))
+    sensor::develop(
+        canvas,
+        scene.fault,
+        &mut stage_rng(scene.seed, Stage::Sensor),
+        &mut stage_rng(scene.seed, Stage::Fault),
+    )
 }
 
 /// Wide-angle camera in the lid looking straight down (+z), with barrel
@@ -132,7 +147,11 @@ impl Camera {
             rd = ru / (1.0 + self.k * rd * rd);
         }
         let shrink = if ru > 1e-6 { rd / ru } else { 1.0 };
-        (self.cx + ux * shrink * self.half, self.cy + uy * shrink * self.half, self.f / z * shrink)
+        (
+            self.cx + ux * shrink * self.half,
+            self.cy + uy * shrink * self.half,
+            self.f / z * shrink,
+        )
     }
 }
 
@@ -158,7 +177,11 @@ impl Container {
             ContainerShape::Rectangular => rng.random_range(0.72..1.0),
             ContainerShape::Round => 1.0,
         };
-        let (hx, hy) = if rng.random_bool(0.5) { (0.5, 0.5 * aspect) } else { (0.5 * aspect, 0.5) };
+        let (hx, hy) = if rng.random_bool(0.5) {
+            (0.5, 0.5 * aspect)
+        } else {
+            (0.5 * aspect, 0.5)
+        };
         let wall = rgb(scene.container.wall_colour);
         let grime = [0.22, 0.18, 0.13];
         Self {
@@ -243,7 +266,9 @@ impl Heap {
             [0.30, 0.32, 0.45],
             [0.50, 0.20, 0.15],
         ];
-        let palette = (0..5).map(|_| palette_all[rng.random_range(0..palette_all.len())]).collect();
+        let palette = (0..5)
+            .map(|_| palette_all[rng.random_range(0..palette_all.len())])
+            .collect();
         Self {
             base: c.depth * fill.min(1.0) + 0.5 * (fill - 1.0).max(0.0) - mound * settle,
             mound,
@@ -252,7 +277,7 @@ impl Heap {
             rx: rng.random_range(0.45..0.7),
             ry: rng.random_range(0.45..0.7),
             amp: c.depth * 0.05 * (fill * 8.0).min(1.0),
-            cell: rng.random_range(0.035..0.07),
+            cell: rng.random_range(0.06..0.11),
             seed: rng.random(),
             palette,
         }
@@ -265,7 +290,9 @@ impl Heap {
     /// Height of the waste surface above the floor at lateral `(x, y)`.
     fn height(&self, x: f32, y: f32) -> f32 {
         let d2 = ((x - self.mx) / self.rx).powi(2) + ((y - self.my) / self.ry).powi(2);
-        self.base + self.mound * (1.0 - d2) + self.amp * (2.0 * fbm(self.seed, x * 4.0, y * 4.0, 2) - 1.0)
+        self.base
+            + self.mound * (1.0 - d2)
+            + self.amp * (2.0 * fbm(self.seed, x * 4.0, y * 4.0, 2) - 1.0)
     }
 
     /// Whether waste at `(x, y)` with height `h` may stand where the opening
@@ -281,7 +308,7 @@ impl Heap {
         let bright = 0.8 + 0.6 * ((id >> 8) & 0xff) as f32 / 255.0;
         let crevice = 0.5 + 0.5 * smoothstep(0.0, 0.12, gap);
         let grain = 0.85 + 0.3 * fbm(self.seed ^ 0x55, x * 60.0, y * 60.0, 1);
-        scale(base, bright * crevice * grain)
+        scale(mix(base, [0.3, 0.28, 0.25], 0.35), bright * crevice * grain)
     }
 }
 
@@ -316,7 +343,11 @@ impl Lighting {
             1.0
         } else {
             let t = p[2] - c.z0;
-            smoothstep(-0.03, 0.04, c.margin(p[0] - self.dir[0] * t, p[1] - self.dir[1] * t, c.z0))
+            smoothstep(
+                -0.03,
+                0.04,
+                c.margin(p[0] - self.dir[0] * t, p[1] - self.dir[1] * t, c.z0),
+            )
         };
         let sky = self.ambient * lit * (-dot(self.dir, n)).max(0.0);
         self.exposure * (flash + sky + 0.05)
@@ -381,7 +412,11 @@ fn trace(c: &Container, heap: &Heap, ox: f32, oy: f32, u: f32, v: f32) -> Hit {
         let (x, y) = at(z);
         c.margin(x, y, z) < 0.0
     };
-    let z_exit = if outside(zf) { refine(c.z0, zf, outside) } else { zf };
+    let z_exit = if outside(zf) {
+        refine(c.z0, zf, outside)
+    } else {
+        zf
+    };
     let mut z = z_top.max(c.z0);
     while z < z_exit {
         if solid(z) {
@@ -409,8 +444,10 @@ fn draw_surfaces(cv: &mut Canvas, cam: &Camera, c: &Container, heap: &Heap, ligh
                 Hit::Heap(z) => {
                     let p = at(z);
                     let e = 0.01;
-                    let gx = (heap.height(p[0] + e, p[1]) - heap.height(p[0] - e, p[1])) / (2.0 * e);
-                    let gy = (heap.height(p[0], p[1] + e) - heap.height(p[0], p[1] - e)) / (2.0 * e);
+                    let gx =
+                        (heap.height(p[0] + e, p[1]) - heap.height(p[0] - e, p[1])) / (2.0 * e);
+                    let gy =
+                        (heap.height(p[0], p[1] + e) - heap.height(p[0], p[1] - e)) / (2.0 * e);
                     let n = normalize([-gx, -gy, -1.0]);
                     scale(heap.colour(p[0], p[1]), light.at(c, p, n, d))
                 }
@@ -422,7 +459,12 @@ fn draw_surfaces(cv: &mut Canvas, cam: &Camera, c: &Container, heap: &Heap, ligh
                     } else {
                         // Underside of the lid around the opening: close, dim and grainy.
                         let g = 0.7 + 0.3 * fbm(seed ^ 7, p[0] * 30.0, p[1] * 30.0, 2);
-                        scale(c.wall, 0.35 * g * light.exposure * (1.0 - smoothstep(0.0, 0.3, out - c.rim) * 0.6))
+                        scale(
+                            c.wall,
+                            0.35 * g
+                                * light.exposure
+                                * (1.0 - smoothstep(0.0, 0.3, out - c.rim) * 0.6),
+                        )
                     }
                 }
                 Hit::Wall(z) => {
@@ -431,7 +473,9 @@ fn draw_surfaces(cv: &mut Canvas, cam: &Camera, c: &Container, heap: &Heap, ligh
                     let s = (z - c.z0) / c.depth;
                     let streak = 0.75 + 0.35 * fbm(seed, along * 16.0, s * 1.5, 3);
                     let ribs = match c.shape {
-                        ContainerShape::Rectangular => 0.93 + 0.07 * smoothstep(0.35, 0.5, ((s * 6.0).fract() - 0.5).abs()),
+                        ContainerShape::Rectangular => {
+                            0.93 + 0.07 * smoothstep(0.35, 0.5, ((s * 6.0).fract() - 0.5).abs())
+                        }
                         ContainerShape::Round => 1.0,
                     };
                     let dirt = smoothstep(0.55, 1.0, s) * fbm(seed ^ 3, along * 8.0, s * 4.0, 2);
@@ -468,12 +512,23 @@ fn corner_distance(c: &Container, p: [f32; 3]) -> f32 {
 
 /// Samples items on the heap surface (plus a few lying on the floor of an
 /// almost empty bin and loose specks), projected and lit.
-fn place_items(rng: &mut ChaCha8Rng, fill: f32, cam: &Camera, c: &Container, heap: &Heap, light: &Lighting) -> Vec<Item> {
+fn place_items(
+    rng: &mut ChaCha8Rng,
+    fill: f32,
+    cam: &Camera,
+    c: &Container,
+    heap: &Heap,
+    light: &Lighting,
+) -> Vec<Item> {
     let zf = c.z_floor();
     let mut items = Vec::new();
     let spread = 1.0 + (fill - 1.0).max(0.0) * 1.2;
     let attempts = (5.0 + 400.0 * fill.min(0.55)) as usize;
-    let floor_items = if fill < 0.125 { rng.random_range(0..4) } else { 0 };
+    let floor_items = if fill < 0.125 {
+        rng.random_range(0..4)
+    } else {
+        0
+    };
     let specks = (20.0 + 120.0 * fill.min(1.0)) as usize;
     for i in 0..attempts + floor_items + specks {
         let mut item = Item::random(rng, i >= attempts + floor_items);
@@ -493,7 +548,11 @@ fn place_items(rng: &mut ChaCha8Rng, fill: f32, cam: &Camera, c: &Container, hea
             }
             let z = zf - h;
             let m0 = c.margin(x, y, c.z0);
-            let fits = if z >= c.z0 { c.margin(x, y, z) > 0.3 * r } else { heap.allowed(c, m0, h) };
+            let fits = if z >= c.z0 {
+                c.margin(x, y, z) > 0.3 * r
+            } else {
+                heap.allowed(c, m0, h)
+            };
             if !fits {
                 continue;
             }
@@ -514,4 +573,3 @@ fn place_items(rng: &mut ChaCha8Rng, fill: f32, cam: &Camera, c: &Container, hea
     }
     items
 }
-

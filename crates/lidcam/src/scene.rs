@@ -25,6 +25,16 @@ impl FillFraction {
         }
     }
 
+    /// Clamps any number into range (NaN becomes 0), for simulators whose
+    /// fill model may overshoot what a camera can show.
+    pub fn saturating(value: f32) -> Self {
+        if value.is_nan() {
+            Self(0.0)
+        } else {
+            Self(value.clamp(0.0, Self::MAX))
+        }
+    }
+
     /// The fraction as a number.
     pub fn get(self) -> f32 {
         self.0
@@ -97,17 +107,27 @@ const WALL_PALETTE: [[u8; 3]; 9] = [
 impl Scene {
     /// A healthy camera looking into `container` filled to `fill`.
     pub fn new(fill: FillFraction, container: ContainerStyle, seed: u64) -> Self {
-        Self { fill, container, fault: CameraFault::None, seed }
+        Self {
+            fill,
+            container,
+            fault: CameraFault::None,
+            seed,
+        }
     }
 
     /// A random container (shape and a jittered common bin colour) with a
     /// random seed, at the given fill and with a healthy camera.
     pub fn random<R: Rng + ?Sized>(fill: FillFraction, rng: &mut R) -> Self {
-        let shape = if rng.random_bool(0.65) { ContainerShape::Rectangular } else { ContainerShape::Round };
+        let shape = if rng.random_bool(0.65) {
+            ContainerShape::Rectangular
+        } else {
+            ContainerShape::Round
+        };
         let base = WALL_PALETTE[rng.random_range(0..WALL_PALETTE.len())];
         let mut wall_colour = [0u8; 3];
         for (out, &c) in wall_colour.iter_mut().zip(&base) {
-            *out = (f32::from(c) * rng.random_range(0.8..1.2) + rng.random_range(-10.0..10.0)).clamp(0.0, 255.0) as u8;
+            *out = (f32::from(c) * rng.random_range(0.8..1.2) + rng.random_range(-10.0..10.0))
+                .clamp(0.0, 255.0) as u8;
         }
         Self::new(fill, ContainerStyle { shape, wall_colour }, rng.random())
     }

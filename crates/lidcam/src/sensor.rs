@@ -18,11 +18,20 @@ fn gaussian(seed: u32, i: usize, channel: i32) -> f32 {
 }
 
 /// Turns scene radiance into an 8-bit image and picks the JPEG quality.
-pub(crate) fn develop(mut cv: Canvas, fault: CameraFault, rng: &mut ChaCha8Rng, fault_rng: &mut ChaCha8Rng) -> (RgbImage, u8) {
+pub(crate) fn develop(
+    mut cv: Canvas,
+    fault: CameraFault,
+    rng: &mut ChaCha8Rng,
+    fault_rng: &mut ChaCha8Rng,
+) -> (RgbImage, u8) {
     let (w, h) = (cv.w, cv.h);
     let vignette: f32 = rng.random_range(0.15..0.5);
     let sigma: f32 = rng.random_range(0.35..1.3);
-    let mut gains = [rng.random_range(0.88..1.12), rng.random_range(0.95..1.05), rng.random_range(0.88..1.12)];
+    let mut gains = [
+        rng.random_range(0.88..1.12),
+        rng.random_range(0.95..1.05),
+        rng.random_range(0.88..1.12),
+    ];
     let read_noise: f32 = rng.random_range(0.004..0.02);
     let gamma: f32 = rng.random_range(0.85..1.15);
     let quality: u8 = rng.random_range(35..=90);
@@ -33,7 +42,12 @@ pub(crate) fn develop(mut cv: Canvas, fault: CameraFault, rng: &mut ChaCha8Rng, 
 
     // Auto-exposure pulls the mean brightness part of the way to a target,
     // so brightness alone says little about how near the waste is.
-    let mean = cv.px.iter().map(|p| 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2]).sum::<f32>() / cv.px.len() as f32;
+    let mean = cv
+        .px
+        .iter()
+        .map(|p| 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2])
+        .sum::<f32>()
+        / cv.px.len() as f32;
     let ae = (target / mean.max(1e-3)).powf(ae_strength).clamp(0.3, 4.0);
     cv.px.iter_mut().flatten().for_each(|v| *v *= ae);
     if infrared {
@@ -78,7 +92,11 @@ pub(crate) fn develop(mut cv: Canvas, fault: CameraFault, rng: &mut ChaCha8Rng, 
 /// contrast stretch, never crushes a dark frame to pure black).
 fn tone(v: f32, gamma: f32) -> f32 {
     let v = v.max(0.0);
-    let v = if v < 0.75 { v } else { 0.75 + 0.25 * (1.0 - (-(v - 0.75) / 0.25).exp()) };
+    let v = if v < 0.75 {
+        v
+    } else {
+        0.75 + 0.25 * (1.0 - (-(v - 0.75) / 0.25).exp())
+    };
     v.powf(gamma)
 }
 
@@ -86,9 +104,17 @@ fn tone(v: f32, gamma: f32) -> f32 {
 /// most of the frame, faintly lit by the flash from the centre.
 fn block_lens(cv: &mut Canvas, rng: &mut ChaCha8Rng) {
     let (w, h) = (cv.w as f32, cv.h as f32);
-    let colours = [[0.05, 0.05, 0.05], [0.12, 0.09, 0.05], [0.16, 0.15, 0.13], [0.08, 0.1, 0.06]];
+    let colours = [
+        [0.05, 0.05, 0.05],
+        [0.12, 0.09, 0.05],
+        [0.16, 0.15, 0.13],
+        [0.08, 0.1, 0.06],
+    ];
     let colour = colours[rng.random_range(0..colours.len())];
-    let (bx, by) = (w * rng.random_range(0.3..0.7), h * rng.random_range(0.3..0.7));
+    let (bx, by) = (
+        w * rng.random_range(0.3..0.7),
+        h * rng.random_range(0.3..0.7),
+    );
     let radius = w * rng.random_range(0.75..1.15);
     let soft = w * 0.12;
     let phase: f32 = rng.random_range(0.0..std::f32::consts::TAU);

@@ -9,8 +9,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use fillroute_lidcam::{FillClass, FillClasses, render_dataset};
 
 fn three_classes() -> FillClasses {
-    let c = |name: &str, min, max| FillClass { name: name.into(), min, max };
-    FillClasses::new(vec![c("low", 0.0, 0.4), c("high", 0.4, 1.0), c("spilling", 1.0, 1.3)]).expect("valid table")
+    let c = |name: &str, min, max| FillClass {
+        name: name.into(),
+        min,
+        max,
+    };
+    FillClasses::new(vec![
+        c("low", 0.0, 0.4),
+        c("high", 0.4, 1.0),
+        c("spilling", 1.0, 1.3),
+    ])
+    .expect("valid table")
 }
 
 /// Every file under `dir`, by relative path, with its bytes.
@@ -23,7 +32,11 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).expect("under dir").to_string_lossy().into_owned();
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .to_string_lossy()
+                    .into_owned();
                 files.insert(rel, fs::read(&path).expect("readable"));
             }
         }
@@ -43,7 +56,14 @@ fn dataset_writer_makes_one_folder_per_class_with_the_requested_counts() {
     .expect("writes");
 
     assert_eq!(summary.images, 6);
-    assert_eq!(summary.per_class, vec![("low".into(), 2), ("high".into(), 2), ("spilling".into(), 2)]);
+    assert_eq!(
+        summary.per_class,
+        vec![
+            ("low".into(), 2),
+            ("high".into(), 2),
+            ("spilling".into(), 2)
+        ]
+    );
     assert_eq!(calls.load(Ordering::Relaxed), 6);
     assert_eq!(last_total.load(Ordering::Relaxed), 6);
     for class in ["low", "high", "spilling"] {
@@ -60,7 +80,11 @@ fn dataset_writer_makes_one_folder_per_class_with_the_requested_counts() {
     }
     let manifest = fs::read_to_string(dir.path().join("manifest.csv")).expect("manifest");
     assert_eq!(manifest.lines().count(), 7, "header plus one row per image");
-    let bytes: u64 = snapshot(dir.path()).iter().filter(|(k, _)| k.ends_with(".jpg")).map(|(_, v)| v.len() as u64).sum();
+    let bytes: u64 = snapshot(dir.path())
+        .iter()
+        .filter(|(k, _)| k.ends_with(".jpg"))
+        .map(|(_, v)| v.len() as u64)
+        .sum();
     assert_eq!(summary.bytes, bytes);
 }
 
@@ -68,8 +92,12 @@ fn dataset_writer_makes_one_folder_per_class_with_the_requested_counts() {
 fn dataset_bytes_do_not_depend_on_thread_count() {
     let write_with = |threads: usize| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-        pool.install(|| render_dataset(dir.path(), 2, 77, &three_classes(), |_, _| {})).expect("writes");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| render_dataset(dir.path(), 2, 77, &three_classes(), |_, _| {}))
+            .expect("writes");
         snapshot(dir.path())
     };
     let one = write_with(1);
