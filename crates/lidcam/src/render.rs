@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::LidcamError;
-use crate::items::{Item, Kind};
-use crate::raster::{Canvas, Rgb, cells, fbm, hash, mix, rgb, scale, smoothstep};
+use crate::items::Item;
+use crate::raster::{Canvas, Rgb, cells, fbm, mix, rgb, scale, smoothstep};
 use crate::scene::{ContainerShape, Scene};
 use crate::sensor;
 
@@ -370,8 +370,8 @@ enum Hit {
     Floor,
 }
 
-/// Bisection for the first depth in `[lo, hi]` where `inside` turns false
-/// (or `solid` turns true); `lo` must be on the near side.
+/// Bisection for the depth in `[lo, hi]` where a ray crosses to the far side
+/// of a surface (`far_side` false at `lo`, true at `hi`).
 fn refine(mut lo: f32, mut hi: f32, far_side: impl Fn(f32) -> bool) -> f32 {
     for _ in 0..10 {
         let mid = 0.5 * (lo + hi);
@@ -566,9 +566,6 @@ fn place_items(
         item.z = z;
         item.s = s;
         item.light = light.at(c, [x, y, z], [0.0, 0.0, -1.0], d);
-        if item.kind == Kind::Speck {
-            item.seed = hash(item.seed, i as i32, 0);
-        }
         items.push(item);
     }
     items
