@@ -88,6 +88,9 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         let outcome = solve(&bi.instance, &params);
         let secs = t.elapsed().as_secs_f64();
         let rep = check(&bi.instance, &outcome.solution);
+        if std::env::var_os("FILLROUTE_BENCH_DEBUG").is_some() {
+            eprintln!("{}: {} iterations, pool {} routes, violations {:?}", bi.name, outcome.iterations, outcome.pool.len(), rep.violations.first());
+        }
         let cost = rep.distance as f64 / bi.scale;
         let reference = io::reference(&bi, vf);
         let (bks, gap) = match reference {

@@ -10,6 +10,9 @@ use thiserror::Error;
 /// Time, distance or money in the model's fixed-point units.
 pub type Units = i64;
 
+/// Capacity dimensions supported (e.g. volume and weight).
+pub const MAX_DIMS: usize = 2;
+
 /// Larger than any realistic time; used for open windows.
 pub const FAR: Units = 1 << 50;
 
@@ -381,6 +384,16 @@ pub enum ModelError {
         /// Why.
         reason: &'static str,
     },
+    /// More capacity dimensions than the planner supports.
+    #[error("vehicle '{vehicle}' field `capacity` has {dims} dimensions but at most {max} are supported: merge dimensions")]
+    TooManyDimensions {
+        /// Vehicle id.
+        vehicle: String,
+        /// Given.
+        dims: usize,
+        /// Supported.
+        max: usize,
+    },
     /// Duplicate id.
     #[error("{kind} id '{id}' is used twice: ids must be unique")]
     DuplicateId {
@@ -618,6 +631,9 @@ impl InstanceBuilder {
             }
         }
         let dims = vehicles[0].capacity.len();
+        if dims > MAX_DIMS {
+            return Err(ModelError::TooManyDimensions { vehicle: vehicles[0].id.clone(), dims, max: MAX_DIMS });
+        }
         for v in &vehicles {
             let e = format!("vehicle '{}'", v.id);
             if !seen.insert(("vehicle", v.id.clone())) {

@@ -69,12 +69,12 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         let (v1, v2) = (r1.veh, r2.veh);
         let base = r1.cost + r2.cost;
-        let rem1 = if brk_at(st, ru, i + 1) { None } else { Some(data.cat(v1, &r1.pre[i], &r1.suf[i + 1])) };
+        let rem1 = if brk_at(st, ru, i + 1) { None } else { Some(data.eval(v1, &r1.pre[i], None, &r1.suf[i + 1])) };
         // Relocate u after v.
         if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1) {
-            if let Some(rem1) = &rem1 {
-                let ins2 = data.cat(v2, &data.cat(v2, &r2.pre[j + 1], &useg), &r2.suf[j + 1]);
-                if let (Some(c1), Some(c2)) = (cost(data, v1, rem1), cost(data, v2, &ins2)) {
+            if let Some(rem1) = rem1 {
+                let ins2 = data.eval(v2, &r2.pre[j + 1], Some(&useg), &r2.suf[j + 1]);
+                if let (Some(c1), Some(c2)) = (rem1, ins2) {
                     if c1 + c2 < base {
                         let mut n1 = r1.nodes.clone();
                         n1.remove(i);
@@ -90,9 +90,9 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         // Relocate u before v.
         if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j) {
-            if let Some(rem1) = &rem1 {
-                let ins2 = data.cat(v2, &data.cat(v2, &r2.pre[j], &useg), &r2.suf[j]);
-                if let (Some(c1), Some(c2)) = (cost(data, v1, rem1), cost(data, v2, &ins2)) {
+            if let Some(rem1) = rem1 {
+                let ins2 = data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j]);
+                if let (Some(c1), Some(c2)) = (rem1, ins2) {
                     if c1 + c2 < base {
                         let mut n1 = r1.nodes.clone();
                         n1.remove(i);
@@ -107,9 +107,9 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         }
         // Swap u and v.
         if data.veh[v2].allowed[u as usize] && data.veh[v1].allowed[v as usize] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
-            let s1 = data.cat(v1, &data.cat(v1, &r1.pre[i], &vseg), &r1.suf[i + 1]);
-            let s2 = data.cat(v2, &data.cat(v2, &r2.pre[j], &useg), &r2.suf[j + 1]);
-            if let (Some(c1), Some(c2)) = (cost(data, v1, &s1), cost(data, v2, &s2)) {
+            let c1 = data.eval(v1, &r1.pre[i], Some(&vseg), &r1.suf[i + 1]);
+            let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j + 1]) } else { None };
+            if let (Some(c1), Some(c2)) = (c1, c2) {
                 if c1 + c2 < base {
                     let mut n1 = r1.nodes.clone();
                     n1[i] = v;
@@ -123,9 +123,9 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         }
         // 2-opt*: exchange the tails after u and after v (same vehicle class).
         if data.class[v1] == data.class[v2] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
-            let s1 = data.cat(v1, &r1.pre[i + 1], &r2.suf[j + 1]);
-            let s2 = data.cat(v2, &r2.pre[j + 1], &r1.suf[i + 1]);
-            if let (Some(c1), Some(c2)) = (cost(data, v1, &s1), cost(data, v2, &s2)) {
+            let c1 = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1]);
+            let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j + 1], None, &r1.suf[i + 1]) } else { None };
+            if let (Some(c1), Some(c2)) = (c1, c2) {
                 if c1 + c2 < base {
                     let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
                     n1.extend_from_slice(&r2.nodes[j + 1..]);

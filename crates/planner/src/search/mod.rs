@@ -210,8 +210,9 @@ impl<'a> Search<'a> {
         let edges = (self.best.routes.iter().map(|r| r.nodes.len() + 1).sum::<usize>()).max(1) as f64;
         let route_costs: Units = self.best.routes.iter().map(|r| r.cost - if r.nstops() > 0 { data.veh[r.veh].fixed } else { 0 }).sum();
         let avg_edge = (route_costs as f64 / edges).max(1.0);
-        let t_start = 0.1 * avg_edge;
-        let t_end = 0.001 * avg_edge;
+        let envf = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        let t_start = envf("FR_T0", 0.1) * avg_edge;
+        let t_end = envf("FR_TF", 0.001) * avg_edge;
         let mut since_best = 0u64;
         let mut cur_cost = self.cur.cost(&self.data);
         let mut it_local = 0u64;
@@ -235,33 +236,51 @@ impl<'a> Search<'a> {
             self.iterations += 1;
             since_best += 1;
             let data = &self.data;
-            let mut cand = self.cur.clone();
+            let saved_unassigned = self.cur.unassigned.clone();
+            let saved_route_of = self.cur.route_of.clone();
+            self.cur.journal.clear();
+            self.cur.journaling = true;
+            let cand = &mut self.cur;
             let wsum: f64 = self.weights.iter().sum();
             let pick = self.rng.f64() * wsum;
             let op = if pick < self.weights[0] { 0 } else if pick < self.weights[0] + self.weights[1] { 1 } else { 2 };
             match op {
-                0 => ops::ruin_strings(data, &mut cand, &mut self.rng, cbar, 10.0),
-                1 => ops::ruin_random(data, &mut cand, &mut self.rng, (2.0 * cbar) as usize),
-                _ => ops::ruin_worst(data, &mut cand, &mut self.rng, (2.0 * cbar) as usize),
+                0 => ops::ruin_strings(data, cand, &mut self.rng, cbar, 10.0),
+                1 => ops::ruin_random(data, cand, &mut self.rng, (2.0 * cbar) as usize),
+                _ => ops::ruin_worst(data, cand, &mut self.rng, (2.0 * cbar) as usize),
             }
-            let touched = ops::recreate(data, &mut cand, &mut self.rng, 0.01, fleet_cap);
+            let touched = ops::recreate(data, cand, &mut self.rng, 0.01, fleet_cap);
             if data.has_reloads || data.veh.iter().any(|v| v.brk.is_some()) {
                 for r in touched {
+                    cand.touch(r);
                     ops::polish(data, &mut cand.routes[r]);
                 }
             }
+            cand.journaling = false;
             let cand_cost = cand.cost(data);
             let mut score = 0.0;
-            if in_fleet_phase {
+            let accepted = if in_fleet_phase {
                 let ca = cand.unassigned.len();
-                let cu = self.cur.unassigned.len();
+                let cu = saved_unassigned.len();
                 let sa: u64 = cand.unassigned.iter().map(|&u| absences[u as usize]).sum();
-                let su: u64 = self.cur.unassigned.iter().map(|&u| absences[u as usize]).sum();
-                if ca < cu || sa < su || (ca == cu && cand_cost < cur_cost) {
-                    self.cur = cand;
-                    cur_cost = cand_cost;
-                    score = 1.0;
+                let su: u64 = saved_unassigned.iter().map(|&u| absences[u as usize]).sum();
+                ca < cu || sa < su || (ca == cu && cand_cost < cur_cost)
+            } else {
+                let temp = t_start * (t_end / t_start).powf(frac.clamp(0.0, 1.0));
+                let threshold = cur_cost as f64 - temp * self.rng.f64().max(1e-300).ln();
+                (cand_cost as f64) < threshold
+            };
+            if accepted {
+                score = if cand_cost < cur_cost { 2.0 } else { 0.5 };
+                cur_cost = cand_cost;
+            } else {
+                for (i, r) in self.cur.journal.drain(..) {
+                    self.cur.routes[i] = r;
                 }
+                self.cur.unassigned = saved_unassigned;
+                self.cur.route_of = saved_route_of;
+            }
+            if in_fleet_phase {
                 for &u in &self.cur.unassigned {
                     absences[u as usize] += 1;
                 }
@@ -271,21 +290,12 @@ impl<'a> Search<'a> {
                     fleet_cap = self.remove_smallest_route();
                     cur_cost = self.cur.cost(&self.data);
                 }
-            } else {
-                let temp = t_start * (t_end / t_start).powf(frac.clamp(0.0, 1.0));
-                let threshold = cur_cost as f64 - temp * self.rng.f64().max(1e-300).ln();
-                if (cand_cost as f64) < threshold {
-                    score = if cand_cost < cur_cost { 2.0 } else { 0.5 };
-                    self.cur = cand;
-                    cur_cost = cand_cost;
-                    if cur_cost < self.best_obj || self.cur.objective(&self.data) < self.best_obj {
-                        ls::improve(&self.data, &mut self.cur, fleet_cap);
-                        cur_cost = self.cur.cost(&self.data);
-                        if self.consider_best() {
-                            since_best = 0;
-                            score = 4.0;
-                        }
-                    }
+            } else if accepted && (cur_cost < self.best_obj || self.cur.objective(&self.data) < self.best_obj) {
+                ls::improve(&self.data, &mut self.cur, fleet_cap);
+                cur_cost = self.cur.cost(&self.data);
+                if self.consider_best() {
+                    since_best = 0;
+                    score = 4.0;
                 }
             }
             self.weights[op] = 0.99 * self.weights[op] + 0.01 * (1.0 + 4.0 * score);

@@ -2,7 +2,7 @@
 //! blinks, disposal trips inserted on demand) and route polishing (disposal
 //! site choice, redundant disposal removal, break placement).
 
-use super::segment::Seg;
+use super::segment::{MAXD, Seg};
 use super::state::{BREAK, Data, Node, RouteState, State};
 use crate::model::Units;
 
@@ -62,6 +62,7 @@ pub(crate) fn remove_stops(data: &Data, st: &mut State, stops: &[u32]) {
         if r == usize::MAX {
             continue;
         }
+        st.touch(r);
         let route = &mut st.routes[r];
         if let Some(p) = route.nodes.iter().position(|&x| x == u) {
             route.nodes.remove(p);
@@ -159,6 +160,8 @@ pub(crate) struct Ins {
     pub nodes: [Node; 3],
     pub len: usize,
     pub delta: Units,
+    /// Final disposal site to use (new routes only).
+    pub site: Option<usize>,
 }
 
 /// Cheapest feasible insertion of stop `u`, skipping each position with
@@ -193,7 +196,6 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
             if lb >= best_delta {
                 continue;
             }
-            let end = r.end(data);
             let mut cands: Vec<([Node; 3], usize)> = Vec::with_capacity(2);
             if vd.brk.is_some() {
                 cands.push(([u, BREAK, 0], 2));
@@ -209,11 +211,13 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
                     s = data.cat(v, &s, &xs);
                     loc = s.last;
                 }
-                let s = data.cat(v, &s, end);
-                if let Some(c) = data.route_cost(v, &s) {
-                    if c < best_delta && (blink == 0.0 || rng.f64() >= blink) {
-                        best_delta = c;
-                        best = Some(Ins { route: ri, pos: 0, nodes, len, delta: c });
+                for (site, end) in vd.ends.iter().enumerate() {
+                    if let Some(c) = data.route_cost(v, &data.cat(v, &s, end)) {
+                        if c < best_delta && (blink == 0.0 || rng.f64() >= blink) {
+                            best_delta = c;
+                            let site = vd.final_disposal.then_some(site);
+                            best = Some(Ins { route: ri, pos: 0, nodes, len, delta: c, site });
+                        }
                     }
                 }
             }
@@ -221,6 +225,13 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
         }
         let k = r.nodes.len();
         let can_reload = data.has_reloads && r.pre[k].ndisp + u32::from(vd.final_disposal) < vd.max_disp;
+        if !can_reload && r.pre[k].ndisp == 0 {
+            // One trip: the whole route's load plus this stop must fit.
+            let tl = &r.pre[k].t_load;
+            if (0..MAXD).any(|d| tl[d] + useg.h_load[d] > vd.cap[d]) {
+                continue;
+            }
+        }
         for p in 0..=k {
             if p < k && r.nodes[p] == BREAK {
                 continue;
@@ -234,16 +245,15 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
             if blink > 0.0 && rng.f64() < blink {
                 continue;
             }
-            let s = data.cat(v, &data.cat(v, &r.pre[p], &useg), &r.suf[p]);
-            match data.route_cost(v, &s) {
+            match data.eval(v, &r.pre[p], Some(&useg), &r.suf[p]) {
                 Some(c) => {
                     let d = c - r.cost;
                     if d < best_delta {
                         best_delta = d;
-                        best = Some(Ins { route: ri, pos: p, nodes: [u, 0, 0], len: 1, delta: d });
+                        best = Some(Ins { route: ri, pos: p, nodes: [u, 0, 0], len: 1, delta: d, site: None });
                     }
                 }
-                None if can_reload && s.excess > 0 => {
+                None if can_reload && data.cat(v, &data.cat(v, &r.pre[p], &useg), &r.suf[p]).excess > 0 => {
                     // Try an extra disposal trip next to the stop.
                     for &site in data.near_sites[u as usize].iter().take(2) {
                         let dn = (data.n as u32) + site;
@@ -253,7 +263,7 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
                             let d = c - r.cost;
                             if d < best_delta {
                                 best_delta = d;
-                                best = Some(Ins { route: ri, pos: p, nodes: [dn, u, 0], len: 2, delta: d });
+                                best = Some(Ins { route: ri, pos: p, nodes: [dn, u, 0], len: 2, delta: d, site: None });
                             }
                         }
                         let s2 = data.cat(v, &data.cat(v, &data.cat(v, &r.pre[p], &useg), &ds), &r.suf[p]);
@@ -261,7 +271,7 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
                             let d = c - r.cost;
                             if d < best_delta {
                                 best_delta = d;
-                                best = Some(Ins { route: ri, pos: p, nodes: [u, dn, 0], len: 2, delta: d });
+                                best = Some(Ins { route: ri, pos: p, nodes: [u, dn, 0], len: 2, delta: d, site: None });
                             }
                         }
                     }
@@ -274,7 +284,11 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
 }
 
 pub(crate) fn apply_insertion(data: &Data, st: &mut State, ins: &Ins) {
+    st.touch(ins.route);
     let r = &mut st.routes[ins.route];
+    if let Some(site) = ins.site {
+        r.final_site = site;
+    }
     for (k, &x) in ins.nodes[..ins.len].iter().enumerate() {
         r.nodes.insert(ins.pos + k, x);
         if is_stop(data, x) {
@@ -309,7 +323,7 @@ pub(crate) fn recreate(data: &Data, st: &mut State, rng: &mut Rng, blink: f64, f
     let mut touched = Vec::new();
     for u in list {
         match best_insertion(data, st, u, rng, blink, fleet_cap) {
-            Some(ins) if ins.delta < data.penalty[u as usize] => {
+            Some(ins) if data.inst.stops()[u as usize].prize.is_none() || ins.delta < data.penalty[u as usize] => {
                 if !touched.contains(&ins.route) {
                     touched.push(ins.route);
                 }

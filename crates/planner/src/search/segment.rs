@@ -13,7 +13,7 @@
 use crate::model::{FAR, Matrix, Units};
 
 /// Maximum capacity dimensions handled by the search.
-pub(crate) const MAXD: usize = 3;
+pub(crate) const MAXD: usize = crate::model::MAX_DIMS;
 /// "No location" marker.
 pub(crate) const NONE: u32 = u32::MAX;
 const NEG: Units = -FAR;
@@ -239,5 +239,71 @@ impl Seg {
             }
         }
         r
+    }
+}
+
+/// Route-level totals of `a ⊕ [b] ⊕ c` (or `a ⊕ c`), where `a` and `c` are
+/// reset-bounded (a prefix from the start depot and a suffix to the end
+/// depot) and `b` is a non-reset segment: computed without materialising
+/// intermediate segments. Mirrors `Seg::concat` exactly.
+pub(crate) struct Joined {
+    pub dist: Units,
+    pub dur: Units,
+    pub tw: Units,
+    pub excess: Units,
+    pub mask_viol: u32,
+    pub total: [Units; MAXD],
+    pub nstops: u32,
+    pub ndisp: u32,
+    pub nbrk: u32,
+}
+
+#[inline]
+pub(crate) fn join(a: &Seg, b: Option<&Seg>, c: &Seg, dist: &Matrix, time: &Matrix, cap: &[Units; MAXD]) -> Joined {
+    debug_assert!(a.reset && c.reset);
+    let mut load = [0; MAXD];
+    let mut total = [0; MAXD];
+    let (trip, rel, mask, d, ns, nb) = match b {
+        Some(b) => {
+            let t1 = Dur::merge(&a.t, &b.h, time);
+            let t2 = Dur::merge(&t1, &c.h, time);
+            for k in 0..MAXD {
+                load[k] = a.t_load[k] + b.h_load[k] + c.h_load[k];
+                total[k] = a.total[k] + b.total[k] + c.total[k];
+            }
+            let e1 = if a.last == NONE || b.first == NONE { 0 } else { dist.get(a.last as usize, b.first as usize) };
+            let e2 = if b.last == NONE || c.first == NONE { 0 } else { dist.get(b.last as usize, c.first as usize) };
+            (t2, a.t_rel.max(b.h_rel).max(c.h_rel), a.t_mask | b.h_mask | c.h_mask, b.dist + e1 + e2, b.nstops, b.nbrk)
+        }
+        None => {
+            let t2 = Dur::merge(&a.t, &c.h, time);
+            for k in 0..MAXD {
+                load[k] = a.t_load[k] + c.h_load[k];
+                total[k] = a.total[k] + c.total[k];
+            }
+            let e = if a.last == NONE || c.first == NONE { 0 } else { dist.get(a.last as usize, c.first as usize) };
+            (t2, a.t_rel.max(c.h_rel), a.t_mask | c.h_mask, e, 0, 0)
+        }
+    };
+    let mut m = a.m;
+    if rel > NEG {
+        m = Dur::merge(&m, &Dur { first: NONE, last: NONE, dur: 0, tw: 0, early: rel, late: FAR }, time);
+    }
+    m = Dur::merge(&m, &trip, time);
+    m = Dur::merge(&m, &c.m, time);
+    let mut excess = a.excess + c.excess;
+    for k in 0..MAXD {
+        excess += (load[k] - cap[k]).max(0);
+    }
+    Joined {
+        dist: a.dist + c.dist + d,
+        dur: m.dur + a.h.dur + c.t.dur,
+        tw: m.tw + a.h.tw + c.t.tw,
+        excess,
+        mask_viol: a.mask_viol + c.mask_viol + u32::from(mask & !c.first_accepts != 0),
+        total,
+        nstops: a.nstops + c.nstops + ns,
+        ndisp: a.ndisp + c.ndisp,
+        nbrk: a.nbrk + c.nbrk + nb,
     }
 }

@@ -47,6 +47,8 @@ pub(crate) struct Data<'a> {
     pub has_reloads: bool,
     pub demand0: Vec<Units>,
     pub depot_dist: Vec<Units>,
+    /// Sum of all prizes: the objective counts served prizes as negative cost.
+    pub total_prize: Units,
     /// Vehicle class: vehicles with identical data share one.
     pub class: Vec<usize>,
 }
@@ -146,6 +148,10 @@ impl<'a> Data<'a> {
         let depot_dist: Vec<Units> = (0..n).map(|i| dm.get(depot_loc, locs[i] as usize)).collect();
         let max_cpd = inst.vehicles().iter().map(|v| v.cost_per_distance.max(1)).max().unwrap_or(1);
         let maxd = depot_dist.iter().copied().max().unwrap_or(0);
+        let max_fixed = inst.vehicles().iter().map(|v| v.fixed_cost).max().unwrap_or(0);
+        let max_cpt = inst.vehicles().iter().map(|v| v.cost_per_time).max().unwrap_or(0);
+        let maxt = inst.vehicles().iter().map(|v| v.shift.late.min(FAR / 4) - v.shift.early.max(0)).max().unwrap_or(0).min(1 << 30);
+        let total_prize: Units = inst.stops().iter().filter_map(|s| s.prize).sum();
         let penalty = inst
             .stops()
             .iter()
@@ -153,7 +159,7 @@ impl<'a> Data<'a> {
                 Some(p) => p,
                 // Large enough to prefer serving, small enough to let the
                 // annealing pass through states with a stop left out.
-                None => vw.saturating_add(4 * maxd * max_cpd + 1000).min(uw),
+                None => vw.saturating_add(max_fixed + 4 * maxd * max_cpd + max_cpt.saturating_mul(maxt) + 1000).min(uw),
             })
             .collect();
         let demand0 = inst.stops().iter().map(|s| s.demand.first().copied().unwrap_or(0)).collect();
@@ -168,6 +174,7 @@ impl<'a> Data<'a> {
             .collect();
         let class = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i)).collect();
         Data {
+            total_prize,
             class,
             inst,
             n,
@@ -216,6 +223,29 @@ impl<'a> Data<'a> {
             return None;
         }
         Some(vd.fixed + vd.cpd * s.dist + vd.cpt * s.m.dur)
+    }
+
+    /// Cost of `a ⊕ [b] ⊕ c` for reset-bounded `a`, `c`, or `None`.
+    #[inline]
+    pub fn eval(&self, v: usize, a: &Seg, b: Option<&Seg>, c: &Seg) -> Option<Units> {
+        let (dm, tm) = self.mats(v);
+        let vd = &self.veh[v];
+        let j = super::segment::join(a, b, c, dm, tm, &vd.cap);
+        if j.nstops == 0 {
+            return Some(0);
+        }
+        if j.tw != 0 || j.excess != 0 || j.mask_viol != 0 {
+            return None;
+        }
+        for d in 0..MAXD {
+            if j.total[d] > vd.route_cap[d] {
+                return None;
+            }
+        }
+        if j.nstops > vd.max_stops || j.ndisp > vd.max_disp || j.dur > vd.max_dur || j.dist > vd.max_dist || j.nbrk != u32::from(vd.brk.is_some()) {
+            return None;
+        }
+        Some(vd.fixed + vd.cpd * j.dist + vd.cpt * j.dur)
     }
 
     #[inline]
@@ -287,17 +317,19 @@ impl RouteState {
     pub fn rebuild(&mut self, data: &Data) {
         let v = self.veh;
         let k = self.nodes.len();
-        let segs: Vec<Seg> = (0..k).map(|i| self.node_seg(data, i)).collect();
         self.pre.clear();
         self.pre.push(data.veh[v].start);
-        for s in &segs {
-            let last = *self.pre.last().expect("nonempty");
-            self.pre.push(data.cat(v, &last, s));
+        for i in 0..k {
+            let s = self.node_seg(data, i);
+            let next = data.cat(v, &self.pre[i], &s);
+            self.pre.push(next);
         }
+        let end = *self.end(data);
         self.suf.clear();
-        self.suf.resize(k + 1, *self.end(data));
+        self.suf.resize(k + 1, end);
         for i in (0..k).rev() {
-            self.suf[i] = data.cat(v, &segs[i], &self.suf[i + 1]);
+            let s = self.node_seg(data, i);
+            self.suf[i] = data.cat(v, &s, &self.suf[i + 1]);
         }
         let full = data.cat(v, &self.pre[k], self.end(data));
         match data.route_cost(v, &full) {
@@ -325,9 +357,20 @@ pub(crate) struct State {
     /// Stop -> route index, or `usize::MAX` when unassigned.
     pub route_of: Vec<usize>,
     pub unassigned: Vec<u32>,
+    /// Copies of routes changed since journaling started (for cheap undo).
+    pub journal: Vec<(usize, RouteState)>,
+    pub journaling: bool,
 }
 
 impl State {
+    /// Saves route `r` before its first change while journaling.
+    #[inline]
+    pub fn touch(&mut self, r: usize) {
+        if self.journaling && !self.journal.iter().any(|(i, _)| *i == r) {
+            self.journal.push((r, self.routes[r].clone()));
+        }
+    }
+
     pub fn empty(data: &Data) -> Self {
         State {
             routes: (0..data.veh.len()).map(RouteState::new).map(|mut r| {
@@ -336,6 +379,8 @@ impl State {
             }).collect(),
             route_of: vec![usize::MAX; data.n],
             unassigned: (0..data.n as u32).collect(),
+            journal: Vec::new(),
+            journaling: false,
         }
     }
 
@@ -364,7 +409,7 @@ impl State {
                 None => data.unserved_weight,
             };
         }
-        c
+        c - data.total_prize
     }
 
     pub fn reindex(&mut self, data: &Data) {
