@@ -9,9 +9,28 @@ use fillroute_vision::similar::l2_normalise;
 use std::time::{Duration, Instant};
 use tonic::metadata::MetadataMap;
 
-/// Answer the caller before tonic's own `grpc-timeout` timer fires (which
-/// would report `CANCELLED`), so an expired request reads `DEADLINE_EXCEEDED`.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(2);
+/// Answer the caller just before tonic's own `grpc-timeout` timer fires
+/// (which would report `CANCELLED`), so an expired request reads `DEADLINE_EXCEEDED`.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(1);
+
+/// The caller's deadline, fixed when the request arrived (see [`stamp_deadline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(pub Instant);
+
+/// Interceptor: turns the `grpc-timeout` header into a [`Deadline`] the
+/// moment the call arrives, before the body is read, so time spent receiving
+/// and queueing counts against it.
+pub fn stamp_deadline(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    if let Some(at) = deadline(request.metadata()) {
+        request.extensions_mut().insert(Deadline(at));
+    }
+    Ok(request)
+}
+
+/// The deadline [`stamp_deadline`] recorded, if the caller sent one.
+pub fn deadline_of<T>(request: &tonic::Request<T>) -> Option<Instant> {
+    request.extensions().get::<Deadline>().map(|d| d.0)
+}
 
 /// The caller's deadline from the `grpc-timeout` header, if it sent one.
 pub fn deadline(metadata: &MetadataMap) -> Option<Instant> {

@@ -52,6 +52,7 @@ pub async fn run(
     let vision = VisionServiceServer::new(VisionApi::new(batcher, loaded.summary, loaded.index))
         .max_decoding_message_size(max_message_bytes)
         .max_encoding_message_size(max_message_bytes);
+    let vision = tonic::service::interceptor::InterceptedService::new(vision, convert::stamp_deadline);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VisionServiceServer<VisionApi>>().await;

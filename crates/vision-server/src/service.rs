@@ -36,7 +36,7 @@ impl VisionService for VisionApi {
         &self,
         request: Request<pb::ClassifyFillRequest>,
     ) -> Result<Response<pb::ClassifyFillResponse>, Status> {
-        let deadline = convert::deadline(request.metadata());
+        let deadline = convert::deadline_of(&request);
         let request = request.into_inner();
         let served = self.batcher.read(request.image, deadline).await?;
         Ok(Response::new(convert::classify_response(request.request_id, served, &self.model)))
@@ -48,7 +48,7 @@ impl VisionService for VisionApi {
         &self,
         request: Request<Streaming<pb::ClassifyFillRequest>>,
     ) -> Result<Response<Self::ClassifyFillStreamStream>, Status> {
-        let deadline = convert::deadline(request.metadata());
+        let deadline = convert::deadline_of(&request);
         let (batcher, model) = (self.batcher.clone(), Arc::clone(&self.model));
         // Up to one batch of a stream's images is in flight at once, so a
         // single stream fills batches too; `buffered` keeps request order.
@@ -72,7 +72,7 @@ impl VisionService for VisionApi {
         &self,
         request: Request<pb::ExtractFeaturesRequest>,
     ) -> Result<Response<pb::ExtractFeaturesResponse>, Status> {
-        let deadline = convert::deadline(request.metadata());
+        let deadline = convert::deadline_of(&request);
         let request = request.into_inner();
         let served = self.batcher.read(request.image, deadline).await?;
         Ok(Response::new(convert::features_response(served.reading.features, request.l2_normalise, &self.model)))
@@ -82,7 +82,7 @@ impl VisionService for VisionApi {
         &self,
         request: Request<pb::FindSimilarRequest>,
     ) -> Result<Response<pb::FindSimilarResponse>, Status> {
-        let deadline = convert::deadline(request.metadata());
+        let deadline = convert::deadline_of(&request);
         let request = request.into_inner();
         let k = convert::neighbour_count(request.k)?;
         let served = self.batcher.read(request.image, deadline).await?;

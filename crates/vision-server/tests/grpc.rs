@@ -138,14 +138,28 @@ async fn full_queue_is_resource_exhausted() {
 }
 
 #[tokio::test]
-async fn expired_deadline_is_deadline_exceeded() {
-    let addr = shared_server();
-    let mut c = client(addr).await;
-    let mut request = tonic::Request::new(classify(fixture().images[0].clone(), "late"));
-    request.set_timeout(Duration::from_millis(1));
-    let status = c.classify_fill(request).await.expect_err("too late");
-    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-    assert_still_serving(addr).await;
+async fn deadline_passing_in_the_queue_is_deadline_exceeded() {
+    // One image per batch and 32 large images ahead: the late request's 150 ms
+    // run out while it waits in the queue.
+    let mut config = support::config();
+    config.max_batch = 1;
+    config.max_batch_wait = Duration::ZERO;
+    let addr = support::spawn_server(config);
+    let c = client(addr).await;
+    let blockers: Vec<_> = fillroute_vision_server::synthetic::payloads(32, 640)
+        .into_iter()
+        .map(|image| {
+            let mut c = c.clone();
+            tokio::spawn(async move { c.classify_fill(classify(image, "ahead")).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (status, message) = support::raw_classify(addr, fixture().images[0].clone(), "150m").await;
+    assert_eq!(status, Code::DeadlineExceeded as u32, "{message}");
+    assert!(message.contains("waiting for inference"), "{message}");
+    for blocker in blockers {
+        assert!(blocker.await.unwrap().is_ok(), "requests without a deadline are all answered");
+    }
 }
 
 #[tokio::test]
