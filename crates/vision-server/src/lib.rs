@@ -47,7 +47,7 @@ pub async fn run(
     let loaded = tokio::task::spawn_blocking(move || engine::load(&config))
         .await
         .map_err(|e| ServerError::Startup(e.to_string()))??;
-    let (batcher, _worker) =
+    let (batcher, worker) =
         Batcher::start(loaded.reader, policy).map_err(|e| ServerError::Startup(format!("inference thread: {e}")))?;
     let vision = VisionServiceServer::new(VisionApi::new(batcher, loaded.summary, loaded.index))
         .max_decoding_message_size(max_message_bytes)
@@ -82,6 +82,11 @@ pub async fn run(
         .add_service(vision)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
+    // Every connection has closed, so every batcher handle is gone and the
+    // inference thread finishes its last batch and exits; wait for it so the
+    // models are released before `run` returns.
+    let _ = tokio::task::spawn_blocking(move || worker.join()).await;
+    tracing::info!("vision service stopped");
     Ok(())
 }
 

@@ -272,3 +272,19 @@ async fn invalid_config_is_refused_at_start_naming_the_field() {
     let err = support::start_error(config).await;
     assert!(matches!(&err, ServerError::Config(e) if e.field == "max_batch"), "{err}");
 }
+
+#[tokio::test]
+async fn shutdown_stops_the_server_cleanly() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(fillroute_vision_server::run(listener, support::config(), async {
+        let _ = stopped.await;
+    }));
+    let mut c = client(addr).await;
+    assert!(c.classify_fill(classify(fixture().images[1].clone(), "x")).await.is_ok());
+    drop(c);
+    stop.send(()).unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(30), server).await.expect("stops in time").unwrap();
+    assert!(result.is_ok(), "{result:?}");
+}
