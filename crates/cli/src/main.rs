@@ -4,6 +4,7 @@
 //! prints the result. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
 
 mod bench;
+mod demo;
 mod route;
 mod vision;
 
@@ -21,6 +22,8 @@ enum Command {
     /// Route-planner tools: check a solution file.
     #[command(subcommand)]
     Route(route::RouteCmd),
+    /// The main job on embedded defaults.
+    Demo(demo::DemoArgs),
     /// Read bin-camera images: train, evaluate, classify.
     #[command(subcommand)]
     Vision(vision::VisionCmd),
@@ -35,6 +38,7 @@ fn main() -> std::process::ExitCode {
         Command::Route(cmd) => route::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Vision(cmd) => vision::run(cmd),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -74,6 +74,9 @@ pub struct ArtifactMetrics {
     pub validation: Option<Metrics>,
     /// On the test split.
     pub test: Option<Metrics>,
+    /// The raw-pixel linear baseline on the same test split, for comparison.
+    #[serde(default)]
+    pub pixel_baseline_test: Option<Metrics>,
 }
 
 /// One prediction.

@@ -75,10 +75,11 @@ pub struct Comparison {
 /// Trains deep and (optionally) pixel heads on the same seeded split.
 pub fn train_and_compare(features: &SetFeatures, seed: u64, labels_per_class: Option<usize>, backbone_sha256: &str) -> Result<Comparison> {
     let split = features.set.split(seed, VALIDATION_FRACTION, TEST_FRACTION, labels_per_class);
-    let deep = features.train(&features.deep, &split, seed, backbone_sha256)?;
+    let mut deep = features.train(&features.deep, &split, seed, backbone_sha256)?;
     let pixels = match &features.pixels {
         Some(rows) => features.train(rows, &split, seed, "raw-pixels")?.metrics.test,
         None => None,
     };
+    deep.metrics.pixel_baseline_test = pixels.clone();
     Ok(Comparison { deep, pixels })
 }
