@@ -94,7 +94,10 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         let cost = rep.distance as f64 / bi.scale;
         let reference = io::reference(&bi, vf);
         let (bks, gap) = match reference {
-            Some((b, _)) if b > 0.0 => (format!("{b}"), format!("{:.3}", 100.0 * (cost - b) / b)),
+            Some((b, _)) if b > 0.0 => {
+                let g = 100.0 * (cost - b) / b;
+                (format!("{b}"), format!("{:.3}", if g.abs() < 5e-4 { 0.0 } else { g }))
+            }
             _ => (String::new(), String::new()),
         };
         let cost_s = if bi.scale == 1.0 { format!("{}", rep.distance) } else { format!("{cost:.2}") };

@@ -211,12 +211,14 @@ impl<'a> Search<'a> {
         let route_costs: Units = self.best.routes.iter().map(|r| r.cost - if r.nstops() > 0 { data.veh[r.veh].fixed } else { 0 }).sum();
         let avg_edge = (route_costs as f64 / edges).max(1.0);
         let envf = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-        let t_start = envf("FR_T0", 0.1) * avg_edge;
-        let t_end = envf("FR_TF", 0.001) * avg_edge;
+        let t_start = envf("FR_T0", 0.5) * avg_edge;
+        let t_end = envf("FR_TF", 0.005) * avg_edge;
         let mut since_best = 0u64;
         let mut cur_cost = self.cur.cost(&self.data);
         let mut it_local = 0u64;
-        let cbar = 10.0_f64.min(n as f64 * 0.4).max(1.0);
+        let cbar = envf("FR_CBAR", 10.0).min(n as f64 * 0.4).max(1.0);
+        let wr = envf("FR_WR", 0.5);
+        self.weights = [8.0, wr, wr];
         loop {
             let frac = match (limit, max_iter) {
                 (Some(l), _) => t0.elapsed().as_secs_f64() / l,
@@ -298,7 +300,9 @@ impl<'a> Search<'a> {
                     score = 4.0;
                 }
             }
-            self.weights[op] = 0.99 * self.weights[op] + 0.01 * (1.0 + 4.0 * score);
+            if wr > 0.0 {
+                self.weights[op] = 0.99 * self.weights[op] + 0.01 * (1.0 + 4.0 * score);
+            }
         }
         if in_fleet_phase {
             self.cur = self.best.clone();

@@ -286,6 +286,7 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
 pub(crate) fn apply_insertion(data: &Data, st: &mut State, ins: &Ins) {
     st.touch(ins.route);
     let r = &mut st.routes[ins.route];
+    let new_site = ins.site.is_some_and(|s| s != r.final_site);
     if let Some(site) = ins.site {
         r.final_site = site;
     }
@@ -295,7 +296,11 @@ pub(crate) fn apply_insertion(data: &Data, st: &mut State, ins: &Ins) {
             st.route_of[x as usize] = ins.route;
         }
     }
-    r.rebuild(data);
+    if new_site {
+        r.rebuild(data);
+    } else {
+        r.rebuild_inserted(data, ins.pos, ins.len);
+    }
 }
 
 /// Order in which removed stops are reinserted (SISR's sorts).

@@ -36,7 +36,7 @@ impl Dur {
         Dur { first: loc, last: loc, dur: service, tw: 0, early, late }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn merge(a: &Dur, b: &Dur, time: &Matrix) -> Dur {
         if b.first == NONE && b.dur == 0 && b.early == NEG && b.late == FAR {
             return *a;
@@ -151,7 +151,7 @@ impl Seg {
     }
 
     /// `a ⊕ b` for a vehicle with `dist`/`time` matrices and per-trip `cap`.
-    #[inline]
+    #[inline(always)]
     pub fn concat(a: &Seg, b: &Seg, dist: &Matrix, time: &Matrix, cap: &[Units; MAXD]) -> Seg {
         let edge = if a.last == NONE || b.first == NONE { 0 } else { dist.get(a.last as usize, b.first as usize) };
         let mut r = Seg {

@@ -248,7 +248,7 @@ impl<'a> Data<'a> {
         Some(vd.fixed + vd.cpd * j.dist + vd.cpt * j.dur)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn cat(&self, v: usize, a: &Seg, b: &Seg) -> Seg {
         let (d, t) = self.mats(v);
         Seg::concat(a, b, d, t, &self.veh[v].cap)
@@ -313,6 +313,29 @@ impl RouteState {
         }
     }
 
+    /// Updates prefix/suffix data after `len` nodes were inserted at `p`:
+    /// prefixes before `p` and suffixes after the insertion are unchanged.
+    pub fn rebuild_inserted(&mut self, data: &Data, p: usize, len: usize) {
+        let k = self.nodes.len();
+        if self.pre.len() + len != k + 1 || self.suf.len() + len != k + 1 || self.nodes.get(p + len) == Some(&BREAK) {
+            return self.rebuild(data);
+        }
+        let v = self.veh;
+        self.pre.truncate(p + 1);
+        for i in p..k {
+            let s = self.node_seg(data, i);
+            let next = data.cat(v, &self.pre[i], &s);
+            self.pre.push(next);
+        }
+        let filler = self.suf[p];
+        self.suf.splice(p..p, std::iter::repeat_n(filler, len));
+        for i in (0..p + len).rev() {
+            let s = self.node_seg(data, i);
+            self.suf[i] = data.cat(v, &s, &self.suf[i + 1]);
+        }
+        self.finish(data);
+    }
+
     /// Recomputes prefix/suffix data and cost.
     pub fn rebuild(&mut self, data: &Data) {
         let v = self.veh;
@@ -331,6 +354,12 @@ impl RouteState {
             let s = self.node_seg(data, i);
             self.suf[i] = data.cat(v, &s, &self.suf[i + 1]);
         }
+        self.finish(data);
+    }
+
+    fn finish(&mut self, data: &Data) {
+        let k = self.nodes.len();
+        let v = self.veh;
         let full = data.cat(v, &self.pre[k], self.end(data));
         match data.route_cost(v, &full) {
             Some(c) => {
