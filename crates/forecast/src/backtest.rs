@@ -110,7 +110,8 @@ pub fn run(config: &BacktestConfig) -> Result<BacktestReport> {
     config.model.validate()?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let start = Timestamp(1_795_996_800); // a Monday, 00:00 UTC
-    let (mut n, mut abs, mut abs_med, mut signed, mut naive, mut inside, mut width, mut learned) = (0usize, 0.0, 0.0, 0.0, 0.0, 0usize, 0.0, 0usize);
+    let (mut n, mut abs, mut abs_med, mut signed, mut naive, mut inside, mut width, mut learned) =
+        (0usize, 0.0, 0.0, 0.0, 0.0, 0usize, 0.0, 0usize);
     let (mut s_true, mut s_hit, mut s_false) = (0, 0, 0);
     for _ in 0..config.bins {
         let bin = simulate(config, start, &mut rng);
@@ -138,12 +139,37 @@ pub fn run(config: &BacktestConfig) -> Result<BacktestReport> {
         }
         // Service detection over the whole history.
         let end = Timestamp(start.0 + config.days as i64 * DAY);
-        let f = fit(&history, &[], end, &ModelConfig { max_history_days: config.days as f64 + 1.0, max_cycles: 1000, ..config.model })?;
-        let detected: Vec<Timestamp> = f.services.iter().filter(|s| matches!(s.detection, Detection::FillDrop { .. })).map(|s| s.at).collect();
-        let truths: Vec<Timestamp> = bin.services.iter().copied().filter(|s| s.0 > start.0 + DAY).collect();
+        let f = fit(
+            &history,
+            &[],
+            end,
+            &ModelConfig {
+                max_history_days: config.days as f64 + 1.0,
+                max_cycles: 1000,
+                ..config.model
+            },
+        )?;
+        let detected: Vec<Timestamp> = f
+            .services
+            .iter()
+            .filter(|s| matches!(s.detection, Detection::FillDrop { .. }))
+            .map(|s| s.at)
+            .collect();
+        let truths: Vec<Timestamp> = bin
+            .services
+            .iter()
+            .copied()
+            .filter(|s| s.0 > start.0 + DAY)
+            .collect();
         s_true += truths.len();
-        s_hit += truths.iter().filter(|t| detected.iter().any(|d| (d.0 - t.0).abs() <= DAY)).count();
-        s_false += detected.iter().filter(|d| !bin.services.iter().any(|t| (d.0 - t.0).abs() <= DAY)).count();
+        s_hit += truths
+            .iter()
+            .filter(|t| detected.iter().any(|d| (d.0 - t.0).abs() <= DAY))
+            .count();
+        s_false += detected
+            .iter()
+            .filter(|d| !bin.services.iter().any(|t| (d.0 - t.0).abs() <= DAY))
+            .count();
     }
     let nf = n.max(1) as f64;
     Ok(BacktestReport {
@@ -168,7 +194,9 @@ fn normal<R: Rng>(rng: &mut R) -> f64 {
 
 fn simulate<R: Rng>(c: &BacktestConfig, start: Timestamp, rng: &mut R) -> SimBin {
     let rate = c.rate_median * (c.rate_log_sd_across_bins * normal(rng)).exp();
-    let mut pattern = c.weekday_pattern.map(|f| f * (c.weekday_jitter * normal(rng)).exp());
+    let mut pattern = c
+        .weekday_pattern
+        .map(|f| f * (c.weekday_jitter * normal(rng)).exp());
     let mean = pattern.iter().sum::<f64>() / 7.0;
     pattern = pattern.map(|f| f / mean);
     let mut fill: f64 = rng.random::<f64>() * 0.5;
@@ -193,16 +221,37 @@ fn simulate<R: Rng>(c: &BacktestConfig, start: Timestamp, rng: &mut R) -> SimBin
             truth.push(fill);
         }
     }
-    SimBin { readings, truth, services }
+    SimBin {
+        readings,
+        truth,
+        services,
+    }
 }
 
 /// A noisy perception turned into class probabilities (Gaussian kernel over class midpoints),
 /// reported as the probability-weighted fill, like the vision service does.
-fn classifier_reading<R: Rng>(at: Timestamp, fill: f64, c: &BacktestConfig, rng: &mut R) -> Reading {
-    let seen = if rng.random::<f64>() < c.misread_prob { rng.random::<f64>() * 1.2 } else { fill + c.reading_sd * normal(rng) };
-    let mut p: Vec<f64> = CLASS_MIDPOINTS.iter().map(|m| (-(m - seen).powi(2) / (2.0 * 0.1f64.powi(2))).exp() + 1e-6).collect();
+fn classifier_reading<R: Rng>(
+    at: Timestamp,
+    fill: f64,
+    c: &BacktestConfig,
+    rng: &mut R,
+) -> Reading {
+    let seen = if rng.random::<f64>() < c.misread_prob {
+        rng.random::<f64>() * 1.2
+    } else {
+        fill + c.reading_sd * normal(rng)
+    };
+    let mut p: Vec<f64> = CLASS_MIDPOINTS
+        .iter()
+        .map(|m| (-(m - seen).powi(2) / (2.0 * 0.1f64.powi(2))).exp() + 1e-6)
+        .collect();
     let s: f64 = p.iter().sum();
     p.iter_mut().for_each(|x| *x /= s);
     let expected = p.iter().zip(CLASS_MIDPOINTS).map(|(p, m)| p * m).sum();
-    Reading { at, fill: expected, probabilities: Some(p), source: Source::Camera }
+    Reading {
+        at,
+        fill: expected,
+        probabilities: Some(p),
+        source: Source::Camera,
+    }
 }

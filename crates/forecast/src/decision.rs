@@ -66,7 +66,12 @@ pub struct RiskPolicy {
 
 impl Default for RiskPolicy {
     fn default() -> Self {
-        Self { risk_level: 0.1, may_fill_threshold: 0.6, next_opportunity_days: 1.0, overflow_cost: 100.0 }
+        Self {
+            risk_level: 0.1,
+            may_fill_threshold: 0.6,
+            next_opportunity_days: 1.0,
+            overflow_cost: 100.0,
+        }
     }
 }
 
@@ -78,24 +83,65 @@ impl Policy {
         for i in 0..usize::from(k) {
             weekdays[i * 7 / usize::from(k)] = true;
         }
-        Ok(Policy::FixedSchedule { weekdays, utc_offset_secs })
+        Ok(Policy::FixedSchedule {
+            weekdays,
+            utc_offset_secs,
+        })
     }
 
     fn validate(&self) -> Result<()> {
         match self {
             Policy::FixedSchedule { weekdays, .. } => {
                 let n = weekdays.iter().filter(|d| **d).count();
-                check_param("weekdays", n as f64, 1.0..=7.0, "mark at least one collection weekday")
+                check_param(
+                    "weekdays",
+                    n as f64,
+                    1.0..=7.0,
+                    "mark at least one collection weekday",
+                )
             }
-            Policy::Threshold { fill_threshold, next_opportunity_days } => {
-                check_param("fill_threshold", *fill_threshold, 0.0..=2.0, "use a fill in 0..=2 (e.g. 0.75)")?;
-                check_param("next_opportunity_days", *next_opportunity_days, 0.01..=60.0, "use 0.01..=60 days (1 for daily planning)")
+            Policy::Threshold {
+                fill_threshold,
+                next_opportunity_days,
+            } => {
+                check_param(
+                    "fill_threshold",
+                    *fill_threshold,
+                    0.0..=2.0,
+                    "use a fill in 0..=2 (e.g. 0.75)",
+                )?;
+                check_param(
+                    "next_opportunity_days",
+                    *next_opportunity_days,
+                    0.01..=60.0,
+                    "use 0.01..=60 days (1 for daily planning)",
+                )
             }
             Policy::ForecastRisk(p) => {
-                check_param("risk_level", p.risk_level, 0.0..=1.0, "use a probability in 0..=1 (e.g. 0.1)")?;
-                check_param("may_fill_threshold", p.may_fill_threshold, 0.0..=2.0, "use a fill in 0..=2 (e.g. 0.6)")?;
-                check_param("next_opportunity_days", p.next_opportunity_days, 0.01..=60.0, "use 0.01..=60 days (1 for daily planning)")?;
-                check_param("overflow_cost", p.overflow_cost, 0.0..=1e12, "use a non-negative cost")
+                check_param(
+                    "risk_level",
+                    p.risk_level,
+                    0.0..=1.0,
+                    "use a probability in 0..=1 (e.g. 0.1)",
+                )?;
+                check_param(
+                    "may_fill_threshold",
+                    p.may_fill_threshold,
+                    0.0..=2.0,
+                    "use a fill in 0..=2 (e.g. 0.6)",
+                )?;
+                check_param(
+                    "next_opportunity_days",
+                    p.next_opportunity_days,
+                    0.01..=60.0,
+                    "use 0.01..=60 days (1 for daily planning)",
+                )?;
+                check_param(
+                    "overflow_cost",
+                    p.overflow_cost,
+                    0.0..=1e12,
+                    "use a non-negative cost",
+                )
             }
         }
     }
@@ -180,17 +226,38 @@ pub struct Decision {
 /// Requests and contractual intervals make any policy's decision "must"; then the policy rules.
 /// The contract counts as run out when skipping today would exceed it before the next
 /// opportunity.
-pub fn decide(bin: &BinState, forecast: &Forecast, policy: &Policy, date: Timestamp) -> Result<Decision> {
+pub fn decide(
+    bin: &BinState,
+    forecast: &Forecast,
+    policy: &Policy,
+    date: Timestamp,
+) -> Result<Decision> {
     policy.validate()?;
-    check_param("detour_saving", bin.detour_saving, 0.0..=1e12, "use a non-negative cost saving (0 if no truck passes)")?;
+    check_param(
+        "detour_saving",
+        bin.detour_saving,
+        0.0..=1e12,
+        "use a non-negative cost saving (0 if no truck passes)",
+    )?;
     if let Some(m) = bin.max_interval_days {
-        check_param("max_interval_days", m, 0.01..=3650.0, "use a positive number of days, or None")?;
+        check_param(
+            "max_interval_days",
+            m,
+            0.01..=3650.0,
+            "use a positive number of days, or None",
+        )?;
     }
     let next_days = match policy {
-        Policy::FixedSchedule { weekdays, utc_offset_secs } => (1..=7)
+        Policy::FixedSchedule {
+            weekdays,
+            utc_offset_secs,
+        } => (1..=7)
             .find(|d| weekdays[date.plus_days(f64::from(*d)).weekday(*utc_offset_secs)])
             .map_or(7.0, f64::from),
-        Policy::Threshold { next_opportunity_days, .. } => *next_opportunity_days,
+        Policy::Threshold {
+            next_opportunity_days,
+            ..
+        } => *next_opportunity_days,
         Policy::ForecastRisk(p) => p.next_opportunity_days,
     };
     let horizon = date.plus_days(next_days);
@@ -222,11 +289,14 @@ pub fn decide(bin: &BinState, forecast: &Forecast, policy: &Policy, date: Timest
         reason,
         prize,
         numbers,
-        explanation: format!("{}: {why}; {facts}.", match action {
-            Action::Must => "Must collect",
-            Action::May => "May collect",
-            Action::Skip => "Skip",
-        }),
+        explanation: format!(
+            "{}: {why}; {facts}.",
+            match action {
+                Action::Must => "Must collect",
+                Action::May => "May collect",
+                Action::Skip => "Skip",
+            }
+        ),
     };
 
     if let Some(r) = bin.request {
@@ -234,7 +304,13 @@ pub fn decide(bin: &BinState, forecast: &Forecast, policy: &Policy, date: Timest
             Request::Customer => Reason::CustomerRequest,
             Request::Driver => Reason::DriverRequest,
         };
-        return Ok(done(Action::Must, reason, None, numbers, format!("{r:?} requested a collection").to_lowercase()));
+        return Ok(done(
+            Action::Must,
+            reason,
+            None,
+            numbers,
+            format!("{r:?} requested a collection").to_lowercase(),
+        ));
     }
     if let (Some(max), Some(since)) = (bin.max_interval_days, numbers.days_since_service)
         && since + next_days > max
@@ -244,30 +320,63 @@ pub fn decide(bin: &BinState, forecast: &Forecast, policy: &Policy, date: Timest
             Reason::ContractInterval,
             None,
             numbers,
-            format!("{since:.1} days since service, and the contract allows {max:.1} (next chance in {next_days:.1} d)"),
+            format!(
+                "{since:.1} days since service, and the contract allows {max:.1} (next chance in {next_days:.1} d)"
+            ),
         ));
     }
     Ok(match policy {
-        Policy::FixedSchedule { weekdays, utc_offset_secs } => {
+        Policy::FixedSchedule {
+            weekdays,
+            utc_offset_secs,
+        } => {
             if weekdays[date.weekday(*utc_offset_secs)] {
-                done(Action::Must, Reason::Scheduled, None, numbers, "scheduled collection day".into())
+                done(
+                    Action::Must,
+                    Reason::Scheduled,
+                    None,
+                    numbers,
+                    "scheduled collection day".into(),
+                )
             } else {
-                done(Action::Skip, Reason::NotScheduled, None, numbers, "not a scheduled day".into())
+                done(
+                    Action::Skip,
+                    Reason::NotScheduled,
+                    None,
+                    numbers,
+                    "not a scheduled day".into(),
+                )
             }
         }
         Policy::Threshold { fill_threshold, .. } => {
             numbers.fill_threshold = Some(*fill_threshold);
             if numbers.fill_now >= *fill_threshold {
-                done(Action::Must, Reason::FillThreshold, None, numbers, format!("fill reached the {} threshold", pct(*fill_threshold)))
+                done(
+                    Action::Must,
+                    Reason::FillThreshold,
+                    None,
+                    numbers,
+                    format!("fill reached the {} threshold", pct(*fill_threshold)),
+                )
             } else {
-                done(Action::Skip, Reason::NotFullEnough, None, numbers, format!("below the {} threshold", pct(*fill_threshold)))
+                done(
+                    Action::Skip,
+                    Reason::NotFullEnough,
+                    None,
+                    numbers,
+                    format!("below the {} threshold", pct(*fill_threshold)),
+                )
             }
         }
         Policy::ForecastRisk(p) => {
             numbers.risk_level = Some(p.risk_level);
             numbers.fill_threshold = Some(p.may_fill_threshold);
             if numbers.p_overflow > p.risk_level {
-                let why = format!("overflow risk {} exceeds the {} risk level", pct(numbers.p_overflow), pct(p.risk_level));
+                let why = format!(
+                    "overflow risk {} exceeds the {} risk level",
+                    pct(numbers.p_overflow),
+                    pct(p.risk_level)
+                );
                 done(Action::Must, Reason::OverflowRisk, None, numbers, why)
             } else if numbers.fill_now >= p.may_fill_threshold {
                 let prize = numbers.p_overflow * p.overflow_cost + bin.detour_saving;
@@ -277,9 +386,19 @@ pub fn decide(bin: &BinState, forecast: &Forecast, policy: &Policy, date: Timest
                     numbers.p_overflow * p.overflow_cost,
                     bin.detour_saving
                 );
-                done(Action::May, Reason::FullishNotUrgent, Some(prize), numbers, why)
+                done(
+                    Action::May,
+                    Reason::FullishNotUrgent,
+                    Some(prize),
+                    numbers,
+                    why,
+                )
             } else {
-                let why = format!("below the {} fill threshold and overflow risk within the {} level", pct(p.may_fill_threshold), pct(p.risk_level));
+                let why = format!(
+                    "below the {} fill threshold and overflow risk within the {} level",
+                    pct(p.may_fill_threshold),
+                    pct(p.risk_level)
+                );
                 done(Action::Skip, Reason::NotFullEnough, None, numbers, why)
             }
         }

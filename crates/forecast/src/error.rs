@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ForecastError {
     /// A fill fraction was NaN, infinite or negative.
-    #[error("fill fraction `{field}` = {value} is invalid: pass a finite value >= 0 (1.0 = full, above 1 = overflowing)")]
+    #[error(
+        "fill fraction `{field}` = {value} is invalid: pass a finite value >= 0 (1.0 = full, above 1 = overflowing)"
+    )]
     InvalidFill {
         /// Which field held the value (e.g. `readings[3].fill`).
         field: String,
@@ -14,7 +16,9 @@ pub enum ForecastError {
         value: f64,
     },
     /// Class probabilities had the wrong length, a bad entry or did not sum to 1.
-    #[error("class probabilities `{field}` are invalid ({reason}): pass {expected} finite non-negative values summing to 1, or None")]
+    #[error(
+        "class probabilities `{field}` are invalid ({reason}): pass {expected} finite non-negative values summing to 1, or None"
+    )]
     InvalidProbabilities {
         /// Which field held the probabilities.
         field: String,

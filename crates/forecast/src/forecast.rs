@@ -140,12 +140,22 @@ impl Forecast {
         let mut acc = 0.0;
         for k in 0..=Z_STEPS {
             let z = -6.0 + h * k as f64;
-            let simpson = if k == 0 || k == Z_STEPS { 1.0 } else if k % 2 == 1 { 4.0 } else { 2.0 };
+            let simpson = if k == 0 || k == Z_STEPS {
+                1.0
+            } else if k % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
             let p = if over_rate {
                 normal_cdf((x - self.level_now - d * (mu + s * z).exp()) / self.level_sd)
             } else {
                 let u = (x - self.level_now - self.level_sd * z) / d;
-                if u <= 0.0 { 0.0 } else { normal_cdf((u.ln() - mu) / s) }
+                if u <= 0.0 {
+                    0.0
+                } else {
+                    normal_cdf((u.ln() - mu) / s)
+                }
             };
             acc += simpson * (-0.5 * z * z).exp() * p;
         }
@@ -161,10 +171,15 @@ impl Forecast {
         }
         let s = self.log_sd_at(t);
         let mut lo = self.level_now - 7.0 * self.level_sd;
-        let mut hi = self.level_now + 7.0 * self.level_sd + (self.rate_per_day.ln() + 7.0 * s).exp() * d;
+        let mut hi =
+            self.level_now + 7.0 * self.level_sd + (self.rate_per_day.ln() + 7.0 * s).exp() * d;
         for _ in 0..50 {
             let mid = 0.5 * (lo + hi);
-            if self.fill_cdf(t, mid) < q { lo = mid } else { hi = mid }
+            if self.fill_cdf(t, mid) < q {
+                lo = mid
+            } else {
+                hi = mid
+            }
             if hi - lo < 1e-5 {
                 break;
             }
@@ -174,7 +189,12 @@ impl Forecast {
 
     /// Central prediction interval of fill at `t` with the given coverage (e.g. 0.8).
     pub fn fill_interval(&self, t: Timestamp, coverage: f64) -> Result<(f64, f64)> {
-        check_param("coverage", coverage, 0.01..=0.999, "use a coverage in 0.01..=0.999 (e.g. 0.8)")?;
+        check_param(
+            "coverage",
+            coverage,
+            0.01..=0.999,
+            "use a coverage in 0.01..=0.999 (e.g. 0.8)",
+        )?;
         let a = (1.0 - coverage) / 2.0;
         Ok((self.fill_quantile(t, a), self.fill_quantile(t, 1.0 - a)))
     }
@@ -198,8 +218,18 @@ impl Forecast {
     /// When the bin reaches `level`: the time t with P(fill(t) ≥ level) = q, for the median and
     /// the interval's ends (fill is monotone, so this is the distribution of the hitting time).
     pub fn time_until(&self, level: f64, coverage: f64) -> Result<TimeToLevel> {
-        check_param("coverage", coverage, 0.01..=0.999, "use a coverage in 0.01..=0.999 (e.g. 0.8)")?;
-        check_param("level", level, 0.0..=2.0, "use a fill level in 0..=2 (1.0 = full)")?;
+        check_param(
+            "coverage",
+            coverage,
+            0.01..=0.999,
+            "use a coverage in 0.01..=0.999 (e.g. 0.8)",
+        )?;
+        check_param(
+            "level",
+            level,
+            0.0..=2.0,
+            "use a fill level in 0..=2 (1.0 = full)",
+        )?;
         let a = (1.0 - coverage) / 2.0;
         Ok(TimeToLevel {
             level,
@@ -222,21 +252,46 @@ impl Forecast {
         let (mut lo, mut hi) = (self.as_of.0, end.0);
         while hi - lo > 600 {
             let mid = lo + (hi - lo) / 2;
-            if self.p_above(Timestamp(mid), level) >= target { hi = mid } else { lo = mid }
+            if self.p_above(Timestamp(mid), level) >= target {
+                hi = mid
+            } else {
+                lo = mid
+            }
         }
         Some(Timestamp(hi))
     }
 
     /// Forecast curve for the dashboard: expected fill and a central band every `step_secs`
     /// from `as_of` through `until`.
-    pub fn curve(&self, until: Timestamp, step_secs: i64, coverage: f64) -> Result<Vec<CurvePoint>> {
-        check_param("step_secs", step_secs as f64, 60.0..=31_536_000.0, "use a step of at least 60 seconds")?;
-        check_param("coverage", coverage, 0.01..=0.999, "use a coverage in 0.01..=0.999 (e.g. 0.8)")?;
+    pub fn curve(
+        &self,
+        until: Timestamp,
+        step_secs: i64,
+        coverage: f64,
+    ) -> Result<Vec<CurvePoint>> {
+        check_param(
+            "step_secs",
+            step_secs as f64,
+            60.0..=31_536_000.0,
+            "use a step of at least 60 seconds",
+        )?;
+        check_param(
+            "coverage",
+            coverage,
+            0.01..=0.999,
+            "use a coverage in 0.01..=0.999 (e.g. 0.8)",
+        )?;
         let mut out = Vec::new();
         let mut t = self.as_of;
         while t <= until && out.len() < 10_000 {
             let (lower, upper) = self.fill_interval(t, coverage)?;
-            out.push(CurvePoint { at: t, expected: self.expected_fill(t), lower, upper, p_overflow: self.p_overflow_before(t) });
+            out.push(CurvePoint {
+                at: t,
+                expected: self.expected_fill(t),
+                lower,
+                upper,
+                p_overflow: self.p_overflow_before(t),
+            });
             t = Timestamp(t.0 + step_secs);
         }
         Ok(out)

@@ -33,10 +33,14 @@ pub mod service;
 pub mod stats;
 pub mod time;
 
-pub use decision::{Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, decide};
+pub use decision::{
+    Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, decide,
+};
 pub use error::{ForecastError, Result};
 pub use forecast::{CurvePoint, Forecast, RateBasis, TimeToLevel};
 pub use model::{ModelConfig, fit};
-pub use reading::{Detection, FillFraction, History, NoiseConfig, Observation, Reading, ServiceEvent, Source};
+pub use reading::{
+    Detection, FillFraction, History, NoiseConfig, Observation, Reading, ServiceEvent, Source,
+};
 pub use service::ServiceDetection;
 pub use time::{Timestamp, WeekdayFactors};

@@ -82,27 +82,132 @@ impl Default for ModelConfig {
 impl ModelConfig {
     /// Rejects parameters outside their meaningful ranges.
     pub fn validate(&self) -> Result<()> {
-        check_param("prior_rate_per_day", self.prior_rate_per_day, 1e-4..=10.0, "use a fill rate per day in 0.0001..=10 (e.g. 0.12)")?;
-        check_param("prior_rate_log_sd", self.prior_rate_log_sd, 0.01..=5.0, "use 0.01..=5 (0.7 ≈ within a factor of 2)")?;
-        check_param("daily_rate_log_sd", self.daily_rate_log_sd, 0.0..=3.0, "use 0..=3 (e.g. 0.25)")?;
-        check_param("default_cycle_log_sd", self.default_cycle_log_sd, 0.0..=3.0, "use 0..=3 (e.g. 0.2)")?;
-        check_param("recency_half_life_cycles", self.recency_half_life_cycles, 0.1..=1000.0, "use 0.1..=1000 cycles (e.g. 3)")?;
-        check_param("max_cycles", self.max_cycles as f64, 1.0..=1000.0, "use 1..=1000 cycles (e.g. 12)")?;
-        check_param("max_history_days", self.max_history_days, 1.0..=3650.0, "use 1..=3650 days (e.g. 84)")?;
-        check_param("min_pair_gap_hours", self.min_pair_gap_hours, 0.0..=240.0, "use 0..=240 hours (e.g. 5)")?;
-        check_param("level_half_life_hours", self.level_half_life_hours, 0.5..=2400.0, "use 0.5..=2400 hours (e.g. 24)")?;
-        check_param("weekday_min_days", self.weekday_min_days, 7.0..=3650.0, "use at least 7 days (e.g. 21)")?;
-        check_param("weekday_shrinkage_days", self.weekday_shrinkage_days, 0.0..=1000.0, "use 0..=1000 pseudo-days (e.g. 3)")?;
-        check_param("utc_offset_secs", f64::from(self.utc_offset_secs), -50_400.0..=50_400.0, "use an offset within ±14 h, in seconds")?;
-        check_param("post_service_level", self.post_service_level, 0.0..=1.0, "use 0..=1 (e.g. 0.03)")?;
-        check_param("post_service_level_sd", self.post_service_level_sd, 1e-4..=1.0, "use 0.0001..=1 (e.g. 0.05)")?;
-        check_param("unknown_level", self.unknown_level, 0.0..=1.5, "use 0..=1.5 (e.g. 0.3)")?;
-        check_param("unknown_level_sd", self.unknown_level_sd, 1e-4..=2.0, "use 0.0001..=2 (e.g. 0.25)")?;
-        check_param("overflow_level", self.overflow_level, 0.1..=2.0, "use 0.1..=2 (1.0 = brim)")?;
-        check_param("noise.camera_sd", self.noise.camera_sd, 1e-3..=1.0, "use 0.001..=1 (e.g. 0.1)")?;
-        check_param("noise.camera_floor_sd", self.noise.camera_floor_sd, 1e-3..=1.0, "use 0.001..=1 (e.g. 0.04)")?;
-        check_param("noise.sensor_sd", self.noise.sensor_sd, 1e-3..=1.0, "use 0.001..=1 (e.g. 0.03)")?;
-        check_param("noise.driver_sd", self.noise.driver_sd, 1e-3..=1.0, "use 0.001..=1 (e.g. 0.12)")?;
+        check_param(
+            "prior_rate_per_day",
+            self.prior_rate_per_day,
+            1e-4..=10.0,
+            "use a fill rate per day in 0.0001..=10 (e.g. 0.12)",
+        )?;
+        check_param(
+            "prior_rate_log_sd",
+            self.prior_rate_log_sd,
+            0.01..=5.0,
+            "use 0.01..=5 (0.7 ≈ within a factor of 2)",
+        )?;
+        check_param(
+            "daily_rate_log_sd",
+            self.daily_rate_log_sd,
+            0.0..=3.0,
+            "use 0..=3 (e.g. 0.25)",
+        )?;
+        check_param(
+            "default_cycle_log_sd",
+            self.default_cycle_log_sd,
+            0.0..=3.0,
+            "use 0..=3 (e.g. 0.2)",
+        )?;
+        check_param(
+            "recency_half_life_cycles",
+            self.recency_half_life_cycles,
+            0.1..=1000.0,
+            "use 0.1..=1000 cycles (e.g. 3)",
+        )?;
+        check_param(
+            "max_cycles",
+            self.max_cycles as f64,
+            1.0..=1000.0,
+            "use 1..=1000 cycles (e.g. 12)",
+        )?;
+        check_param(
+            "max_history_days",
+            self.max_history_days,
+            1.0..=3650.0,
+            "use 1..=3650 days (e.g. 84)",
+        )?;
+        check_param(
+            "min_pair_gap_hours",
+            self.min_pair_gap_hours,
+            0.0..=240.0,
+            "use 0..=240 hours (e.g. 5)",
+        )?;
+        check_param(
+            "level_half_life_hours",
+            self.level_half_life_hours,
+            0.5..=2400.0,
+            "use 0.5..=2400 hours (e.g. 24)",
+        )?;
+        check_param(
+            "weekday_min_days",
+            self.weekday_min_days,
+            7.0..=3650.0,
+            "use at least 7 days (e.g. 21)",
+        )?;
+        check_param(
+            "weekday_shrinkage_days",
+            self.weekday_shrinkage_days,
+            0.0..=1000.0,
+            "use 0..=1000 pseudo-days (e.g. 3)",
+        )?;
+        check_param(
+            "utc_offset_secs",
+            f64::from(self.utc_offset_secs),
+            -50_400.0..=50_400.0,
+            "use an offset within ±14 h, in seconds",
+        )?;
+        check_param(
+            "post_service_level",
+            self.post_service_level,
+            0.0..=1.0,
+            "use 0..=1 (e.g. 0.03)",
+        )?;
+        check_param(
+            "post_service_level_sd",
+            self.post_service_level_sd,
+            1e-4..=1.0,
+            "use 0.0001..=1 (e.g. 0.05)",
+        )?;
+        check_param(
+            "unknown_level",
+            self.unknown_level,
+            0.0..=1.5,
+            "use 0..=1.5 (e.g. 0.3)",
+        )?;
+        check_param(
+            "unknown_level_sd",
+            self.unknown_level_sd,
+            1e-4..=2.0,
+            "use 0.0001..=2 (e.g. 0.25)",
+        )?;
+        check_param(
+            "overflow_level",
+            self.overflow_level,
+            0.1..=2.0,
+            "use 0.1..=2 (1.0 = brim)",
+        )?;
+        check_param(
+            "noise.camera_sd",
+            self.noise.camera_sd,
+            1e-3..=1.0,
+            "use 0.001..=1 (e.g. 0.1)",
+        )?;
+        check_param(
+            "noise.camera_floor_sd",
+            self.noise.camera_floor_sd,
+            1e-3..=1.0,
+            "use 0.001..=1 (e.g. 0.04)",
+        )?;
+        check_param(
+            "noise.sensor_sd",
+            self.noise.sensor_sd,
+            1e-3..=1.0,
+            "use 0.001..=1 (e.g. 0.03)",
+        )?;
+        check_param(
+            "noise.driver_sd",
+            self.noise.driver_sd,
+            1e-3..=1.0,
+            "use 0.001..=1 (e.g. 0.12)",
+        )?;
         self.detection.validate()
     }
 }
@@ -132,7 +237,12 @@ struct RateFit {
 ///
 /// Readings after `as_of` are ignored (so backtests cannot peek); `reported` services (driver,
 /// completed plan stops) are merged with services detected from the readings.
-pub fn fit(history: &History, reported: &[ServiceEvent], as_of: Timestamp, config: &ModelConfig) -> Result<Forecast> {
+pub fn fit(
+    history: &History,
+    reported: &[ServiceEvent],
+    as_of: Timestamp,
+    config: &ModelConfig,
+) -> Result<Forecast> {
     config.validate()?;
     let all = history.up_to(as_of);
     let oldest = as_of.plus_days(-config.max_history_days);
@@ -164,9 +274,17 @@ pub fn fit(history: &History, reported: &[ServiceEvent], as_of: Timestamp, confi
     let (mu, post_var, basis) = match fit.rate {
         Some(r) => {
             let data_var = fit.log_se.powi(2).max(1e-6);
-            let mu = (prior_mu / prior_var + r.max(MIN_RATE).ln() / data_var) / (1.0 / prior_var + 1.0 / data_var);
+            let mu = (prior_mu / prior_var + r.max(MIN_RATE).ln() / data_var)
+                / (1.0 / prior_var + 1.0 / data_var);
             let var = 1.0 / (1.0 / prior_var + 1.0 / data_var);
-            (mu, var, RateBasis::Data { pairs: fit.pairs, cycles: fit.cycles })
+            (
+                mu,
+                var,
+                RateBasis::Data {
+                    pairs: fit.pairs,
+                    cycles: fit.cycles,
+                },
+            )
         }
         None => (prior_mu, prior_var, RateBasis::Prior),
     };
@@ -174,9 +292,13 @@ pub fn fit(history: &History, reported: &[ServiceEvent], as_of: Timestamp, confi
     let rate_log_sd = (post_var + fit.between_log_sd.powi(2)).sqrt();
 
     let last_service = services.last().copied();
-    let current = cycles.last().filter(|c| !c.obs.is_empty() || c.start.is_some());
+    let current = cycles
+        .last()
+        .filter(|c| !c.obs.is_empty() || c.start.is_some());
     let (level_now, level_sd) = match current {
-        Some(c) if !c.obs.is_empty() => current_level(c.obs, rate, rate_log_sd, &weekday, as_of, config),
+        Some(c) if !c.obs.is_empty() => {
+            current_level(c.obs, rate, rate_log_sd, &weekday, as_of, config)
+        }
         _ => match last_service {
             Some(s) => (
                 config.post_service_level + rate * weekday.effective_days(s.at, as_of).max(0.0),
@@ -185,7 +307,9 @@ pub fn fit(history: &History, reported: &[ServiceEvent], as_of: Timestamp, confi
             None => (config.unknown_level, config.unknown_level_sd),
         },
     };
-    let cycle_start = last_service.map(|s| s.at).or_else(|| obs.first().map(|o| o.at));
+    let cycle_start = last_service
+        .map(|s| s.at)
+        .or_else(|| obs.first().map(|o| o.at));
     let level_after_service = match cycle_start {
         Some(s) => level_now - rate * weekday.effective_days(s, as_of),
         None => level_now,
@@ -216,12 +340,18 @@ fn split_cycles<'a>(obs: &'a [Observation], services: &[ServiceEvent]) -> Vec<Cy
     for s in services {
         let to = obs.partition_point(|o| o.at < s.at).max(from);
         if to > from {
-            cycles.push(Cycle { start, obs: &obs[from..to] });
+            cycles.push(Cycle {
+                start,
+                obs: &obs[from..to],
+            });
         }
         from = to;
         start = Some(s.at);
     }
-    cycles.push(Cycle { start, obs: &obs[from..] });
+    cycles.push(Cycle {
+        start,
+        obs: &obs[from..],
+    });
     cycles
 }
 
@@ -267,16 +397,26 @@ fn estimate_rate(cycles: &[Cycle<'_>], weekday: &WeekdayFactors, config: &ModelC
             }
         }
         let total: f64 = slopes.iter().map(|s| s.1).sum();
-        if slopes.is_empty() || !(total > 0.0) {
+        if slopes.is_empty() || total.is_nan() || total <= 0.0 {
             continue;
         }
-        let Some(rate_c) = weighted_median(&mut slopes) else { continue };
+        let Some(rate_c) = weighted_median(&mut slopes) else {
+            continue;
+        };
         // Standard error as for least squares, with the robust residual scale.
-        let resid: Vec<(f64, f64)> = c.obs.iter().zip(&tau).map(|(o, t)| (o.fill.get() - rate_c * t, 1.0)).collect();
+        let resid: Vec<(f64, f64)> = c
+            .obs
+            .iter()
+            .zip(&tau)
+            .map(|(o, t)| (o.fill.get() - rate_c * t, 1.0))
+            .collect();
         let mut r2 = resid.clone();
         let icpt = weighted_median(&mut r2).unwrap_or(0.0);
         let mean_var = c.obs.iter().map(|o| o.variance).sum::<f64>() / c.obs.len() as f64;
-        let scale = weighted_mad(&resid, icpt).unwrap_or(0.0).max(0.5 * mean_var.sqrt()).max(0.01);
+        let scale = weighted_mad(&resid, icpt)
+            .unwrap_or(0.0)
+            .max(0.5 * mean_var.sqrt())
+            .max(0.01);
         let mean_tau = tau.iter().sum::<f64>() / tau.len() as f64;
         let sxx: f64 = tau.iter().map(|t| (t - mean_tau).powi(2)).sum();
         let se = 1.25 * scale / sxx.max(1e-9).sqrt();
@@ -287,19 +427,38 @@ fn estimate_rate(cycles: &[Cycle<'_>], weekday: &WeekdayFactors, config: &ModelC
     }
     let pairs = pooled.len();
     let Some(rate) = weighted_median(&mut pooled) else {
-        return RateFit { rate: None, log_se: f64::INFINITY, between_log_sd: config.default_cycle_log_sd, pairs: 0, cycles: 0 };
+        return RateFit {
+            rate: None,
+            log_se: f64::INFINITY,
+            between_log_sd: config.default_cycle_log_sd,
+            pairs: 0,
+            cycles: 0,
+        };
     };
     let r = rate.max(MIN_RATE);
     let log_se = ((1.0 / info.max(1e-12)).sqrt() / r).min(3.0);
     let between_log_sd = if per_cycle.len() >= 3 {
-        let logs: Vec<(f64, f64)> = per_cycle.iter().map(|&(rc, _, w)| (rc.max(MIN_RATE).ln(), w)).collect();
+        let logs: Vec<(f64, f64)> = per_cycle
+            .iter()
+            .map(|&(rc, _, w)| (rc.max(MIN_RATE).ln(), w))
+            .collect();
         let spread = weighted_mad(&logs, r.ln()).unwrap_or(0.0);
-        let noise = per_cycle.iter().map(|&(rc, se, _)| (se / rc.max(MIN_RATE)).powi(2)).sum::<f64>() / per_cycle.len() as f64;
+        let noise = per_cycle
+            .iter()
+            .map(|&(rc, se, _)| (se / rc.max(MIN_RATE)).powi(2))
+            .sum::<f64>()
+            / per_cycle.len() as f64;
         (spread * spread - noise).max(0.0).sqrt().min(2.0)
     } else {
         config.default_cycle_log_sd
     };
-    RateFit { rate: Some(rate), log_se, between_log_sd, pairs, cycles: per_cycle.len() }
+    RateFit {
+        rate: Some(rate),
+        log_se,
+        between_log_sd,
+        pairs,
+        cycles: per_cycle.len(),
+    }
 }
 
 /// Multiplicative weekday factors from consecutive-reading increments.
@@ -323,7 +482,10 @@ fn estimate_weekday(cycles: &[Cycle<'_>], rate: f64, config: &ModelConfig) -> [f
     if incs.len() < 14 {
         return [1.0; 7];
     }
-    let resid: Vec<(f64, f64)> = incs.iter().map(|(dy, e)| (dy - rate * e.iter().sum::<f64>(), 1.0)).collect();
+    let resid: Vec<(f64, f64)> = incs
+        .iter()
+        .map(|(dy, e)| (dy - rate * e.iter().sum::<f64>(), 1.0))
+        .collect();
     let scale = weighted_mad(&resid, 0.0).unwrap_or(0.0).max(0.02);
     for (dy, e) in &mut incs {
         let expect = rate * e.iter().sum::<f64>();
@@ -347,12 +509,20 @@ fn estimate_weekday(cycles: &[Cycle<'_>], rate: f64, config: &ModelConfig) -> [f
             }
         }
         for d in 0..7 {
-            f[d] = if exposure[d] > 0.0 { (num[d] / (rate * exposure[d])).clamp(0.05, 10.0) } else { 1.0 };
+            f[d] = if exposure[d] > 0.0 {
+                (num[d] / (rate * exposure[d])).clamp(0.05, 10.0)
+            } else {
+                1.0
+            };
         }
     }
     let k = config.weekday_shrinkage_days;
     for d in 0..7 {
-        f[d] = if exposure[d] + k > 0.0 { (exposure[d] * f[d] + k) / (exposure[d] + k) } else { 1.0 };
+        f[d] = if exposure[d] + k > 0.0 {
+            (exposure[d] * f[d] + k) / (exposure[d] + k)
+        } else {
+            1.0
+        };
     }
     let mean = f.iter().sum::<f64>() / 7.0;
     f.map(|x| (x / mean).clamp(0.2, 5.0))
@@ -386,8 +556,17 @@ fn current_level(
     // there are enough readings to trust a spread.
     let hm_var = obs.len() as f64 / obs.iter().map(|o| 1.0 / o.variance).sum::<f64>();
     let mad = weighted_mad(&projected, level).unwrap_or(0.0);
-    let var = if obs.len() >= 4 { 0.5 * (mad * mad + hm_var) } else { hm_var };
-    let projection_var = projected.iter().zip(&lead).map(|(p, d)| p.1 * (rate * rate_log_sd * d).powi(2)).sum::<f64>() / sw.max(1e-12);
+    let var = if obs.len() >= 4 {
+        0.5 * (mad * mad + hm_var)
+    } else {
+        hm_var
+    };
+    let projection_var = projected
+        .iter()
+        .zip(&lead)
+        .map(|(p, d)| p.1 * (rate * rate_log_sd * d).powi(2))
+        .sum::<f64>()
+        / sw.max(1e-12);
     let sd = (1.25f64.powi(2) * var / n_eff + projection_var).sqrt();
     (level.max(0.0), sd.max(0.005))
 }

@@ -6,7 +6,14 @@ use crate::error::{ForecastError, Result};
 use crate::time::Timestamp;
 
 /// The vision classifier's classes, emptiest first.
-pub const FILL_CLASSES: [&str; 6] = ["empty", "quarter", "half", "three_quarter", "full", "overflowing"];
+pub const FILL_CLASSES: [&str; 6] = [
+    "empty",
+    "quarter",
+    "half",
+    "three_quarter",
+    "full",
+    "overflowing",
+];
 
 /// Midpoint fill of each class (same table the renderer labels with).
 pub const CLASS_MIDPOINTS: [f64; 6] = [0.0625, 0.25, 0.5, 0.75, 0.9375, 1.15];
@@ -25,7 +32,10 @@ impl FillFraction {
         if value.is_finite() && value >= 0.0 {
             Ok(Self(value))
         } else {
-            Err(ForecastError::InvalidFill { field: "fill".into(), value })
+            Err(ForecastError::InvalidFill {
+                field: "fill".into(),
+                value,
+            })
         }
     }
 
@@ -76,7 +86,12 @@ pub struct Reading {
 impl Reading {
     /// A reading without class probabilities.
     pub fn new(at: Timestamp, fill: f64, source: Source) -> Self {
-        Self { at, fill, probabilities: None, source }
+        Self {
+            at,
+            fill,
+            probabilities: None,
+            source,
+        }
     }
 }
 
@@ -111,7 +126,10 @@ pub struct ServiceEvent {
 impl ServiceEvent {
     /// A service reported from outside (driver, completed plan stop).
     pub fn reported(at: Timestamp) -> Self {
-        Self { at, detection: Detection::Reported }
+        Self {
+            at,
+            detection: Detection::Reported,
+        }
     }
 }
 
@@ -130,7 +148,12 @@ pub struct NoiseConfig {
 
 impl Default for NoiseConfig {
     fn default() -> Self {
-        Self { camera_sd: 0.1, camera_floor_sd: 0.04, sensor_sd: 0.03, driver_sd: 0.12 }
+        Self {
+            camera_sd: 0.1,
+            camera_floor_sd: 0.04,
+            sensor_sd: 0.03,
+            driver_sd: 0.12,
+        }
     }
 }
 
@@ -150,7 +173,11 @@ pub struct Observation {
 /// Variance of a classifier reading: the spread of the class distribution over class
 /// midpoints, plus the within-class width (uniform) of each class, floored.
 pub fn classifier_variance(probabilities: &[f64], floor_sd: f64) -> f64 {
-    let mean: f64 = probabilities.iter().zip(CLASS_MIDPOINTS).map(|(p, m)| p * m).sum();
+    let mean: f64 = probabilities
+        .iter()
+        .zip(CLASS_MIDPOINTS)
+        .map(|(p, m)| p * m)
+        .sum();
     let spread: f64 = probabilities
         .iter()
         .zip(CLASS_MIDPOINTS)
@@ -188,7 +215,12 @@ impl History {
                 (None, Source::Sensor) => noise.sensor_sd.powi(2),
                 (None, Source::Driver) => noise.driver_sd.powi(2),
             };
-            observations.push(Observation { at: r.at, fill, variance, source: r.source });
+            observations.push(Observation {
+                at: r.at,
+                fill,
+                variance,
+                source: r.source,
+            });
         }
         observations.sort_by_key(|o| o.at);
         Ok(Self { observations })

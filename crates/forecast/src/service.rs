@@ -19,16 +19,35 @@ pub struct ServiceDetection {
 
 impl Default for ServiceDetection {
     fn default() -> Self {
-        Self { min_drop: 0.35, max_level_after: 0.3, merge_within_hours: 12.0 }
+        Self {
+            min_drop: 0.35,
+            max_level_after: 0.3,
+            merge_within_hours: 12.0,
+        }
     }
 }
 
 impl ServiceDetection {
     /// Checks the thresholds make sense.
     pub fn validate(&self) -> Result<()> {
-        check_param("min_drop", self.min_drop, 0.05..=1.5, "use a fall between 0.05 and 1.5 (e.g. 0.35)")?;
-        check_param("max_level_after", self.max_level_after, 0.0..=1.0, "use a level between 0 and 1 (e.g. 0.3)")?;
-        check_param("merge_within_hours", self.merge_within_hours, 0.0..=168.0, "use 0..=168 hours (e.g. 12)")
+        check_param(
+            "min_drop",
+            self.min_drop,
+            0.05..=1.5,
+            "use a fall between 0.05 and 1.5 (e.g. 0.35)",
+        )?;
+        check_param(
+            "max_level_after",
+            self.max_level_after,
+            0.0..=1.0,
+            "use a level between 0 and 1 (e.g. 0.3)",
+        )?;
+        check_param(
+            "merge_within_hours",
+            self.merge_within_hours,
+            0.0..=168.0,
+            "use 0..=168 hours (e.g. 12)",
+        )
     }
 
     /// Services found in sorted observations.
@@ -42,7 +61,11 @@ impl ServiceDetection {
         let mut cycle_start = 0;
         for i in 1..obs.len() {
             let prev = obs[i - 1].fill.get();
-            let before = if i >= 2 && i - 2 >= cycle_start { prev.min(obs[i - 2].fill.get()) } else { prev };
+            let before = if i >= 2 && i - 2 >= cycle_start {
+                prev.min(obs[i - 2].fill.get())
+            } else {
+                prev
+            };
             let after = obs[i].fill.get();
             if before - after < self.min_drop || after > self.max_level_after {
                 continue;
@@ -67,9 +90,15 @@ impl ServiceDetection {
 
     /// Detected events merged with reported ones (`reported` wins when both describe the same
     /// service), sorted, limited to `as_of`.
-    pub fn merge(&self, detected: &[ServiceEvent], reported: &[ServiceEvent], as_of: Timestamp) -> Vec<ServiceEvent> {
+    pub fn merge(
+        &self,
+        detected: &[ServiceEvent],
+        reported: &[ServiceEvent],
+        as_of: Timestamp,
+    ) -> Vec<ServiceEvent> {
         let window = (self.merge_within_hours * 3600.0) as i64;
-        let mut all: Vec<ServiceEvent> = reported.iter().copied().filter(|e| e.at <= as_of).collect();
+        let mut all: Vec<ServiceEvent> =
+            reported.iter().copied().filter(|e| e.at <= as_of).collect();
         for d in detected.iter().filter(|e| e.at <= as_of) {
             if !reported.iter().any(|r| (r.at.0 - d.at.0).abs() <= window) {
                 all.push(*d);

@@ -50,7 +50,10 @@ pub struct WeekdayFactors {
 impl WeekdayFactors {
     /// No weekday effect.
     pub fn flat(utc_offset_secs: i32) -> Self {
-        Self { factors: [1.0; 7], utc_offset_secs }
+        Self {
+            factors: [1.0; 7],
+            utc_offset_secs,
+        }
     }
 
     /// True when every factor is 1.

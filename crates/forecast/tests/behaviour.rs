@@ -1,8 +1,8 @@
 //! Behaviour of the forecaster and the service decision, one small history per behaviour.
 
 use fillroute_forecast::{
-    Action, BinState, Detection, ForecastError, History, ModelConfig, Policy, RateBasis, Reading, Reason, Request,
-    RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit,
+    Action, BinState, Detection, ForecastError, History, ModelConfig, Policy, RateBasis, Reading,
+    Reason, Request, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit,
 };
 
 /// Monday 2026-11-30 00:00 UTC.
@@ -29,7 +29,11 @@ fn fitted(rs: &[Reading], as_of: f64) -> fillroute_forecast::Forecast {
 #[test]
 fn rate_recovers_a_steady_fill() {
     let f = fitted(&readings(4, |t| 0.05 + 0.15 * t), 3.84);
-    assert!((f.rate_per_day - 0.15).abs() < 0.01, "rate {}", f.rate_per_day);
+    assert!(
+        (f.rate_per_day - 0.15).abs() < 0.01,
+        "rate {}",
+        f.rate_per_day
+    );
     assert!((f.expected_fill(at(4.84)) - (0.05 + 0.15 * 4.84)).abs() < 0.03);
 }
 
@@ -38,20 +42,40 @@ fn rate_ignores_a_single_misread_outlier() {
     let mut rs = readings(4, |t| 0.05 + 0.15 * t);
     rs[5].fill = 1.2; // a wild misread mid-history
     let f = fitted(&rs, 3.84);
-    assert!((f.rate_per_day - 0.15).abs() < 0.015, "rate {}", f.rate_per_day);
-    assert!((f.level_now - (0.05 + 0.15 * 3.84)).abs() < 0.03, "level {}", f.level_now);
+    assert!(
+        (f.rate_per_day - 0.15).abs() < 0.015,
+        "rate {}",
+        f.rate_per_day
+    );
+    assert!(
+        (f.level_now - (0.05 + 0.15 * 3.84)).abs() < 0.03,
+        "level {}",
+        f.level_now
+    );
 }
 
 #[test]
 fn detects_service_from_a_sharp_fall() {
     // Fills to ~0.9 over 6 days, emptied on day 6 at 11:00.
-    let rs = readings(9, |t| if t < 6.45 { 0.02 + 0.15 * t } else { 0.02 + 0.15 * (t - 6.45) });
+    let rs = readings(9, |t| {
+        if t < 6.45 {
+            0.02 + 0.15 * t
+        } else {
+            0.02 + 0.15 * (t - 6.45)
+        }
+    });
     let f = fitted(&rs, 8.84);
     assert_eq!(f.services.len(), 1, "{:?}", f.services);
     let s = f.services[0];
     assert_eq!(s.at, at(6.0 + 14.0 / 24.0), "the first low reading");
-    assert!(matches!(s.detection, Detection::FillDrop { confirmed: true, previous_at, .. } if previous_at == at(6.0 + 8.0 / 24.0)));
-    assert!(f.level_after_service < 0.1, "level after service {}", f.level_after_service);
+    assert!(
+        matches!(s.detection, Detection::FillDrop { confirmed: true, previous_at, .. } if previous_at == at(6.0 + 8.0 / 24.0))
+    );
+    assert!(
+        f.level_after_service < 0.1,
+        "level after service {}",
+        f.level_after_service
+    );
     assert!((f.level_now - (0.02 + 0.15 * (8.84 - 6.45))).abs() < 0.04);
 }
 
@@ -73,31 +97,58 @@ fn a_single_high_misread_does_not_fake_a_service() {
 
 #[test]
 fn reported_service_starts_a_new_cycle() {
-    let rs = readings(4, |t| if t < 2.0 { 0.2 + 0.1 * t } else { 0.05 + 0.1 * (t - 2.0) });
+    let rs = readings(4, |t| {
+        if t < 2.0 {
+            0.2 + 0.1 * t
+        } else {
+            0.05 + 0.1 * (t - 2.0)
+        }
+    });
     let config = ModelConfig::default();
     let h = History::new(&rs, &config.noise).expect("valid");
     let f = fit(&h, &[ServiceEvent::reported(at(2.0))], at(3.84), &config).expect("fit");
     assert_eq!(f.last_service, Some(ServiceEvent::reported(at(2.0))));
-    assert!((f.level_now - (0.05 + 0.1 * 1.84)).abs() < 0.03, "level {}", f.level_now);
+    assert!(
+        (f.level_now - (0.05 + 0.1 * 1.84)).abs() < 0.03,
+        "level {}",
+        f.level_now
+    );
 }
 
 #[test]
 fn pools_rate_across_past_cycles_when_the_current_cycle_is_young() {
     // Three 5-day cycles at 0.16/day, then a fresh cycle with a single reading.
-    let rs = readings(16, |t| 0.02 + 0.16 * (t - 5.0 * (t / 5.0 - 0.45 / 5.0).floor() - 0.45).rem_euclid(5.0));
+    let rs = readings(16, |t| {
+        0.02 + 0.16 * (t - 5.0 * (t / 5.0 - 0.45 / 5.0).floor() - 0.45).rem_euclid(5.0)
+    });
     let f = fitted(&rs[..rs.len() - 2], 15.4);
-    assert!(matches!(f.basis, RateBasis::Data { cycles, .. } if cycles >= 3), "{:?}", f.basis);
-    assert!((f.rate_per_day - 0.16).abs() < 0.02, "rate {}", f.rate_per_day);
+    assert!(
+        matches!(f.basis, RateBasis::Data { cycles, .. } if cycles >= 3),
+        "{:?}",
+        f.basis
+    );
+    assert!(
+        (f.rate_per_day - 0.16).abs() < 0.02,
+        "rate {}",
+        f.rate_per_day
+    );
 }
 
 #[test]
 fn new_bin_uses_the_prior_rate() {
-    let config = ModelConfig { prior_rate_per_day: 0.2, ..ModelConfig::default() };
-    let h = History::new(&[Reading::new(at(0.3), 0.1, Source::Camera)], &config.noise).expect("valid");
+    let config = ModelConfig {
+        prior_rate_per_day: 0.2,
+        ..ModelConfig::default()
+    };
+    let h =
+        History::new(&[Reading::new(at(0.3), 0.1, Source::Camera)], &config.noise).expect("valid");
     let f = fit(&h, &[], at(0.5), &config).expect("fit");
     assert_eq!(f.basis, RateBasis::Prior);
     assert!((f.rate_per_day - 0.2).abs() < 1e-9);
-    assert!((f.level_now - (0.1 + 0.2 * 0.2)).abs() < 1e-9, "the reading, carried forward at the prior rate");
+    assert!(
+        (f.level_now - (0.1 + 0.2 * 0.2)).abs() < 1e-9,
+        "the reading, carried forward at the prior rate"
+    );
 }
 
 #[test]
@@ -113,17 +164,30 @@ fn empty_history_forecasts_from_the_prior_without_panicking() {
 
 #[test]
 fn rejects_nan_fill_naming_the_reading() {
-    let rs = vec![Reading::new(at(0.0), 0.2, Source::Camera), Reading::new(at(0.5), f64::NAN, Source::Camera)];
+    let rs = vec![
+        Reading::new(at(0.0), 0.2, Source::Camera),
+        Reading::new(at(0.5), f64::NAN, Source::Camera),
+    ];
     let err = History::new(&rs, &Default::default()).expect_err("NaN is rejected");
-    assert!(matches!(&err, ForecastError::InvalidFill { field, .. } if field == "readings[1].fill"));
+    assert!(
+        matches!(&err, ForecastError::InvalidFill { field, .. } if field == "readings[1].fill")
+    );
     assert!(err.to_string().contains("finite value >= 0"), "{err}");
 }
 
 #[test]
 fn rejects_probabilities_that_do_not_sum_to_one() {
-    let r = Reading { at: at(0.0), fill: 0.5, probabilities: Some(vec![0.5, 0.5, 0.5, 0.0, 0.0, 0.0]), source: Source::Camera };
+    let r = Reading {
+        at: at(0.0),
+        fill: 0.5,
+        probabilities: Some(vec![0.5, 0.5, 0.5, 0.0, 0.0, 0.0]),
+        source: Source::Camera,
+    };
     let err = History::new(&[r], &Default::default()).expect_err("sum 1.5 is rejected");
-    assert!(err.to_string().contains("readings[0].probabilities"), "{err}");
+    assert!(
+        err.to_string().contains("readings[0].probabilities"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -145,8 +209,13 @@ fn ignores_readings_after_as_of() {
 #[test]
 fn uncertain_classifier_readings_count_less() {
     // Camera readings without probabilities, then the last three disagree with the trend.
-    let base: Vec<Reading> =
-        readings(3, |t| 0.1 + 0.1 * t).into_iter().map(|r| Reading { source: Source::Camera, ..r }).collect();
+    let base: Vec<Reading> = readings(3, |t| 0.1 + 0.1 * t)
+        .into_iter()
+        .map(|r| Reading {
+            source: Source::Camera,
+            ..r
+        })
+        .collect();
     let with_last_three = |p: Vec<f64>| {
         let mut rs = base.clone();
         let n = rs.len();
@@ -158,8 +227,16 @@ fn uncertain_classifier_readings_count_less() {
     };
     let confident = with_last_three(vec![0.0, 0.0, 0.0, 0.98, 0.02, 0.0]);
     let diffuse = with_last_three(vec![0.2, 0.15, 0.15, 0.15, 0.2, 0.15]);
-    assert!(confident.level_now > 0.7, "confident readings move the level: {}", confident.level_now);
-    assert!((diffuse.level_now - (0.1 + 0.1 * 2.84)).abs() < 0.1, "diffuse ones barely do: {}", diffuse.level_now);
+    assert!(
+        confident.level_now > 0.7,
+        "confident readings move the level: {}",
+        confident.level_now
+    );
+    assert!(
+        (diffuse.level_now - (0.1 + 0.1 * 2.84)).abs() < 0.1,
+        "diffuse ones barely do: {}",
+        diffuse.level_now
+    );
 }
 
 /// Strongly weekday-dependent bin (weekends triple the rate), read by a sensor.
@@ -172,7 +249,7 @@ fn weekly_pattern_history(days: usize) -> Vec<Reading> {
         while s < t {
             let day = s.floor() as usize;
             let hour = ((s - s.floor()) * 24.0).round() as usize;
-            if hour == 6 && (day % 7 == 0 || day % 7 == 3) {
+            if hour == 6 && matches!(day % 7, 0 | 3) {
                 fill = 0.02;
             }
             fill += 0.1 * factors[day % 7] / 24.0;
@@ -205,7 +282,11 @@ fn weekday_pattern_not_learned_before_three_weeks() {
 fn time_until_full_interval_brackets_the_median() {
     let f = fitted(&readings(3, |t| 0.1 + 0.1 * t), 2.84);
     let full = f.time_until_full(0.8).expect("valid");
-    let (lo, med, hi) = (full.lower.expect("lower"), full.median.expect("median"), full.upper.expect("upper"));
+    let (lo, med, hi) = (
+        full.lower.expect("lower"),
+        full.median.expect("median"),
+        full.upper.expect("upper"),
+    );
     assert!(lo < med && med < hi, "{full:?}");
     // About (1 - 0.384) / 0.1 ≈ 6.2 days from as-of.
     assert!((med.days_since(at(2.84)) - 6.2).abs() < 0.6, "{full:?}");
@@ -215,7 +296,9 @@ fn time_until_full_interval_brackets_the_median() {
 #[test]
 fn overflow_probability_rises_with_time() {
     let f = fitted(&readings(3, |t| 0.3 + 0.1 * t), 2.84);
-    let ps: Vec<f64> = (0..10).map(|d| f.p_overflow_before(at(2.84 + d as f64))).collect();
+    let ps: Vec<f64> = (0..10)
+        .map(|d| f.p_overflow_before(at(2.84 + d as f64)))
+        .collect();
     assert!(ps.windows(2).all(|w| w[0] <= w[1] + 1e-9), "{ps:?}");
     assert!(ps[0] < 0.01 && ps[9] > 0.9, "{ps:?}");
 }
@@ -225,8 +308,15 @@ fn curve_has_bands_around_the_expectation() {
     let f = fitted(&readings(3, |t| 0.1 + 0.1 * t), 2.84);
     let curve = f.curve(at(5.84), 6 * 3600, 0.8).expect("valid");
     assert_eq!(curve.len(), 13);
-    assert!(curve.iter().all(|p| p.lower <= p.expected && p.expected <= p.upper));
-    assert!(curve.last().expect("points").upper - curve.last().expect("points").lower > curve[0].upper - curve[0].lower);
+    assert!(
+        curve
+            .iter()
+            .all(|p| p.lower <= p.expected && p.expected <= p.upper)
+    );
+    assert!(
+        curve.last().expect("points").upper - curve.last().expect("points").lower
+            > curve[0].upper - curve[0].lower
+    );
 }
 
 fn risk() -> Policy {
@@ -237,25 +327,47 @@ fn risk() -> Policy {
 fn must_collect_when_overflow_is_likely_before_next_opportunity() {
     let f = fitted(&readings(5, |t| 0.05 + 0.16 * t), 4.84);
     let d = decide(&BinState::default(), &f, &risk(), at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::Must, Reason::OverflowRisk), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Must, Reason::OverflowRisk),
+        "{}",
+        d.explanation
+    );
     assert!(d.numbers.p_overflow > 0.1);
-    assert!(d.explanation.starts_with("Must collect: overflow risk"), "{}", d.explanation);
+    assert!(
+        d.explanation.starts_with("Must collect: overflow risk"),
+        "{}",
+        d.explanation
+    );
 }
 
 #[test]
 fn skips_a_half_empty_bin_with_slow_fill() {
     let f = fitted(&readings(5, |t| 0.2 + 0.05 * t), 4.84);
     let d = decide(&BinState::default(), &f, &risk(), at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::Skip, Reason::NotFullEnough), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Skip, Reason::NotFullEnough),
+        "{}",
+        d.explanation
+    );
     assert!(d.numbers.p_overflow < 0.01);
 }
 
 #[test]
 fn may_collect_a_fullish_bin_with_a_prize() {
     let f = fitted(&readings(5, |t| 0.4 + 0.05 * t), 4.84);
-    let bin = BinState { detour_saving: 3.0, ..BinState::default() };
+    let bin = BinState {
+        detour_saving: 3.0,
+        ..BinState::default()
+    };
     let d = decide(&bin, &f, &risk(), at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::May, Reason::FullishNotUrgent), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::May, Reason::FullishNotUrgent),
+        "{}",
+        d.explanation
+    );
     let prize = d.prize.expect("optional stops carry a prize");
     assert!((prize - (d.numbers.p_overflow * 100.0 + 3.0)).abs() < 1e-9);
 }
@@ -263,18 +375,33 @@ fn may_collect_a_fullish_bin_with_a_prize() {
 #[test]
 fn must_collect_when_contract_interval_runs_out() {
     let f = fitted(&readings(5, |t| 0.05 + 0.02 * t), 4.84);
-    let bin = BinState { last_service: Some(at(-9.0)), max_interval_days: Some(14.0), ..BinState::default() };
+    let bin = BinState {
+        last_service: Some(at(-9.0)),
+        max_interval_days: Some(14.0),
+        ..BinState::default()
+    };
     let d = decide(&bin, &f, &risk(), at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::Must, Reason::ContractInterval), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Must, Reason::ContractInterval),
+        "{}",
+        d.explanation
+    );
     assert!((d.numbers.days_since_service.expect("known") - 14.25).abs() < 1e-9);
 }
 
 #[test]
 fn must_collect_on_customer_request() {
     let f = fitted(&readings(2, |_| 0.1), 1.84);
-    let bin = BinState { request: Some(Request::Customer), ..BinState::default() };
+    let bin = BinState {
+        request: Some(Request::Customer),
+        ..BinState::default()
+    };
     let d = decide(&bin, &f, &risk(), at(2.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::Must, Reason::CustomerRequest));
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Must, Reason::CustomerRequest)
+    );
 }
 
 #[test]
@@ -285,17 +412,28 @@ fn fixed_schedule_collects_only_on_its_days() {
     assert_eq!(on(7.25).reason, Reason::Scheduled);
     assert_eq!(on(3.25).reason, Reason::Scheduled);
     assert_eq!(on(2.25).reason, Reason::NotScheduled);
-    assert!((on(2.25).numbers.horizon.days_since(at(2.25)) - 1.0).abs() < 1e-9, "next chance is Thursday");
+    assert!(
+        (on(2.25).numbers.horizon.days_since(at(2.25)) - 1.0).abs() < 1e-9,
+        "next chance is Thursday"
+    );
 }
 
 #[test]
 fn threshold_policy_collects_above_threshold() {
     let f = fitted(&readings(5, |t| 0.05 + 0.15 * t), 4.84);
-    let policy = Policy::Threshold { fill_threshold: 0.75, next_opportunity_days: 1.0 };
+    let policy = Policy::Threshold {
+        fill_threshold: 0.75,
+        next_opportunity_days: 1.0,
+    };
     let d = decide(&BinState::default(), &f, &policy, at(5.25)).expect("decide");
     assert_eq!((d.action, d.reason), (Action::Must, Reason::FillThreshold));
     let low = fitted(&readings(5, |t| 0.05 + 0.05 * t), 4.84);
-    assert_eq!(decide(&BinState::default(), &low, &policy, at(5.25)).expect("decide").action, Action::Skip);
+    assert_eq!(
+        decide(&BinState::default(), &low, &policy, at(5.25))
+            .expect("decide")
+            .action,
+        Action::Skip
+    );
 }
 
 #[test]
@@ -309,16 +447,34 @@ fn decision_serialises_with_reason_and_numbers() {
     let back: fillroute_forecast::Decision = serde_json::from_value(json).expect("round trip");
     assert_eq!(back, d);
     let fj = serde_json::to_string(&f).expect("forecast serialises");
-    assert_eq!(serde_json::from_str::<fillroute_forecast::Forecast>(&fj).expect("round trip"), f);
+    assert_eq!(
+        serde_json::from_str::<fillroute_forecast::Forecast>(&fj).expect("round trip"),
+        f
+    );
 }
 
 #[test]
 fn rejects_invalid_policy_naming_the_field() {
     let f = fitted(&readings(2, |_| 0.1), 1.84);
-    let policy = Policy::ForecastRisk(RiskPolicy { risk_level: f64::NAN, ..RiskPolicy::default() });
+    let policy = Policy::ForecastRisk(RiskPolicy {
+        risk_level: f64::NAN,
+        ..RiskPolicy::default()
+    });
     let err = decide(&BinState::default(), &f, &policy, at(2.25)).expect_err("NaN risk level");
-    assert!(matches!(err, ForecastError::InvalidParameter { field: "risk_level", .. }), "{err}");
-    let bad = ModelConfig { prior_rate_per_day: -1.0, ..ModelConfig::default() };
+    assert!(
+        matches!(
+            err,
+            ForecastError::InvalidParameter {
+                field: "risk_level",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let bad = ModelConfig {
+        prior_rate_per_day: -1.0,
+        ..ModelConfig::default()
+    };
     let err = fit(&History::default(), &[], at(0.0), &bad).expect_err("negative prior");
     assert!(err.to_string().contains("prior_rate_per_day"), "{err}");
 }

@@ -1,13 +1,19 @@
 //! Property tests on random histories: whatever arrives, the forecaster answers sensibly or
 //! returns a typed error, and never panics.
 
-use fillroute_forecast::{BinState, History, ModelConfig, Policy, Reading, RiskPolicy, Source, Timestamp, decide, fit};
+use fillroute_forecast::{
+    BinState, History, ModelConfig, Policy, Reading, RiskPolicy, Source, Timestamp, decide, fit,
+};
 use proptest::prelude::*;
 
 const T0: i64 = 1_795_996_800;
 
 fn source() -> impl Strategy<Value = Source> {
-    prop_oneof![Just(Source::Camera), Just(Source::Sensor), Just(Source::Driver)]
+    prop_oneof![
+        Just(Source::Camera),
+        Just(Source::Sensor),
+        Just(Source::Driver)
+    ]
 }
 
 fn probabilities() -> impl Strategy<Value = Option<Vec<f64>>> {
@@ -20,25 +26,39 @@ fn probabilities() -> impl Strategy<Value = Option<Vec<f64>>> {
 /// Random (unsorted) valid readings over up to 60 days, fills in 0..1.4.
 fn history() -> impl Strategy<Value = Vec<Reading>> {
     proptest::collection::vec(
-        (0i64..60 * 86_400, 0.0f64..1.4, probabilities(), source())
-            .prop_map(|(dt, fill, probabilities, source)| Reading { at: Timestamp(T0 + dt), fill, probabilities, source }),
+        (0i64..60 * 86_400, 0.0f64..1.4, probabilities(), source()).prop_map(
+            |(dt, fill, probabilities, source)| Reading {
+                at: Timestamp(T0 + dt),
+                fill,
+                probabilities,
+                source,
+            },
+        ),
         0..120,
     )
 }
 
 /// A sawtooth bin (fill and empty) with noise, sorted, so cycles and services really occur.
 fn sawtooth() -> impl Strategy<Value = Vec<Reading>> {
-    (0.02f64..0.4, proptest::collection::vec(-0.08f64..0.08, 90..200)).prop_map(|(rate, noise)| {
-        noise
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let t = i as f64 / 3.0;
-                let fill = (rate * t).rem_euclid(0.9) + 0.02 + e;
-                Reading::new(Timestamp(T0 + (t * 86_400.0) as i64), fill.max(0.0), Source::Camera)
-            })
-            .collect()
-    })
+    (
+        0.02f64..0.4,
+        proptest::collection::vec(-0.08f64..0.08, 90..200),
+    )
+        .prop_map(|(rate, noise)| {
+            noise
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let t = i as f64 / 3.0;
+                    let fill = (rate * t).rem_euclid(0.9) + 0.02 + e;
+                    Reading::new(
+                        Timestamp(T0 + (t * 86_400.0) as i64),
+                        fill.max(0.0),
+                        Source::Camera,
+                    )
+                })
+                .collect()
+        })
 }
 
 fn check_forecast(rs: &[Reading], as_of_days: f64) -> Result<(), TestCaseError> {
@@ -53,7 +73,10 @@ fn check_forecast(rs: &[Reading], as_of_days: f64) -> Result<(), TestCaseError> 
         let t = as_of.plus_days(d);
         let p = f.p_overflow_before(t);
         prop_assert!((0.0..=1.0).contains(&p), "p {p}");
-        prop_assert!(p + 1e-3 >= last_p, "overflow probability fell: {last_p} -> {p}");
+        prop_assert!(
+            p + 1e-3 >= last_p,
+            "overflow probability fell: {last_p} -> {p}"
+        );
         last_p = p;
         let (lo, hi) = f.fill_interval(t, 0.8).expect("valid coverage");
         let med = f.median_fill(t);
@@ -67,8 +90,16 @@ fn check_forecast(rs: &[Reading], as_of_days: f64) -> Result<(), TestCaseError> 
     if let (Some(med), Some(hi)) = (full.median, full.upper) {
         prop_assert!(med <= hi);
     }
-    for policy in [Policy::ForecastRisk(RiskPolicy::default()), Policy::fixed_per_week(3, 0).expect("valid"), Policy::Threshold { fill_threshold: 0.75, next_opportunity_days: 1.0 }] {
-        let d = decide(&BinState::default(), &f, &policy, as_of.plus_days(0.4)).expect("valid policy");
+    for policy in [
+        Policy::ForecastRisk(RiskPolicy::default()),
+        Policy::fixed_per_week(3, 0).expect("valid"),
+        Policy::Threshold {
+            fill_threshold: 0.75,
+            next_opportunity_days: 1.0,
+        },
+    ] {
+        let d =
+            decide(&BinState::default(), &f, &policy, as_of.plus_days(0.4)).expect("valid policy");
         prop_assert!(!d.explanation.is_empty());
         prop_assert!(d.prize.is_none_or(|p| p.is_finite() && p >= 0.0));
     }
