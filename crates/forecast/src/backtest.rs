@@ -97,6 +97,12 @@ pub struct BacktestReport {
     pub services_false: usize,
     /// Share of evaluations where the weekday pattern had been learned.
     pub weekday_learned_share: f64,
+    /// Mean forecast P(next-day fill ≥ service threshold).
+    pub mean_p_above_threshold: f64,
+    /// Observed share of next-day fills ≥ service threshold (calibration: compare with the above).
+    pub observed_above_threshold: f64,
+    /// Brier score of that probability (0 perfect; always guessing the base rate scores p(1−p)).
+    pub brier_above_threshold: f64,
 }
 
 struct SimBin {
@@ -113,6 +119,7 @@ pub fn run(config: &BacktestConfig) -> Result<BacktestReport> {
     let (mut n, mut abs, mut abs_med, mut signed, mut naive, mut inside, mut width, mut learned) =
         (0usize, 0.0, 0.0, 0.0, 0.0, 0usize, 0.0, 0usize);
     let (mut s_true, mut s_hit, mut s_false) = (0, 0, 0);
+    let (mut p_sum, mut above, mut brier) = (0.0, 0usize, 0.0);
     for _ in 0..config.bins {
         let bin = simulate(config, start, &mut rng);
         let history = History::new(&bin.readings, &config.model.noise)?;
@@ -136,6 +143,11 @@ pub fn run(config: &BacktestConfig) -> Result<BacktestReport> {
             inside += usize::from(lo <= truth && truth <= hi);
             width += hi - lo;
             learned += usize::from(f.weekday_learned);
+            let p = f.p_above(target, config.service_threshold);
+            let hit = truth >= config.service_threshold;
+            p_sum += p;
+            above += usize::from(hit);
+            brier += (p - f64::from(u8::from(hit))).powi(2);
         }
         // Service detection over the whole history.
         let end = Timestamp(start.0 + config.days as i64 * DAY);
@@ -185,6 +197,9 @@ pub fn run(config: &BacktestConfig) -> Result<BacktestReport> {
         services_detected: s_hit,
         services_false: s_false,
         weekday_learned_share: learned as f64 / nf,
+        mean_p_above_threshold: p_sum / nf,
+        observed_above_threshold: above as f64 / nf,
+        brier_above_threshold: brier / nf,
     })
 }
 

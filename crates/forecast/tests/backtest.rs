@@ -10,6 +10,7 @@ fn next_day_forecast_beats_bounds_on_simulated_bins() {
         ..BacktestConfig::default()
     })
     .expect("valid config");
+    eprintln!("{report:#?}");
     assert!(report.evaluations > 500, "{report:?}");
     assert!(
         report.mae < 0.055,
@@ -26,6 +27,12 @@ fn next_day_forecast_beats_bounds_on_simulated_bins() {
         "80% interval coverage {:.3}: {report:?}",
         report.coverage
     );
+    let calibration = report.mean_p_above_threshold - report.observed_above_threshold;
+    assert!(
+        calibration.abs() < 0.05,
+        "P(fill >= 0.8 tomorrow) miscalibrated by {calibration:+.3}: {report:?}"
+    );
+    assert!(report.brier_above_threshold < 0.06, "{report:?}");
     let recall = report.services_detected as f64 / report.services_true as f64;
     assert!(recall > 0.95, "service recall {recall:.3}: {report:?}");
     assert!(
