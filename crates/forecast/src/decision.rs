@@ -233,6 +233,10 @@ pub fn decide(
     date: Timestamp,
 ) -> Result<Decision> {
     policy.validate()?;
+    Timestamp::checked(date.0, "date")?;
+    if let Some(s) = bin.last_service {
+        Timestamp::checked(s.0, "bin.last_service")?;
+    }
     check_param(
         "detour_saving",
         bin.detour_saving,

@@ -27,6 +27,14 @@ pub enum ForecastError {
         /// How many classes are expected.
         expected: usize,
     },
+    /// A timestamp outside the range the forecaster handles (1970 to 2200).
+    #[error("timestamp `{field}` = {value} is out of range: pass unix seconds between 0 (1970) and {max} (2200)", max = crate::time::Timestamp::MAX.0)]
+    InvalidTimestamp {
+        /// Which field held it.
+        field: String,
+        /// The rejected unix seconds.
+        value: i64,
+    },
     /// A configuration or policy parameter is outside its meaningful range.
     #[error("parameter `{field}` = {value} is invalid: {fix}")]
     InvalidParameter {

@@ -244,6 +244,10 @@ pub fn fit(
     config: &ModelConfig,
 ) -> Result<Forecast> {
     config.validate()?;
+    Timestamp::checked(as_of.0, "as_of")?;
+    for (i, s) in reported.iter().enumerate() {
+        Timestamp::checked(s.at.0, &format!("reported[{i}].at"))?;
+    }
     let all = history.up_to(as_of);
     let oldest = as_of.plus_days(-config.max_history_days);
     let obs = &all[all.partition_point(|o| o.at < oldest)..];

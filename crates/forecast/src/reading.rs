@@ -202,6 +202,7 @@ impl History {
     pub fn new(readings: &[Reading], noise: &NoiseConfig) -> Result<Self> {
         let mut observations = Vec::with_capacity(readings.len());
         for (i, r) in readings.iter().enumerate() {
+            Timestamp::checked(r.at.0, &format!("readings[{i}].at"))?;
             let fill = FillFraction::new(r.fill).map_err(|_| ForecastError::InvalidFill {
                 field: format!("readings[{i}].fill"),
                 value: r.fill,

@@ -12,6 +12,22 @@ pub const DAY: i64 = 86_400;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// Latest instant accepted from outside: 2200-01-01 00:00 UTC. Readings, as-of and planning
+    /// dates beyond it (or before 1970) are rejected, so date arithmetic never overflows.
+    pub const MAX: Timestamp = Timestamp(7_258_118_400);
+
+    /// Accepts unix seconds in `0..=MAX`, naming `field` in the error.
+    pub fn checked(value: i64, field: &str) -> crate::error::Result<Self> {
+        if (0..=Self::MAX.0).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(crate::error::ForecastError::InvalidTimestamp {
+                field: field.into(),
+                value,
+            })
+        }
+    }
+
     /// Unix seconds.
     pub fn secs(self) -> i64 {
         self.0

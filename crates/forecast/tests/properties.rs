@@ -133,6 +133,33 @@ proptest! {
     }
 
     #[test]
+    fn every_clean_emptying_is_detected_and_nothing_else(rate in 0.08f64..0.3, top in 0.6f64..1.2, days in 20usize..50) {
+        // Noise-free sawtooth: fill from 0.02 up to `top`, emptied, repeat.
+        let period = (top - 0.02) / rate;
+        let rs: Vec<Reading> = (0..days * 3)
+            .map(|i| {
+                let t = i as f64 / 3.0 + 0.3;
+                Reading::new(Timestamp(T0).plus_days(t), 0.02 + rate * t.rem_euclid(period), Source::Camera)
+            })
+            .collect();
+        let expected = rs.windows(2).filter(|w| w[1].fill < w[0].fill).count();
+        let config = ModelConfig::default();
+        let h = History::new(&rs, &config.noise).expect("valid");
+        let f = fit(&h, &[], Timestamp(T0).plus_days(days as f64 + 1.0), &ModelConfig { max_history_days: 100.0, ..config }).expect("fit");
+        // A fall counts only if it is at least `min_drop` (0.35): tiny sawtooths are not services.
+        let big = rs.windows(2).filter(|w| w[0].fill - w[1].fill >= 0.35 && w[1].fill <= 0.3).count();
+        prop_assert_eq!(f.services.len(), big, "falls {} (big {})", expected, big);
+    }
+
+    #[test]
+    fn out_of_range_timestamps_are_rejected(secs in prop_oneof![i64::MIN..0, Timestamp::MAX.0 + 1..i64::MAX]) {
+        let rs = [Reading::new(Timestamp(secs), 0.2, Source::Camera)];
+        prop_assert!(History::new(&rs, &Default::default()).is_err());
+        let config = ModelConfig::default();
+        prop_assert!(fit(&History::default(), &[], Timestamp(secs), &config).is_err());
+    }
+
+    #[test]
     fn bad_fills_are_rejected_not_panicked_on(fill in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), -10.0f64..-1e-9]) {
         let rs = [Reading::new(Timestamp(T0), 0.2, Source::Camera), Reading::new(Timestamp(T0 + 3600), fill, Source::Camera)];
         prop_assert!(History::new(&rs, &Default::default()).is_err());
