@@ -1,11 +1,11 @@
-//! Test plumbing: a classifier trained once per test binary on features the
+//! Test plumbing: a classifier fitted once per test binary on features the
 //! real backbone extracts from generated images, servers started on port 0,
 //! and hand-made bad images.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use fillroute_proto::vision::v1::vision_service_client::VisionServiceClient;
 use fillroute_vision::backbone::{Backbone, BackboneConfig};
-use fillroute_vision::classifier::{DEFAULT_FILL_MIDPOINTS, TrainingData, TrainingSummary};
+use fillroute_vision::classifier::{ARTIFACT_FORMAT, DEFAULT_FILL_MIDPOINTS};
 use fillroute_vision::extract::prepare_batch;
 use fillroute_vision::{Classifier, DEFAULT_FILL_CLASSES, DecodeLimits, FEATURE_DIM};
 use fillroute_vision_server::synthetic::{fill_frame, jpeg, png};
@@ -29,14 +29,15 @@ pub struct Fixture {
 /// Byte limit of the shared server's images: small, so "oversized" is cheap to send.
 pub const MAX_IMAGE_BYTES: usize = 1 << 20;
 
-/// Trains the classifier once (features from the real backbone).
+/// Fits the classifier once (features from the real backbone).
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("vision-server-{}", std::process::id()));
+        // One folder, rewritten by each run, so runs do not pile up files.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("vision-server-fixture");
+        let _ = std::fs::remove_dir_all(&dir);
         let index_dir = dir.join("index");
         std::fs::create_dir_all(&index_dir).unwrap();
-        let classes: Vec<String> = DEFAULT_FILL_CLASSES.map(String::from).to_vec();
         let per_class = 4;
         let mut rows = Vec::new();
         let mut labels = Vec::new();
@@ -53,25 +54,7 @@ pub fn fixture() -> &'static Fixture {
                 labels.push(class);
             }
         }
-        // Last image of each class validates; the rest train.
-        let (mut tx, mut ty, mut vx, mut vy) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (i, (row, label)) in rows.into_iter().zip(labels).enumerate() {
-            if i % per_class == per_class - 1 {
-                vx.push(row);
-                vy.push(label);
-            } else {
-                tx.push(row);
-                ty.push(label);
-            }
-        }
-        let data = TrainingData {
-            classes: &classes,
-            midpoints: Some(DEFAULT_FILL_MIDPOINTS.to_vec()),
-            train: (&tx, &ty),
-            validation: (&vx, &vy),
-            test: (&[], &[]),
-        };
-        let model = Classifier::train(&data, backbone.sha256(), TrainingSummary::default()).unwrap();
+        let model = centroid_classifier(&rows, &labels, backbone.sha256());
         let classifier = dir.join("classifier.json");
         model.save(&classifier).unwrap();
         let images: Vec<Vec<u8>> =
@@ -81,6 +64,49 @@ pub fn fixture() -> &'static Fixture {
         }
         Fixture { classifier, index_dir, images }
     })
+}
+
+/// A nearest-class-mean linear classifier on standardised features, fitted in
+/// closed form. The tests need a real artifact for the real backbone, not an
+/// accurate one; building it field by field keeps them independent of how
+/// the library's trainer picks its penalty.
+fn centroid_classifier(rows: &[Vec<f32>], labels: &[usize], backbone_sha256: &str) -> Classifier {
+    let k = DEFAULT_FILL_CLASSES.len();
+    let n = rows.len() as f32;
+    let mean: Vec<f32> = (0..FEATURE_DIM).map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / n).collect();
+    let scale: Vec<f32> = (0..FEATURE_DIM)
+        .map(|j| (rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f32>() / n).sqrt().max(1e-6))
+        .collect();
+    let mut weights = vec![0f32; k * FEATURE_DIM];
+    let mut counts = vec![0f32; k];
+    for (row, &c) in rows.iter().zip(labels) {
+        counts[c] += 1.0;
+        for j in 0..FEATURE_DIM {
+            weights[c * FEATURE_DIM + j] += (row[j] - mean[j]) / scale[j];
+        }
+    }
+    // Centroids, scaled down so the softmax is not saturated.
+    let temper = 1.0 / FEATURE_DIM as f32;
+    for c in 0..k {
+        weights[c * FEATURE_DIM..(c + 1) * FEATURE_DIM].iter_mut().for_each(|w| *w *= temper / counts[c].max(1.0));
+    }
+    let intercept: Vec<f32> = (0..k)
+        .map(|c| -0.5 * weights[c * FEATURE_DIM..(c + 1) * FEATURE_DIM].iter().map(|w| w * w).sum::<f32>() / temper)
+        .collect();
+    Classifier {
+        format: ARTIFACT_FORMAT,
+        version: "centroid-test-1".into(),
+        classes: DEFAULT_FILL_CLASSES.map(String::from).to_vec(),
+        midpoints: Some(DEFAULT_FILL_MIDPOINTS.to_vec()),
+        backbone_sha256: backbone_sha256.into(),
+        mean,
+        scale,
+        weights,
+        intercept,
+        l2: 0.0,
+        training: Default::default(),
+        metrics: Default::default(),
+    }
 }
 
 /// The shared server's settings: small image limit, similarity index on.
