@@ -41,6 +41,7 @@ pub use forecast::{CurvePoint, Forecast, RateBasis, TimeToLevel};
 pub use model::{ModelConfig, fit};
 pub use reading::{
     Detection, FillFraction, History, NoiseConfig, Observation, Reading, ServiceEvent, Source,
+    confirming_service,
 };
 pub use service::ServiceDetection;
 pub use time::{Timestamp, WeekdayFactors};

@@ -131,6 +131,37 @@ impl ServiceEvent {
             detection: Detection::Reported,
         }
     }
+
+    /// The interval the service happened in: `(last reading before the fall, at]` for a
+    /// detected service, the instant itself for a reported one.
+    pub fn window(&self) -> (Timestamp, Timestamp) {
+        match self.detection {
+            Detection::FillDrop { previous_at, .. } => (previous_at, self.at),
+            Detection::Reported => (self.at, self.at),
+        }
+    }
+
+    /// Whether this service explains a stop planned (or reported done) at `stop`, allowing
+    /// `tolerance_secs` of clock and ETA slack either side of the window. Answers "was the bin
+    /// really emptied by that stop?".
+    pub fn matches_stop(&self, stop: Timestamp, tolerance_secs: i64) -> bool {
+        let (from, to) = self.window();
+        stop.0 > from.0.saturating_sub(tolerance_secs)
+            && stop.0 <= to.0.saturating_add(tolerance_secs)
+    }
+}
+
+/// The service (if any) that confirms a stop at `stop`: the first event whose window, widened
+/// by `tolerance_secs`, contains it.
+pub fn confirming_service(
+    events: &[ServiceEvent],
+    stop: Timestamp,
+    tolerance_secs: i64,
+) -> Option<ServiceEvent> {
+    events
+        .iter()
+        .copied()
+        .find(|e| e.matches_stop(stop, tolerance_secs))
 }
 
 /// Noise levels per source, standard deviations in fill fraction.

@@ -80,6 +80,25 @@ fn detects_service_from_a_sharp_fall() {
 }
 
 #[test]
+fn confirms_a_planned_stop_emptied_the_bin() {
+    let rs = readings(9, |t| {
+        if t < 6.45 {
+            0.02 + 0.15 * t
+        } else {
+            0.02 + 0.15 * (t - 6.45)
+        }
+    });
+    let f = fitted(&rs, 8.84);
+    let emptied = fillroute_forecast::confirming_service(&f.services, at(6.0 + 11.0 / 24.0), 1800);
+    assert_eq!(emptied.map(|s| s.at), Some(at(6.0 + 14.0 / 24.0)));
+    assert_eq!(
+        fillroute_forecast::confirming_service(&f.services, at(5.45), 1800),
+        None,
+        "a stop a day earlier emptied nothing"
+    );
+}
+
+#[test]
 fn a_single_low_misread_is_not_a_service() {
     let mut rs = readings(5, |t| 0.1 + 0.15 * t);
     rs[10].fill = 0.05; // one reading says empty; the next says full again
