@@ -213,6 +213,15 @@ impl<'a> Search<'a> {
         let envf = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
         let t_start = envf("FR_T0", 0.5) * avg_edge;
         let t_end = envf("FR_TF", 0.005) * avg_edge;
+        let soft_cap = !self.data.has_reloads && envf("FR_SOFT", 0.0) > 0.0;
+        let max_dem = self.data.demand0.iter().copied().max().unwrap_or(1).max(1);
+        if soft_cap {
+            let maxd = self.data.depot_dist.iter().copied().max().unwrap_or(1);
+            self.data.cap_pen.set((envf("FR_PENK", 4.0) as Units * maxd / max_dem).max(1));
+            self.cur.refresh(&self.data);
+        }
+        let mut feas_count = 0u32;
+        let pen_floor = (self.data.cap_pen.get() / 4).max(1);
         let mut since_best = 0u64;
         let mut cur_cost = self.cur.cost(&self.data);
         let mut it_local = 0u64;
@@ -260,6 +269,31 @@ impl<'a> Search<'a> {
             }
             cand.journaling = false;
             let cand_cost = cand.cost(data);
+            if soft_cap {
+                feas_count += u32::from(cand.excess() == 0);
+                if it_local % 100 == 0 {
+                    // Aim at ~30% capacity-feasible candidates (as HGS does).
+                    let p = data.cap_pen.get();
+                    let np = if feas_count < 30 { (p as f64 * 1.3).ceil() as Units } else { ((p as f64 * 0.9) as Units).max(pen_floor) };
+                    feas_count = 0;
+                    if np != p {
+                        data.cap_pen.set(np);
+                        self.cur.refresh(&self.data);
+                        for (_, r) in self.cur.journal.iter_mut() {
+                            r.refresh(&self.data);
+                        }
+                        // Re-price the state the candidate is compared with.
+                        let st = &self.cur;
+                        cur_cost = (0..st.routes.len())
+                            .map(|i| st.journal.iter().find(|(j, _)| *j == i).map(|(_, r)| r.cost).unwrap_or(st.routes[i].cost))
+                            .sum::<Units>()
+                            + saved_unassigned.iter().map(|&u| self.data.penalty[u as usize]).sum::<Units>();
+                    }
+                }
+            }
+            let data = &self.data;
+            let cand = &mut self.cur;
+            let cand_cost = if soft_cap { cand.cost(data) } else { cand_cost };
             let mut score = 0.0;
             let accepted = if in_fleet_phase {
                 let ca = cand.unassigned.len();
@@ -307,9 +341,17 @@ impl<'a> Search<'a> {
         if in_fleet_phase {
             self.cur = self.best.clone();
         }
+        if soft_cap {
+            self.data.cap_pen.set(0);
+            self.cur.refresh(&self.data);
+            self.best.refresh(&self.data);
+        }
     }
 
     fn consider_best(&mut self) -> bool {
+        if self.cur.excess() != 0 {
+            return false;
+        }
         let obj = self.cur.objective(&self.data);
         if obj < self.best_obj {
             self.best = self.cur.clone();

@@ -47,6 +47,9 @@ pub(crate) struct Data<'a> {
     pub has_reloads: bool,
     pub demand0: Vec<Units>,
     pub depot_dist: Vec<Units>,
+    /// Penalty per unit of capacity excess (0 = capacity is hard). Only
+    /// used without disposal sites, where excess cannot be fixed by a trip.
+    pub cap_pen: std::cell::Cell<Units>,
     /// Sum of all prizes: the objective counts served prizes as negative cost.
     pub total_prize: Units,
     /// Vehicle class: vehicles with identical data share one.
@@ -151,6 +154,7 @@ impl<'a> Data<'a> {
         let max_fixed = inst.vehicles().iter().map(|v| v.fixed_cost).max().unwrap_or(0);
         let max_cpt = inst.vehicles().iter().map(|v| v.cost_per_time).max().unwrap_or(0);
         let maxt = inst.vehicles().iter().map(|v| v.shift.late.min(FAR / 4) - v.shift.early.max(0)).max().unwrap_or(0).min(1 << 30);
+        let pen_mult: Units = std::env::var("FR_PEN").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
         let total_prize: Units = inst.stops().iter().filter_map(|s| s.prize).sum();
         let penalty = inst
             .stops()
@@ -159,7 +163,7 @@ impl<'a> Data<'a> {
                 Some(p) => p,
                 // Large enough to prefer serving, small enough to let the
                 // annealing pass through states with a stop left out.
-                None => vw.saturating_add(max_fixed + 4 * maxd * max_cpd + max_cpt.saturating_mul(maxt) + 1000).min(uw),
+                None => vw.saturating_add(max_fixed + pen_mult * maxd * max_cpd + max_cpt.saturating_mul(maxt) + 1000).min(uw),
             })
             .collect();
         let demand0 = inst.stops().iter().map(|s| s.demand.first().copied().unwrap_or(0)).collect();
@@ -174,6 +178,7 @@ impl<'a> Data<'a> {
             .collect();
         let class = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i)).collect();
         Data {
+            cap_pen: std::cell::Cell::new(0),
             total_prize,
             class,
             inst,
@@ -206,7 +211,8 @@ impl<'a> Data<'a> {
         if s.nstops == 0 {
             return Some(0);
         }
-        if s.m.tw != 0 || s.excess != 0 || s.mask_viol != 0 {
+        let pen = self.cap_pen.get();
+        if s.m.tw != 0 || (s.excess != 0 && pen == 0) || s.mask_viol != 0 {
             return None;
         }
         for d in 0..MAXD {
@@ -222,7 +228,7 @@ impl<'a> Data<'a> {
         {
             return None;
         }
-        Some(vd.fixed + vd.cpd * s.dist + vd.cpt * s.m.dur)
+        Some(vd.fixed + vd.cpd * s.dist + vd.cpt * s.m.dur + pen * s.excess)
     }
 
     /// Cost of `a ⊕ [b] ⊕ c` for reset-bounded `a`, `c`, or `None`.
@@ -234,7 +240,8 @@ impl<'a> Data<'a> {
         if j.nstops == 0 {
             return Some(0);
         }
-        if j.tw != 0 || j.excess != 0 || j.mask_viol != 0 {
+        let pen = self.cap_pen.get();
+        if j.tw != 0 || (j.excess != 0 && pen == 0) || j.mask_viol != 0 {
             return None;
         }
         for d in 0..MAXD {
@@ -245,7 +252,7 @@ impl<'a> Data<'a> {
         if j.nstops > vd.max_stops || j.ndisp > vd.max_disp || j.dur > vd.max_dur || j.dist > vd.max_dist || j.nbrk != u32::from(vd.brk.is_some()) {
             return None;
         }
-        Some(vd.fixed + vd.cpd * j.dist + vd.cpt * j.dur)
+        Some(vd.fixed + vd.cpd * j.dist + vd.cpt * j.dur + pen * j.excess)
     }
 
     #[inline(always)]
@@ -277,11 +284,13 @@ pub(crate) struct RouteState {
     pub cost: Units,
     pub final_site: usize,
     pub feasible: bool,
+    /// Capacity excess (non-zero only under a capacity penalty).
+    pub excess: Units,
 }
 
 impl RouteState {
     pub fn new(veh: usize) -> Self {
-        RouteState { veh, nodes: Vec::new(), pre: Vec::new(), suf: Vec::new(), cost: 0, final_site: 0, feasible: true }
+        RouteState { veh, nodes: Vec::new(), pre: Vec::new(), suf: Vec::new(), cost: 0, final_site: 0, feasible: true, excess: 0 }
     }
 
     pub fn nstops(&self) -> u32 {
@@ -357,10 +366,15 @@ impl RouteState {
         self.finish(data);
     }
 
+    pub fn refresh(&mut self, data: &Data) {
+        self.finish(data);
+    }
+
     fn finish(&mut self, data: &Data) {
         let k = self.nodes.len();
         let v = self.veh;
         let full = data.cat(v, &self.pre[k], self.end(data));
+        self.excess = full.excess;
         match data.route_cost(v, &full) {
             Some(c) => {
                 self.cost = c;
@@ -419,6 +433,18 @@ impl State {
             c += data.penalty[u as usize];
         }
         c
+    }
+
+    /// Total capacity excess; the state is a valid solution only at 0.
+    pub fn excess(&self) -> Units {
+        self.routes.iter().map(|r| r.excess).sum()
+    }
+
+    /// Recomputes route costs (after a penalty change).
+    pub fn refresh(&mut self, data: &Data) {
+        for r in &mut self.routes {
+            r.refresh(data);
+        }
     }
 
     pub fn used(&self) -> usize {
