@@ -10,7 +10,7 @@ use fillroute_vision::curve::{Series, draw_learning_curve};
 use fillroute_vision::dataset::LabelledSet;
 use fillroute_vision::extract::{Extractor, image_sha256};
 use fillroute_vision::similar::SimilarityIndex;
-use fillroute_vision::training::{SetFeatures, TEST_FRACTION, VALIDATION_FRACTION, train_and_compare};
+use fillroute_vision::training::{SetFeatures, TEST_FRACTION, train_and_compare};
 use fillroute_vision::{DecodeLimits, FillReader, imagenet};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -207,11 +207,12 @@ pub fn train(args: &TrainArgs) -> Result<(Classifier, Option<f64>)> {
     let result = train_and_compare(&features, args.seed, args.labels_per_class, extractor.backbone.sha256())?;
     let model = result.deep;
     println!(
-        "trained on {} images per class ({} validation, {} test), L2 = {}",
+        "trained on {} labels per class, L2 = {} ({}-fold cross-validated accuracy {}); {} test images",
         fmt_counts(&model.training.train_per_class),
-        model.training.validation,
+        model.l2,
+        model.training.cv_folds,
+        model.metrics.cross_validation_accuracy.map_or("n/a".into(), |a| format!("{a:.3}")),
         model.training.test,
-        model.l2
     );
     if let Some(test) = &model.metrics.test {
         println!("deep features + linear head, test set:\n{}", test.render());
@@ -357,6 +358,6 @@ pub fn learning_curve(args: &CurveArgs) -> Result<()> {
     bar.finish_and_clear();
     let title = format!("Learning curve: {}", args.data.file_name().and_then(|n| n.to_str()).unwrap_or("data"));
     draw_learning_curve(&args.out, &title, &[deep, pixels])?;
-    println!("wrote {} (validation {:.0} % of each class picks L2)", args.out.display(), VALIDATION_FRACTION * 100.0);
+    println!("wrote {} (L2 picked by cross-validation inside the training labels)", args.out.display());
     Ok(())
 }

@@ -21,7 +21,7 @@ pub const IMAGENET_CLASSES: usize = 1000;
 pub struct BackboneConfig {
     /// The ONNX model file (`efficientnet-lite0.onnx`).
     pub model_path: PathBuf,
-    /// `libonnxruntime.so`; `None` reads `ORT_DYLIB_PATH`.
+    /// `libonnxruntime.so`; `None` means [`default_runtime_path`].
     pub runtime_path: Option<PathBuf>,
     /// ONNX Runtime intra-op threads.
     pub intra_threads: usize,
@@ -45,6 +45,13 @@ pub fn default_cache_dir() -> PathBuf {
     }
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     home.join(".cache/fillroute")
+}
+
+/// `ORT_DYLIB_PATH`, else where `scripts/setup.sh` puts the library.
+pub fn default_runtime_path() -> PathBuf {
+    std::env::var_os("ORT_DYLIB_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_cache_dir().join("ort/libonnxruntime.so.1.31.1"))
 }
 
 /// Loaded backbone: an ONNX Runtime session plus the model's identity.
@@ -83,15 +90,7 @@ fn environment(runtime: &Path) -> Result<&'static ort::environment::Environment>
 impl Backbone {
     /// Loads ONNX Runtime (once per process) and the model.
     pub fn load(config: &BackboneConfig) -> Result<Self> {
-        let runtime = match &config.runtime_path {
-            Some(path) => path.clone(),
-            None => std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).ok_or_else(|| {
-                VisionError::RuntimeMissing {
-                    path: PathBuf::from("$ORT_DYLIB_PATH"),
-                    reason: "the variable is not set".into(),
-                }
-            })?,
-        };
+        let runtime = config.runtime_path.clone().unwrap_or_else(default_runtime_path);
         let env = environment(&runtime)?;
         let bytes = std::fs::read(&config.model_path).map_err(|e| VisionError::ModelMissing {
             path: config.model_path.clone(),

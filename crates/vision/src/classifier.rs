@@ -46,7 +46,7 @@ pub struct Classifier {
     pub l2: f64,
     /// What the model was trained on.
     pub training: TrainingSummary,
-    /// Scores on the held-out validation and test sets.
+    /// Cross-validation and held-out test scores.
     pub metrics: ArtifactMetrics,
 }
 
@@ -59,19 +59,19 @@ pub struct TrainingSummary {
     pub seed: u64,
     /// Training images per class.
     pub train_per_class: Vec<usize>,
-    /// Validation images (used to pick `l2`).
-    pub validation: usize,
+    /// Cross-validation folds used to pick `l2` (0: none, too few labels).
+    pub cv_folds: usize,
     /// Test images (scored once).
     pub test: usize,
-    /// Validation accuracy per L2 candidate.
+    /// Cross-validated accuracy per L2 candidate.
     pub l2_search: Vec<(f64, f64)>,
 }
 
 /// Held-out scores stored in the artifact.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ArtifactMetrics {
-    /// On the validation split.
-    pub validation: Option<Metrics>,
+    /// Cross-validated accuracy of the chosen L2 on the training rows.
+    pub cross_validation_accuracy: Option<f64>,
     /// On the test split.
     pub test: Option<Metrics>,
     /// The raw-pixel linear baseline on the same test split, for comparison.
@@ -151,60 +151,77 @@ fn fit(x: &Array2<f64>, y: &[usize], classes: usize, l2: f64) -> Result<(Vec<f32
     Ok((weights, intercept))
 }
 
-/// Training input: feature rows with class indices, per split.
+/// Training input: feature rows with class indices.
 pub struct TrainingData<'a> {
     /// Class names in output order.
     pub classes: &'a [String],
     /// Fill midpoints, if the classes are fill levels.
     pub midpoints: Option<Vec<f32>>,
-    /// Training rows and labels.
+    /// Training rows and labels: every label the model may see.
     pub train: (&'a [Vec<f32>], &'a [usize]),
-    /// Validation rows and labels (picks L2, then joins training).
-    pub validation: (&'a [Vec<f32>], &'a [usize]),
     /// Test rows and labels (scored once, never fitted).
     pub test: (&'a [Vec<f32>], &'a [usize]),
 }
 
+/// Stratified fold of each row: the r-th row of a class goes to fold r mod F,
+/// with F = min(3, smallest class count). Returns (folds, F).
+fn stratified_folds(labels: &[usize], classes: usize) -> (Vec<usize>, usize) {
+    let mut counts = vec![0usize; classes];
+    labels.iter().for_each(|&c| counts[c] += 1);
+    let smallest = counts.iter().copied().filter(|&c| c > 0).min().unwrap_or(0);
+    let folds = smallest.min(3);
+    let mut seen = vec![0usize; classes];
+    let assignment = labels
+        .iter()
+        .map(|&c| {
+            seen[c] += 1;
+            (seen[c] - 1) % folds.max(1)
+        })
+        .collect();
+    (assignment, folds)
+}
+
 impl Classifier {
-    /// Picks L2 on the validation split, refits on train + validation, and
-    /// scores the test split. Returns the artifact with its metrics filled in.
+    /// Picks L2 by stratified cross-validation on the training rows, fits on
+    /// all of them, and scores the test split. The training rows are the only
+    /// labels used, so "labels per class" in a learning curve means what it says.
     pub fn train(data: &TrainingData<'_>, backbone_sha256: &str, mut summary: TrainingSummary) -> Result<Self> {
         let (train_x, train_y) = data.train;
         if train_x.is_empty() {
             return Err(VisionError::Training("no training images".into()));
         }
         let k = data.classes.len();
-        let scaler = Scaler::fit(train_x);
-        let x = scaler.matrix(train_x);
-        let mut best: Option<(f64, f64)> = None;
+        let (fold_of, folds) = stratified_folds(train_y, k);
         summary.l2_search.clear();
-        for &l2 in &L2_GRID {
-            let (w, b) = fit(&x, train_y, k, l2)?;
-            let candidate = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary.clone());
-            let acc = if data.validation.0.is_empty() {
-                0.0
-            } else {
-                candidate.score(data.validation.0, data.validation.1).accuracy
-            };
-            summary.l2_search.push((l2, acc));
-            // Ties go to the stronger penalty: simpler models generalise better.
-            if best.is_none_or(|(_, a)| acc >= a) {
-                best = Some((l2, acc));
+        summary.cv_folds = folds;
+        let mut best: Option<(f64, f64)> = None;
+        if folds >= 2 {
+            for &l2 in &L2_GRID {
+                let mut correct = 0usize;
+                for fold in 0..folds {
+                    let (fit_idx, held_idx): (Vec<usize>, Vec<usize>) = (0..train_x.len()).partition(|&i| fold_of[i] != fold);
+                    let fit_x: Vec<Vec<f32>> = fit_idx.iter().map(|&i| train_x[i].clone()).collect();
+                    let fit_y: Vec<usize> = fit_idx.iter().map(|&i| train_y[i]).collect();
+                    let scaler = Scaler::fit(&fit_x);
+                    let (w, b) = fit(&scaler.matrix(&fit_x), &fit_y, k, l2)?;
+                    let m = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, TrainingSummary::default());
+                    correct += held_idx.iter().filter(|&&i| m.predict(&train_x[i]).class == train_y[i]).count();
+                }
+                let acc = correct as f64 / train_x.len() as f64;
+                summary.l2_search.push((l2, acc));
+                // Ties go to the stronger penalty: simpler models generalise better.
+                if best.is_none_or(|(_, a)| acc >= a) {
+                    best = Some((l2, acc));
+                }
             }
         }
-        let l2 = best.map_or(1.0, |(l2, _)| l2);
-        let validation_metrics = {
-            let (w, b) = fit(&x, train_y, k, l2)?;
-            let m = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary.clone());
-            (!data.validation.0.is_empty()).then(|| m.score(data.validation.0, data.validation.1))
-        };
-        // Final fit on train + validation with the chosen penalty.
-        let all_x: Vec<Vec<f32>> = train_x.iter().chain(data.validation.0).cloned().collect();
-        let all_y: Vec<usize> = train_y.iter().chain(data.validation.1).copied().collect();
-        let scaler = Scaler::fit(&all_x);
-        let (w, b) = fit(&scaler.matrix(&all_x), &all_y, k, l2)?;
+        // With a single label per class there is nothing to cross-validate: a
+        // strong penalty is the safe default.
+        let l2 = best.map_or(10.0, |(l2, _)| l2);
+        let scaler = Scaler::fit(train_x);
+        let (w, b) = fit(&scaler.matrix(train_x), train_y, k, l2)?;
         let mut model = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary);
-        model.metrics.validation = validation_metrics;
+        model.metrics.cross_validation_accuracy = best.map(|(_, a)| a);
         if !data.test.0.is_empty() {
             model.metrics.test = Some(model.score(data.test.0, data.test.1));
         }
@@ -331,13 +348,11 @@ mod tests {
     fn separates_well_separated_blobs_and_round_trips_through_json() {
         let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let (tx, ty) = blobs(60, 1);
-        let (vx, vy) = blobs(30, 2);
         let (sx, sy) = blobs(30, 3);
         let data = TrainingData {
             classes: &classes,
             midpoints: Some(vec![0.0, 0.5, 1.0]),
             train: (&tx, &ty),
-            validation: (&vx, &vy),
             test: (&sx, &sy),
         };
         let model = Classifier::train(&data, "abc", TrainingSummary::default()).expect("trains");
@@ -355,7 +370,7 @@ mod tests {
     fn refuses_to_load_against_a_different_backbone() {
         let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let (tx, ty) = blobs(30, 1);
-        let data = TrainingData { classes: &classes, midpoints: None, train: (&tx, &ty), validation: (&[], &[]), test: (&[], &[]) };
+        let data = TrainingData { classes: &classes, midpoints: None, train: (&tx, &ty), test: (&[], &[]) };
         let model = Classifier::train(&data, "backbone-one", TrainingSummary::default()).expect("trains");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("m.json");

@@ -1,5 +1,5 @@
 //! Labelled image folders (one sub-folder per class) and the seeded,
-//! stratified train / validation / test split used by training, evaluation
+//! stratified train / test split used by training, evaluation
 //! and learning curves.
 
 use crate::classifier::DEFAULT_FILL_CLASSES;
@@ -64,22 +64,20 @@ impl LabelledSet {
         self.classes.iter().map(String::as_str).eq(DEFAULT_FILL_CLASSES)
     }
 
-    /// Seeded stratified split: per class, `test_fraction` goes to test,
-    /// `validation_fraction` to validation, the rest is the training pool, of
-    /// which the first `labels_per_class` (if set) are used. The test set does
+    /// Seeded stratified split: per class, `test_fraction` goes to test and
+    /// the rest is the training pool, of which the first `labels_per_class`
+    /// (if set) are used. The test set does
     /// not depend on `labels_per_class`, so learning-curve points compare.
-    pub fn split(&self, seed: u64, validation_fraction: f64, test_fraction: f64, labels_per_class: Option<usize>) -> Split {
+    pub fn split(&self, seed: u64, test_fraction: f64, labels_per_class: Option<usize>) -> Split {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut split = Split::default();
         for class in 0..self.classes.len() {
             let mut idx: Vec<usize> = (0..self.items.len()).filter(|&i| self.items[i].1 == class).collect();
             idx.shuffle(&mut rng);
             let n = idx.len();
-            let n_test = ((n as f64 * test_fraction).round() as usize).min(n.saturating_sub(2));
-            let n_val = ((n as f64 * validation_fraction).round() as usize).min(n - n_test - 1);
+            let n_test = ((n as f64 * test_fraction).round() as usize).min(n.saturating_sub(1));
             split.test.extend_from_slice(&idx[..n_test]);
-            split.validation.extend_from_slice(&idx[n_test..n_test + n_val]);
-            let pool = &idx[n_test + n_val..];
+            let pool = &idx[n_test..];
             let take = labels_per_class.map_or(pool.len(), |k| k.min(pool.len()));
             split.train.extend_from_slice(&pool[..take]);
         }
@@ -90,10 +88,8 @@ impl LabelledSet {
 /// Item indices per split.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Split {
-    /// Fitted on.
+    /// Fitted on (hyper-parameters by cross-validation inside it).
     pub train: Vec<usize>,
-    /// Picks hyper-parameters.
-    pub validation: Vec<usize>,
     /// Scored once.
     pub test: Vec<usize>,
 }
@@ -115,11 +111,11 @@ mod tests {
     #[test]
     fn split_is_stratified_disjoint_and_seeded() {
         let set = fake_set(20);
-        let s = set.split(7, 0.2, 0.3, None);
-        assert_eq!(s, set.split(7, 0.2, 0.3, None));
-        assert_ne!(s, set.split(8, 0.2, 0.3, None));
-        assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (30, 12, 18));
-        let mut all: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
+        let s = set.split(7, 0.3, None);
+        assert_eq!(s, set.split(7, 0.3, None));
+        assert_ne!(s, set.split(8, 0.3, None));
+        assert_eq!((s.train.len(), s.test.len()), (42, 18));
+        let mut all: Vec<usize> = s.train.iter().chain(&s.test).copied().collect();
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 60);
@@ -128,8 +124,8 @@ mod tests {
     #[test]
     fn test_split_does_not_depend_on_labels_per_class() {
         let set = fake_set(20);
-        assert_eq!(set.split(1, 0.2, 0.3, Some(2)).test, set.split(1, 0.2, 0.3, None).test);
-        assert_eq!(set.split(1, 0.2, 0.3, Some(2)).train.len(), 6);
+        assert_eq!(set.split(1, 0.3, Some(2)).test, set.split(1, 0.3, None).test);
+        assert_eq!(set.split(1, 0.3, Some(2)).train.len(), 6);
     }
 
     #[test]

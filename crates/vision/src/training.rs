@@ -10,9 +10,8 @@ use crate::metrics::Metrics;
 use crate::pixels::pixel_features_of_files;
 use std::path::PathBuf;
 
-/// Fractions of each class held out for validation and for test.
-pub const VALIDATION_FRACTION: f64 = 0.2;
-/// See [`VALIDATION_FRACTION`].
+/// Fraction of each class held out for test; L2 is picked by cross-validation
+/// inside the training labels, so no labels are spent on a validation split.
 pub const TEST_FRACTION: f64 = 0.3;
 
 /// Feature rows for every item of a set, in item order.
@@ -40,7 +39,6 @@ impl SetFeatures {
             (idx.iter().map(|&i| rows[i].clone()).collect(), idx.iter().map(|&i| self.set.items[i].1).collect())
         };
         let (tx, ty) = pick(&split.train);
-        let (vx, vy) = pick(&split.validation);
         let (sx, sy) = pick(&split.test);
         let mut per_class = vec![0; self.set.classes.len()];
         ty.iter().for_each(|&c| per_class[c] += 1);
@@ -48,7 +46,7 @@ impl SetFeatures {
             data: self.set.root.display().to_string(),
             seed,
             train_per_class: per_class,
-            validation: vy.len(),
+            cv_folds: 0,
             test: sy.len(),
             l2_search: Vec::new(),
         };
@@ -57,7 +55,6 @@ impl SetFeatures {
             classes: &self.set.classes,
             midpoints,
             train: (&tx, &ty),
-            validation: (&vx, &vy),
             test: (&sx, &sy),
         };
         Classifier::train(&data, backbone_sha256, summary)
@@ -74,7 +71,7 @@ pub struct Comparison {
 
 /// Trains deep and (optionally) pixel heads on the same seeded split.
 pub fn train_and_compare(features: &SetFeatures, seed: u64, labels_per_class: Option<usize>, backbone_sha256: &str) -> Result<Comparison> {
-    let split = features.set.split(seed, VALIDATION_FRACTION, TEST_FRACTION, labels_per_class);
+    let split = features.set.split(seed, TEST_FRACTION, labels_per_class);
     let mut deep = features.train(&features.deep, &split, seed, backbone_sha256)?;
     let pixels = match &features.pixels {
         Some(rows) => features.train(rows, &split, seed, "raw-pixels")?.metrics.test,
