@@ -43,6 +43,8 @@ struct Args {
 struct Tally {
     latency_us: Option<Histogram<u64>>,
     ok: u64,
+    /// Calls answered, warm-up included (to divide the server's CPU time by).
+    answered: u64,
     errors: BTreeMap<String, u64>,
     batch_sum: u64,
     queue_us_sum: u64,
@@ -62,6 +64,7 @@ async fn client_loop(
         i += 1;
         let started = Instant::now();
         let result = client.classify_fill(ClassifyFillRequest { image, request_id: String::new() }).await;
+        tally.answered += 1;
         if started < measure_from {
             continue;
         }
@@ -133,6 +136,7 @@ async fn main() -> ExitCode {
             let _ = all.add(h);
         }
         total.ok += t.ok;
+        total.answered += t.answered;
         total.batch_sum += t.batch_sum;
         total.queue_us_sum += t.queue_us_sum;
         for (code, n) in t.errors {
@@ -143,12 +147,13 @@ async fn main() -> ExitCode {
     let ms = |q: f64| total.latency_us.as_ref().map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0);
     let per = |sum: u64| if total.ok == 0 { 0.0 } else { sum as f64 / total.ok as f64 };
     println!(
-        "clients={} duration_s={:.1} images={} mean_image_bytes={} ok={} errors={:?}",
+        "clients={} duration_s={:.1} images={} mean_image_bytes={} ok={} answered_incl_warmup={} errors={:?}",
         args.clients,
         seconds,
         images.len(),
         mean_bytes,
         total.ok,
+        total.answered,
         total.errors
     );
     println!(
