@@ -1,0 +1,74 @@
+//! Bins and their service windows.
+
+use crate::{Bin, BinId, NewBin, Store, StoreError};
+
+impl Store {
+    /// Registers a bin and its time windows in one transaction.
+    pub async fn insert_bin(&self, bin: &NewBin) -> Result<BinId, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO bins (geom, capacity_litres, waste_stream, service_time_s, container_type, customer)
+               VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326), $3, $4, $5, $6, $7)
+               RETURNING id"#,
+            bin.lon,
+            bin.lat,
+            bin.capacity_litres,
+            bin.waste_stream,
+            bin.service_time_s,
+            bin.container_type,
+            bin.customer,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        for w in &bin.time_windows {
+            sqlx::query!(
+                "INSERT INTO bin_time_windows (bin_id, weekday, opens_s, closes_s) VALUES ($1, $2, $3, $4)",
+                id,
+                w.weekday,
+                w.opens_s,
+                w.closes_s,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(BinId(id))
+    }
+
+    /// The bin with `id`, if registered.
+    pub async fn bin(&self, id: BinId) -> Result<Option<Bin>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT id, ST_X(geom) AS "lon!", ST_Y(geom) AS "lat!", capacity_litres, waste_stream,
+                      service_time_s, container_type, customer
+               FROM bins WHERE id = $1"#,
+            id.0
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| Bin {
+            id: BinId(r.id),
+            lon: r.lon,
+            lat: r.lat,
+            capacity_litres: r.capacity_litres,
+            waste_stream: r.waste_stream,
+            service_time_s: r.service_time_s,
+            container_type: r.container_type,
+            customer: r.customer,
+        }))
+    }
+
+    /// Bins within `radius_m` metres of a point, nearest first (uses the GiST index).
+    pub async fn bins_near(&self, lon: f64, lat: f64, radius_m: f64) -> Result<Vec<BinId>, StoreError> {
+        let ids = sqlx::query_scalar!(
+            r#"SELECT id FROM bins
+               WHERE ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, $3)
+               ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326)"#,
+            lon,
+            lat,
+            radius_m
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(BinId).collect())
+    }
+}

@@ -1,0 +1,71 @@
+//! Every SQL statement fillroute runs, behind one typed API. SQL lives in one
+//! crate so that the schema (`migrations/`) and the statements that depend on
+//! it change together and are checked together: each statement is a
+//! compile-time-checked `sqlx::query!` against the real PostGIS schema, and
+//! the committed offline data (`.sqlx/`) lets the workspace build with no
+//! database at hand. Geometry crosses the boundary as plain longitude and
+//! latitude and is built by PostGIS itself (`ST_MakePoint`), so no Rust type
+//! ever has to agree with PostGIS on a binary encoding. Errors are classified
+//! once here (unavailable / not found / constraint) so every caller can tell a
+//! retryable outage from a bad request without inspecting driver errors.
+
+mod bins;
+mod devices;
+mod error;
+mod images;
+mod readings;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod types;
+
+pub use error::StoreError;
+pub use types::*;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::time::Duration;
+
+/// The schema, embedded at build time from the workspace's `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// A connection pool plus the statements that use it; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects to `url` (a `postgres://` URL) with a small pool that gives
+    /// up quickly, so an outage surfaces as [`StoreError::Unavailable`]
+    /// within seconds instead of stalling requests.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = Self::options().connect(url).await?;
+        Ok(Self { pool })
+    }
+
+    /// Like [`Store::connect`] but opens no connection until the first query,
+    /// so a service can start (and answer `UNAVAILABLE`) while the database is down.
+    pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
+        let pool = Self::options().connect_lazy(url)?;
+        Ok(Self { pool })
+    }
+
+    fn options() -> PgPoolOptions {
+        PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(3))
+    }
+
+    /// Wraps an existing pool.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool (for callers composing their own transactions).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+}
