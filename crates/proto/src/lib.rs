@@ -10,5 +10,13 @@ pub mod vision {
     }
 }
 
+/// `fillroute.ingest.v1`: devices uploading images and readings.
+pub mod ingest {
+    /// Version 1 of the ingestion API.
+    pub mod v1 {
+        tonic::include_proto!("fillroute.ingest.v1");
+    }
+}
+
 /// Encoded file descriptor set of every package, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("fillroute_descriptor");
