@@ -97,14 +97,12 @@ impl ServerConfig {
                 "point it at a model trained with `fillroute vision train`".into(),
             );
         }
-        if let Some(dir) = &self.similarity_index {
-            if !dir.is_dir() {
-                return bad(
-                    "similarity_index",
-                    dir.display().to_string(),
-                    "point it at a folder of JPEG/PNG/WebP images, or leave it unset".into(),
-                );
-            }
+        if let Some(dir) = self.similarity_index.as_ref().filter(|d| !d.is_dir()) {
+            return bad(
+                "similarity_index",
+                dir.display().to_string(),
+                "point it at a folder of JPEG/PNG/WebP images, or leave it unset".into(),
+            );
         }
         Ok(())
     }
