@@ -6,7 +6,9 @@
 //! `max_batch`, runs one `read_batch` and answers each caller. A full queue is
 //! refused at once (`RESOURCE_EXHAUSTED`) rather than letting latency grow
 //! without bound, and an image whose caller's deadline has passed is dropped
-//! before it costs inference time.
+//! before it costs inference time. Decoding runs on a small pool owned by
+//! the batcher (`read_batch` is data-parallel through rayon), sized apart
+//! from ONNX Runtime's threads.
 
 use crate::error::ServiceError;
 use fillroute_vision::{FillReader, Reading};
@@ -25,6 +27,8 @@ pub struct BatchPolicy {
     pub max_wait: Duration,
     /// Requests that may wait; one more is refused.
     pub queue_capacity: usize,
+    /// Threads that decode and preprocess each batch.
+    pub decode_threads: usize,
 }
 
 /// One image's reading, and how long it waited for its batch.
@@ -55,9 +59,14 @@ impl Batcher {
     /// last handle is dropped.
     pub fn start(reader: FillReader, policy: BatchPolicy) -> std::io::Result<(Self, JoinHandle<()>)> {
         let (queue, jobs) = sync_channel(policy.queue_capacity);
+        let decoders = rayon::ThreadPoolBuilder::new()
+            .num_threads(policy.decode_threads.max(1))
+            .thread_name(|i| format!("vision-decode-{i}"))
+            .build()
+            .map_err(std::io::Error::other)?;
         let worker = std::thread::Builder::new()
             .name("vision-inference".into())
-            .spawn(move || inference_loop(reader, &jobs, policy))?;
+            .spawn(move || decoders.install(move || inference_loop(reader, &jobs, policy)))?;
         Ok((Self { queue, capacity: policy.queue_capacity }, worker))
     }
 

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// The backbone model, runtime library and ONNX Runtime intra-op threads.
     pub backbone: BackboneConfig,
+    /// Threads that decode and preprocess a batch's images (a pool owned by
+    /// the inference thread, so nothing else in the process competes for it).
+    pub decode_threads: usize,
     /// The trained classifier artifact (JSON).
     pub classifier_path: PathBuf,
     /// Folder of images indexed for `FindSimilar` at start; `None` leaves the index empty.
@@ -38,7 +41,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Defaults: batches of 16 gathered for at most 3 ms, a queue of 64, 20 MiB
-    /// messages with 16 MiB images, 2 intra-op threads, and the backbone from
+    /// messages with 16 MiB images, 2 intra-op and 2 decode threads, and the backbone from
     /// `FILLROUTE_BACKBONE` / `ORT_DYLIB_PATH`.
     pub fn new(classifier_path: impl Into<PathBuf>) -> Self {
         Self {
@@ -48,6 +51,7 @@ impl ServerConfig {
             queue_capacity: 64,
             max_message_bytes: 20 << 20,
             backbone: BackboneConfig::from_env(2),
+            decode_threads: 2,
             classifier_path: classifier_path.into(),
             similarity_index: None,
             decode_limits: DecodeLimits::default(),
@@ -72,6 +76,9 @@ impl ServerConfig {
         }
         if self.backbone.intra_threads == 0 {
             return bad("intra_threads", "0".into(), "use at least 1 (the number of cores is typical)".into());
+        }
+        if self.decode_threads == 0 {
+            return bad("decode_threads", "0".into(), "use at least 1 (1 on a busy machine, the number of cores otherwise)".into());
         }
         if self.decode_limits.max_bytes == 0 || self.decode_limits.max_pixels == 0 {
             return bad(

@@ -42,6 +42,7 @@ pub async fn run(
         max_batch: config.max_batch,
         max_wait: config.max_batch_wait,
         queue_capacity: config.queue_capacity,
+        decode_threads: config.decode_threads,
     };
     let max_message_bytes = config.max_message_bytes;
     let loaded = tokio::task::spawn_blocking(move || engine::load(&config))

@@ -38,6 +38,9 @@ struct Args {
     /// ONNX Runtime intra-op threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Threads that decode and preprocess images.
+    #[arg(long, default_value_t = 2)]
+    decode_threads: usize,
     /// Largest gRPC message, bytes.
     #[arg(long, default_value_t = 20 << 20)]
     max_message_bytes: usize,
@@ -71,6 +74,7 @@ async fn main() -> ExitCode {
         queue_capacity: args.queue,
         max_message_bytes: args.max_message_bytes,
         backbone,
+        decode_threads: args.decode_threads,
         classifier_path: args.model,
         similarity_index: args.index,
         decode_limits: DecodeLimits { max_bytes: args.max_image_bytes, max_pixels: args.max_pixels },
