@@ -64,7 +64,8 @@ fn now_ms() -> i64 {
 
 fn admin<T>(m: T) -> tonic::Request<T> {
     let mut r = tonic::Request::new(m);
-    r.metadata_mut().insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
     r
 }
 
@@ -76,9 +77,17 @@ struct Device {
 
 impl Device {
     fn upload(&self, image: Vec<u8>, at: i64) -> tonic::Request<pb::UploadImageRequest> {
-        let mut r = tonic::Request::new(pb::UploadImageRequest { bin_id: 0, captured_at_unix_ms: at, image });
-        r.metadata_mut().insert("x-device-id", self.id.parse().unwrap());
-        r.metadata_mut().insert("authorization", format!("Bearer {}", self.token).parse().unwrap());
+        let mut r = tonic::Request::new(pb::UploadImageRequest {
+            bin_id: 0,
+            captured_at_unix_ms: at,
+            image,
+        });
+        r.metadata_mut()
+            .insert("x-device-id", self.id.parse().unwrap());
+        r.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.token).parse().unwrap(),
+        );
         r
     }
 }
@@ -87,7 +96,10 @@ fn untrained_vision(dir: &std::path::Path) -> String {
     use fillroute_vision::classifier::{ARTIFACT_FORMAT, ArtifactMetrics, TrainingSummary};
     use fillroute_vision::{Classifier, DEFAULT_FILL_CLASSES, FEATURE_DIM};
     let backbone = fillroute_vision::backbone::BackboneConfig::from_env(2);
-    let sha = fillroute_vision::backbone::Backbone::load(&backbone).expect("backbone (source ~/.cache/fillroute/env.sh)").sha256().to_owned();
+    let sha = fillroute_vision::backbone::Backbone::load(&backbone)
+        .expect("backbone (source ~/.cache/fillroute/env.sh)")
+        .sha256()
+        .to_owned();
     let k = DEFAULT_FILL_CLASSES.len();
     let model = Classifier {
         format: ARTIFACT_FORMAT,
@@ -97,7 +109,9 @@ fn untrained_vision(dir: &std::path::Path) -> String {
         backbone_sha256: sha,
         mean: vec![0.0; FEATURE_DIM],
         scale: vec![1.0; FEATURE_DIM],
-        weights: (0..k * FEATURE_DIM).map(|i| ((i % 17) as f32 - 8.0) * 1e-3).collect(),
+        weights: (0..k * FEATURE_DIM)
+            .map(|i| ((i % 17) as f32 - 8.0) * 1e-3)
+            .collect(),
         intercept: vec![0.0; k],
         l2: 1.0,
         training: TrainingSummary::default(),
@@ -110,11 +124,17 @@ fn untrained_vision(dir: &std::path::Path) -> String {
     config.queue_capacity = 512;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            fillroute_vision_server::run(listener, config, std::future::pending()).await.unwrap();
+            fillroute_vision_server::run(listener, config, std::future::pending())
+                .await
+                .unwrap();
         });
     });
     format!("http://{}", rx.recv().unwrap())
@@ -147,10 +167,22 @@ async fn main() {
     let bus_handle = ingest.bus.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(fillroute_ingest::run_with(listener, ingest, std::future::pending()));
-    let vision_url = args.vision_url.clone().unwrap_or_else(|| untrained_vision(objects.path()));
+    tokio::spawn(fillroute_ingest::run_with(
+        listener,
+        ingest,
+        std::future::pending(),
+    ));
+    let vision_url = args
+        .vision_url
+        .clone()
+        .unwrap_or_else(|| untrained_vision(objects.path()));
 
-    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().tcp_nodelay(true).connect().await.unwrap();
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .tcp_nodelay(true)
+        .connect()
+        .await
+        .unwrap();
     let client = IngestServiceClient::new(channel);
     let mut devices = Vec::new();
     for i in 0..args.devices {
@@ -170,18 +202,37 @@ async fn main() {
             .unwrap()
             .into_inner()
             .bin_id;
-        let d = c.register_device(admin(pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() })).await.unwrap().into_inner();
-        devices.push(Device { id: d.device_id, token: d.token });
+        let d = c
+            .register_device(admin(pb::RegisterDeviceRequest {
+                bin_id: bin,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        devices.push(Device {
+            id: d.device_id,
+            token: d.token,
+        });
     }
     let frames: Vec<Vec<u8>> = (0..64)
-        .map(|i| fillroute_vision_server::synthetic::jpeg(&fillroute_vision_server::synthetic::fill_frame((i % 6) as f32 / 5.0, i, args.side)))
+        .map(|i| {
+            fillroute_vision_server::synthetic::jpeg(
+                &fillroute_vision_server::synthetic::fill_frame((i % 6) as f32 / 5.0, i, args.side),
+            )
+        })
         .collect();
     let mean_bytes = frames.iter().map(Vec::len).sum::<usize>() / frames.len();
 
     // Workers.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     for _ in 0..args.workers {
-        let mut w = WorkerConfig::new(db.url(), bus.clone(), ObjectStoreConfig::LocalDir(objects.path().to_path_buf()), vision_url.clone());
+        let mut w = WorkerConfig::new(
+            db.url(),
+            bus.clone(),
+            ObjectStoreConfig::LocalDir(objects.path().to_path_buf()),
+            vision_url.clone(),
+        );
         w.batch = args.batch;
         w.fetch_wait = Duration::from_millis(100);
         let mut stop = stop_rx.clone();
@@ -198,9 +249,16 @@ async fn main() {
     let seq = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let base_ms = now_ms() - 3_600_000;
     {
-        let r = client.clone().upload_image(devices[0].upload(frames[0].clone(), base_ms - 1)).await.unwrap().into_inner();
+        let r = client
+            .clone()
+            .upload_image(devices[0].upload(frames[0].clone(), base_ms - 1))
+            .await
+            .unwrap()
+            .into_inner();
         acked.lock().unwrap().insert(r.image_id);
-        wait_drained(&db, 1, Duration::from_secs(300)).await.expect("warm-up image classified");
+        wait_drained(&db, 1, Duration::from_secs(300))
+            .await
+            .expect("warm-up image classified");
     }
 
     // Phase 1: fixed offered rate, ack latency.
@@ -213,8 +271,13 @@ async fn main() {
     for i in 0..total {
         let due = phase1_start + interval * i as u32;
         tokio::time::sleep_until(due.into()).await;
-        let (mut c, d, frame, acked, seq) =
-            (client.clone(), devices[i % devices.len()].clone(), frames[i % frames.len()].clone(), acked.clone(), seq.clone());
+        let (mut c, d, frame, acked, seq) = (
+            client.clone(),
+            devices[i % devices.len()].clone(),
+            frames[i % frames.len()].clone(),
+            acked.clone(),
+            seq.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let at = base_ms + seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let sent = Instant::now();
@@ -242,14 +305,24 @@ async fn main() {
     let mut uploaders = Vec::new();
     let errors2 = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for u in 0..args.burst_concurrency {
-        let (client, devices, frames, acked, seq, errors2) =
-            (client.clone(), devices.clone(), frames.clone(), acked.clone(), seq.clone(), errors2.clone());
+        let (client, devices, frames, acked, seq, errors2) = (
+            client.clone(),
+            devices.clone(),
+            frames.clone(),
+            acked.clone(),
+            seq.clone(),
+            errors2.clone(),
+        );
         uploaders.push(tokio::spawn(async move {
             let mut i = u;
             while Instant::now() < burst_end {
                 let at = base_ms + seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let d = &devices[i % devices.len()];
-                match client.clone().upload_image(d.upload(frames[i % frames.len()].clone(), at)).await {
+                match client
+                    .clone()
+                    .upload_image(d.upload(frames[i % frames.len()].clone(), at))
+                    .await
+                {
                     Ok(r) => {
                         acked.lock().unwrap().insert(r.into_inner().image_id);
                     }
@@ -277,15 +350,29 @@ async fn main() {
     let acked_ids = acked.lock().unwrap().clone();
     let mut lost = 0;
     for id in &acked_ids {
-        let record = db.store.image(fillroute_store::ImageId(id.parse().unwrap())).await.unwrap();
+        let record = db
+            .store
+            .image(fillroute_store::ImageId(id.parse().unwrap()))
+            .await
+            .unwrap();
         if record.is_none_or(|r| r.status != fillroute_store::ImageStatus::Classified) {
             lost += 1;
         }
     }
-    let duplicated = (counts.camera_readings - counts.images_with_reading) + (counts.images - acked_ids.len() as i64).max(0);
+    let duplicated = (counts.camera_readings - counts.images_with_reading)
+        + (counts.images - acked_ids.len() as i64).max(0);
 
     println!("## ingest load generator");
-    println!("devices {}, workers {}, batch {}, image {}x{} JPEG (~{} bytes), cores {}", args.devices, args.workers, args.batch, args.side, args.side, mean_bytes, std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "devices {}, workers {}, batch {}, image {}x{} JPEG (~{} bytes), cores {}",
+        args.devices,
+        args.workers,
+        args.batch,
+        args.side,
+        args.side,
+        mean_bytes,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!(
         "phase 1 (offered {:.0}/s for {:.0} s): {} acked, {} errors; ack latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; end-to-end {} images/s",
         args.rate,
@@ -306,10 +393,19 @@ async fn main() {
         burst_images as f64 / burst_secs,
         errors2.load(std::sync::atomic::Ordering::Relaxed),
         backlog_at_end,
-        drained2.map_or("n/a".into(), |t| format!("{:.1}", (t - burst_done).as_secs_f64())),
-        drained2.map_or("n/a".into(), |t| format!("{:.1}", burst_images as f64 / (t - burst_start).as_secs_f64())),
+        drained2.map_or("n/a".into(), |t| format!(
+            "{:.1}",
+            (t - burst_done).as_secs_f64()
+        )),
+        drained2.map_or("n/a".into(), |t| format!(
+            "{:.1}",
+            burst_images as f64 / (t - burst_start).as_secs_f64()
+        )),
     );
-    println!("lost {lost}, duplicated {duplicated} (images {}, readings {}, failed {})", counts.images, counts.camera_readings, counts.failed);
+    println!(
+        "lost {lost}, duplicated {duplicated} (images {}, readings {}, failed {})",
+        counts.images, counts.camera_readings, counts.failed
+    );
     let _ = stop_tx.send(true);
     let _ = bus_handle.delete_stream().await;
 }

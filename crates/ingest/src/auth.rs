@@ -7,8 +7,8 @@
 //! time), and a changed hash invalidates the memo.
 
 use crate::error::IngestError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use fillroute_store::{DeviceAuth, DeviceId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -37,7 +37,12 @@ pub fn new_token() -> Result<(String, String), IngestError> {
 
 /// The bearer token in `authorization`, if any.
 pub fn bearer(metadata: &MetadataMap) -> Option<&str> {
-    metadata.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    metadata
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// The device id in metadata, if well-formed.
@@ -64,15 +69,20 @@ impl VerifiedTokens {
             return false;
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Ok(memo) = self.memo.lock() {
-            if let Some((hash, seen)) = memo.get(&device.id) {
-                if *hash == device.token_hash && constant_time_eq(seen, &digest) {
-                    return true;
-                }
-            }
+        if let Ok(memo) = self.memo.lock()
+            && let Some((hash, seen)) = memo.get(&device.id)
+            && *hash == device.token_hash
+            && constant_time_eq(seen, &digest)
+        {
+            return true;
         }
-        let Ok(parsed) = PasswordHash::new(&device.token_hash) else { return false };
-        if Argon2::default().verify_password(token.as_bytes(), &parsed).is_err() {
+        let Ok(parsed) = PasswordHash::new(&device.token_hash) else {
+            return false;
+        };
+        if Argon2::default()
+            .verify_password(token.as_bytes(), &parsed)
+            .is_err()
+        {
             return false;
         }
         if let Ok(mut memo) = self.memo.lock() {

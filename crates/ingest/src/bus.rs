@@ -23,7 +23,11 @@ pub struct ImageMessage {
 
 impl From<&ImageRecord> for ImageMessage {
     fn from(r: &ImageRecord) -> Self {
-        Self { image_id: r.id.0, bin_id: r.bin.0, object_key: r.object_key.clone() }
+        Self {
+            image_id: r.id.0,
+            bin_id: r.bin.0,
+            object_key: r.object_key.clone(),
+        }
     }
 }
 
@@ -38,12 +42,17 @@ pub struct Bus {
 
 impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bus").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Bus")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 fn unavailable(e: impl std::fmt::Display) -> IngestError {
-    IngestError::Unavailable { service: "nats", detail: e.to_string() }
+    IngestError::Unavailable {
+        service: "nats",
+        detail: e.to_string(),
+    }
 }
 
 impl Bus {
@@ -57,7 +66,10 @@ impl Bus {
             .map_err(unavailable)?;
         let mut js = jetstream::new(client);
         js.set_timeout(config.publish_timeout);
-        let bus = Self { js, config: config.clone() };
+        let bus = Self {
+            js,
+            config: config.clone(),
+        };
         bus.ensure_stream().await?;
         Ok(bus)
     }
@@ -96,11 +108,19 @@ impl Bus {
     /// Returns whether the server saw it as a duplicate.
     pub async fn publish_image(&self, message: &ImageMessage) -> Result<bool, IngestError> {
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert(async_nats::header::NATS_MESSAGE_ID, ImageId(message.image_id).to_string().as_str());
-        let payload = serde_json::to_vec(message).map_err(|e| IngestError::Internal(e.to_string()))?;
+        headers.insert(
+            async_nats::header::NATS_MESSAGE_ID,
+            ImageId(message.image_id).to_string().as_str(),
+        );
+        let payload =
+            serde_json::to_vec(message).map_err(|e| IngestError::Internal(e.to_string()))?;
         let ack = self
             .js
-            .publish_with_headers(self.received_subject(BinId(message.bin_id)), headers, payload.into())
+            .publish_with_headers(
+                self.received_subject(BinId(message.bin_id)),
+                headers,
+                payload.into(),
+            )
             .await
             .map_err(unavailable)?;
         let ack = tokio::time::timeout(self.config.publish_timeout, ack.into_future())
@@ -111,12 +131,24 @@ impl Bus {
     }
 
     /// Publishes a dead letter (the original payload plus why it failed).
-    pub async fn publish_deadletter(&self, bin: i64, payload: &[u8], reason: &str) -> Result<(), IngestError> {
+    pub async fn publish_deadletter(
+        &self,
+        bin: i64,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<(), IngestError> {
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Fillroute-Failure", reason.replace(['\r', '\n'], " ").as_str());
+        headers.insert(
+            "Fillroute-Failure",
+            reason.replace(['\r', '\n'], " ").as_str(),
+        );
         let ack = self
             .js
-            .publish_with_headers(self.deadletter_subject(bin), headers, payload.to_vec().into())
+            .publish_with_headers(
+                self.deadletter_subject(bin),
+                headers,
+                payload.to_vec().into(),
+            )
             .await
             .map_err(unavailable)?;
         ack.await.map_err(unavailable)?;
@@ -125,7 +157,10 @@ impl Bus {
 
     /// Deletes the stream (tests and benchmarks clean up with this).
     pub async fn delete_stream(&self) -> Result<(), IngestError> {
-        self.js.delete_stream(&self.config.stream).await.map_err(unavailable)?;
+        self.js
+            .delete_stream(&self.config.stream)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 }

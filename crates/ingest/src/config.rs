@@ -79,7 +79,12 @@ impl IngestConfig {
     /// Defaults: 4 MiB unary uploads, 16 MiB per image, 60 uploads/min, a 6 h
     /// cadence, 5 min clock skew, 30 days maximum age, local object storage in
     /// `objects_dir`.
-    pub fn new(database_url: impl Into<String>, bus: BusConfig, objects_dir: impl Into<PathBuf>, admin_token: impl Into<String>) -> Self {
+    pub fn new(
+        database_url: impl Into<String>,
+        bus: BusConfig,
+        objects_dir: impl Into<PathBuf>,
+        admin_token: impl Into<String>,
+    ) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50061)),
             database_url: database_url.into(),
@@ -92,32 +97,60 @@ impl IngestConfig {
             default_cadence_s: 6 * 3600,
             max_clock_skew: Duration::from_secs(300),
             max_age: Duration::from_secs(30 * 86400),
-            service_drop: 0.3,
+            service_drop: fillroute_forecast::ServiceDetection::default().min_drop as f32,
         }
     }
 
     /// Checks every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), IngestError> {
         if self.admin_token.len() < 16 {
-            return Err(IngestError::invalid("admin_token", "(hidden)", "use at least 16 random characters"));
+            return Err(IngestError::invalid(
+                "admin_token",
+                "(hidden)",
+                "use at least 16 random characters",
+            ));
         }
         if self.max_unary_bytes == 0 || self.max_unary_bytes > 64 << 20 {
-            return Err(IngestError::invalid("max_unary_bytes", self.max_unary_bytes, "use 1 byte to 64 MiB"));
+            return Err(IngestError::invalid(
+                "max_unary_bytes",
+                self.max_unary_bytes,
+                "use 1 byte to 64 MiB",
+            ));
         }
         if self.default_max_upload_bytes == 0 {
-            return Err(IngestError::invalid("default_max_upload_bytes", 0, "use at least 1"));
+            return Err(IngestError::invalid(
+                "default_max_upload_bytes",
+                0,
+                "use at least 1",
+            ));
         }
         if self.default_uploads_per_minute == 0 {
-            return Err(IngestError::invalid("default_uploads_per_minute", 0, "use at least 1"));
+            return Err(IngestError::invalid(
+                "default_uploads_per_minute",
+                0,
+                "use at least 1",
+            ));
         }
         if !(0.0..=1.0).contains(&self.service_drop) || self.service_drop == 0.0 {
-            return Err(IngestError::invalid("service_drop", self.service_drop, "use a fraction in (0, 1], e.g. 0.3"));
+            return Err(IngestError::invalid(
+                "service_drop",
+                self.service_drop,
+                "use a fraction in (0, 1], e.g. 0.3",
+            ));
         }
         if self.bus.stream.is_empty() || self.bus.stream.contains(['.', ' ', '*', '>']) {
-            return Err(IngestError::invalid("bus.stream", &self.bus.stream, "use a name without dots, spaces or wildcards"));
+            return Err(IngestError::invalid(
+                "bus.stream",
+                &self.bus.stream,
+                "use a name without dots, spaces or wildcards",
+            ));
         }
         if self.bus.subject_prefix.is_empty() || self.bus.subject_prefix.contains([' ', '*', '>']) {
-            return Err(IngestError::invalid("bus.subject_prefix", &self.bus.subject_prefix, "use a subject token like `images`"));
+            return Err(IngestError::invalid(
+                "bus.subject_prefix",
+                &self.bus.subject_prefix,
+                "use a subject token like `images`",
+            ));
         }
         Ok(())
     }

@@ -60,8 +60,16 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    pub(crate) fn invalid(field: &'static str, value: impl ToString, fix: impl Into<String>) -> Self {
-        Self::Invalid { field, value: value.to_string(), fix: fix.into() }
+    pub(crate) fn invalid(
+        field: &'static str,
+        value: impl ToString,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self::Invalid {
+            field,
+            value: value.to_string(),
+            fix: fix.into(),
+        }
     }
 
     /// Whether retrying later may succeed.
@@ -73,7 +81,10 @@ impl IngestError {
 impl From<StoreError> for IngestError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(source) => Self::Unavailable { service: "database", detail: source.to_string() },
+            StoreError::Unavailable(source) => Self::Unavailable {
+                service: "database",
+                detail: source.to_string(),
+            },
             StoreError::NotFound { what, id } => Self::NotFound { what, id },
             other => Self::Internal(other.to_string()),
         }

@@ -1,62 +1,86 @@
-//! Refreshes a bin's stored forecast after a new reading. The estimate is
-//! deliberately simple and robust until the forecasting library lands: the
-//! level right after the last service plus a Theil–Sen rate (the median of
-//! pairwise slopes, which one misread image cannot drag) over the readings
-//! since then.
+//! Refreshes a bin's stored forecast after a new reading, with the
+//! forecasting library (`fillroute-forecast`), so that the workers, the
+//! nightly planner and the simulator compute the same numbers. This module
+//! only translates: stored readings (with class probabilities, which carry the
+//! classifier's uncertainty) and externally reported services go in; the
+//! fitted level, rate and time-until-full interval come out and are stored.
+//! Fill-drop services are not passed in because the library detects them from
+//! the readings itself.
 
 use crate::error::IngestError;
-use fillroute_store::{BinForecast, BinId, Store};
+use fillroute_forecast::reading::FILL_CLASSES;
+use fillroute_forecast::{History, ModelConfig, Reading, ServiceEvent, Source, Timestamp, fit};
+use fillroute_store::{BinForecast, BinId, ReadingSource, Store};
 use time::{Duration, OffsetDateTime};
 
-/// At most this many recent readings enter the pairwise slopes.
-const MAX_READINGS: usize = 200;
+/// Coverage of the stored time-until-full interval.
+pub const FULL_INTERVAL_COVERAGE: f64 = 0.8;
 
-/// Recomputes and stores `bin`'s forecast; `None` when there is too little history.
-pub async fn refresh(store: &Store, bin: BinId) -> Result<Option<BinForecast>, IngestError> {
-    let since = OffsetDateTime::now_utc() - Duration::days(60);
-    let last_service = store.service_events_for_bin(bin, since).await?.last().map(|e| e.serviced_at);
-    let readings = store.readings_for_bin(bin, last_service.unwrap_or(since)).await?;
-    let points: Vec<(f64, f64)> = readings
-        .iter()
-        .rev()
-        .take(MAX_READINGS)
-        .map(|r| ((r.observed_at - readings[0].observed_at).as_seconds_f64() / 3600.0, f64::from(r.fill_fraction)))
-        .collect();
-    let Some(&(_, level_after)) = points.last() else { return Ok(None) };
-    let rate = theil_sen(&points).unwrap_or(0.0).max(0.0);
-    let (last_h, last_fill) = points[0];
-    let last_at = readings.last().map_or_else(OffsetDateTime::now_utc, |r| r.observed_at);
-    let full_in = |rate: f64| (rate > 1e-6).then(|| last_at + Duration::seconds_f64(((1.0 - last_fill).max(0.0) / rate) * 3600.0));
-    let _ = last_h;
-    let forecast = BinForecast {
-        bin,
-        computed_at: OffsetDateTime::now_utc(),
-        level_after: level_after as f32,
-        rate_per_hour: rate as f32,
-        full_at: full_in(rate),
-        full_at_low: full_in(rate * 1.25),
-        full_at_high: full_in(rate * 0.8),
-        readings_used: points.len() as i32,
-        method: "theil-sen-since-service".into(),
-    };
-    store.upsert_forecast(&forecast).await?;
-    Ok(Some(forecast))
+fn stamp(t: OffsetDateTime) -> Timestamp {
+    Timestamp(t.unix_timestamp())
 }
 
-/// Median of pairwise slopes; `None` with fewer than two distinct times.
-pub fn theil_sen(points: &[(f64, f64)]) -> Option<f64> {
-    let mut slopes = Vec::new();
-    for (i, a) in points.iter().enumerate() {
-        for b in &points[i + 1..] {
-            let dt = b.0 - a.0;
-            if dt.abs() > 1e-9 {
-                slopes.push((b.1 - a.1) / dt);
+fn instant(t: Timestamp) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(t.0).ok()
+}
+
+/// Recomputes and stores `bin`'s forecast as of now.
+pub async fn refresh(store: &Store, bin: BinId) -> Result<BinForecast, IngestError> {
+    let config = ModelConfig::default();
+    let now = OffsetDateTime::now_utc();
+    let since = now - Duration::seconds_f64(config.max_history_days * 86_400.0);
+    let readings: Vec<Reading> = store
+        .readings_for_bin(bin, since)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let source = match r.source {
+                ReadingSource::Camera => Source::Camera,
+                ReadingSource::Ultrasonic | ReadingSource::Weight => Source::Sensor,
+                ReadingSource::Driver => Source::Driver,
+            };
+            let probabilities = (r.probabilities.len() == FILL_CLASSES.len())
+                .then(|| r.probabilities.iter().map(|&p| f64::from(p)).collect());
+            Reading {
+                at: stamp(r.observed_at),
+                fill: f64::from(r.fill_fraction).min(1.5),
+                probabilities,
+                source,
             }
+        })
+        .collect();
+    let reported: Vec<ServiceEvent> = store
+        .service_events_for_bin(bin, since)
+        .await?
+        .into_iter()
+        .filter(|e| e.detection != "fill_drop")
+        .map(|e| ServiceEvent::reported(stamp(e.serviced_at)))
+        .collect();
+    let model_error = |e: fillroute_forecast::ForecastError| {
+        IngestError::Internal(format!("forecast for bin {bin}: {e}"))
+    };
+    let history = History::new(&readings, &config.noise).map_err(model_error)?;
+    let forecast = fit(&history, &reported, stamp(now), &config).map_err(model_error)?;
+    let full = forecast
+        .time_until_full(FULL_INTERVAL_COVERAGE)
+        .map_err(model_error)?;
+    let method = match forecast.basis {
+        fillroute_forecast::RateBasis::Prior => "fillroute-forecast/prior".to_owned(),
+        fillroute_forecast::RateBasis::Data { pairs, cycles } => {
+            format!("fillroute-forecast/data({pairs} pairs, {cycles} cycles)")
         }
-    }
-    if slopes.is_empty() {
-        return None;
-    }
-    slopes.sort_by(f64::total_cmp);
-    Some(slopes[slopes.len() / 2])
+    };
+    let stored = BinForecast {
+        bin,
+        computed_at: now,
+        level_after: forecast.level_after_service as f32,
+        rate_per_hour: (forecast.rate_per_day / 24.0) as f32,
+        full_at: full.median.and_then(instant),
+        full_at_low: full.lower.and_then(instant),
+        full_at_high: full.upper.and_then(instant),
+        readings_used: i32::try_from(forecast.readings_used).unwrap_or(i32::MAX),
+        method,
+    };
+    store.upsert_forecast(&stored).await?;
+    Ok(stored)
 }

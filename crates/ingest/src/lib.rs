@@ -39,15 +39,24 @@ pub const MESSAGE_OVERHEAD: usize = 64 << 10;
 /// `IngestService` on `listener` until `shutdown` completes. PostgreSQL is
 /// connected lazily (an outage answers `UNAVAILABLE`); NATS must answer at
 /// start because the stream is created then.
-pub async fn run(listener: TcpListener, config: IngestConfig, shutdown: impl Future<Output = ()>) -> Result<(), IngestError> {
+pub async fn run(
+    listener: TcpListener,
+    config: IngestConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), IngestError> {
     let ingest = Arc::new(Ingest::connect(config).await?);
     run_with(listener, ingest, shutdown).await
 }
 
 /// Serves an already assembled [`Ingest`] (tests inject faults this way).
-pub async fn run_with(listener: TcpListener, ingest: Arc<Ingest>, shutdown: impl Future<Output = ()>) -> Result<(), IngestError> {
+pub async fn run_with(
+    listener: TcpListener,
+    ingest: Arc<Ingest>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), IngestError> {
     let max_message = ingest.config().max_unary_bytes + MESSAGE_OVERHEAD;
-    let service = IngestServiceServer::new(grpc::service::IngestApi::new(ingest)).max_decoding_message_size(max_message);
+    let service = IngestServiceServer::new(grpc::service::IngestApi::new(ingest))
+        .max_decoding_message_size(max_message);
     let addr = listener.local_addr().ok();
     let incoming = TcpListenerStream::new(listener).map(|conn| {
         if let Ok(stream) = &conn {
@@ -66,9 +75,12 @@ pub async fn run_with(listener: TcpListener, ingest: Arc<Ingest>, shutdown: impl
 }
 
 /// Binds `config.listen` and serves until `shutdown`.
-pub async fn serve(config: IngestConfig, shutdown: impl Future<Output = ()>) -> Result<(), IngestError> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| IngestError::invalid("listen", config.listen, format!("use a free address ({e})")))?;
+pub async fn serve(
+    config: IngestConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), IngestError> {
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+        IngestError::invalid("listen", config.listen, format!("use a free address ({e})"))
+    })?;
     run(listener, config, shutdown).await
 }

@@ -26,11 +26,21 @@ impl Objects {
         let inner: Arc<dyn ObjectStore> = match config {
             ObjectStoreConfig::LocalDir(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    IngestError::invalid("objects", dir.display(), format!("make the folder writable ({e})"))
+                    IngestError::invalid(
+                        "objects",
+                        dir.display(),
+                        format!("make the folder writable ({e})"),
+                    )
                 })?;
-                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|e| {
-                    IngestError::invalid("objects", dir.display(), format!("use an existing writable folder ({e})"))
-                })?)
+                Arc::new(
+                    object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|e| {
+                        IngestError::invalid(
+                            "objects",
+                            dir.display(),
+                            format!("use an existing writable folder ({e})"),
+                        )
+                    })?,
+                )
             }
             ObjectStoreConfig::Memory => Arc::new(object_store::memory::InMemory::new()),
             ObjectStoreConfig::S3 { bucket } => {
@@ -49,16 +59,32 @@ impl Objects {
         self.inner
             .put(&Path::from(key), PutPayload::from(bytes))
             .await
-            .map_err(|e| IngestError::Unavailable { service: "object storage", detail: e.to_string() })?;
+            .map_err(|e| IngestError::Unavailable {
+                service: "object storage",
+                detail: e.to_string(),
+            })?;
         Ok(())
     }
 
     /// Reads the bytes under `key`.
     pub async fn get(&self, key: &str) -> Result<bytes::Bytes, IngestError> {
-        let got = self.inner.get(&Path::from(key)).await.map_err(|e| match e {
-            object_store::Error::NotFound { .. } => IngestError::NotFound { what: "object", id: key.to_owned() },
-            e => IngestError::Unavailable { service: "object storage", detail: e.to_string() },
-        })?;
-        got.bytes().await.map_err(|e| IngestError::Unavailable { service: "object storage", detail: e.to_string() })
+        let got = self
+            .inner
+            .get(&Path::from(key))
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => IngestError::NotFound {
+                    what: "object",
+                    id: key.to_owned(),
+                },
+                e => IngestError::Unavailable {
+                    service: "object storage",
+                    detail: e.to_string(),
+                },
+            })?;
+        got.bytes().await.map_err(|e| IngestError::Unavailable {
+            service: "object storage",
+            detail: e.to_string(),
+        })
     }
 }

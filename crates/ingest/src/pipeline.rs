@@ -12,8 +12,8 @@ use crate::error::IngestError;
 use crate::objects::{Objects, key_for};
 use bytes::Bytes;
 use fillroute_store::{
-    BinId, DeviceAuth, DeviceId, ImageId, ImageStatus, NewBin, NewDevice, NewImage, NewReading, ReadingSource, Store,
-    TimeWindow,
+    BinId, DeviceAuth, DeviceId, ImageId, ImageStatus, NewBin, NewDevice, NewImage, NewReading,
+    ReadingSource, Store, TimeWindow,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -119,7 +119,14 @@ impl Ingest {
 
     /// Assembles from parts.
     pub fn new(store: Store, objects: Objects, bus: Bus, config: IngestConfig) -> Self {
-        Self { store, objects, bus, config, tokens: VerifiedTokens::default(), rate: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            objects,
+            bus,
+            config,
+            tokens: VerifiedTokens::default(),
+            rate: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The settings in force.
@@ -136,27 +143,61 @@ impl Ingest {
     }
 
     /// Checks a device's id and token; unknown, wrong and revoked all look the same.
-    pub async fn authenticate_device(&self, id: Option<DeviceId>, token: Option<&str>) -> Result<DeviceAuth, IngestError> {
-        let (Some(id), Some(token)) = (id, token) else { return Err(IngestError::Unauthenticated) };
-        let device = self.store.device_auth(id).await?.ok_or(IngestError::Unauthenticated)?;
-        if self.tokens.verify(&device, token) { Ok(device) } else { Err(IngestError::Unauthenticated) }
+    pub async fn authenticate_device(
+        &self,
+        id: Option<DeviceId>,
+        token: Option<&str>,
+    ) -> Result<DeviceAuth, IngestError> {
+        let (Some(id), Some(token)) = (id, token) else {
+            return Err(IngestError::Unauthenticated);
+        };
+        let device = self
+            .store
+            .device_auth(id)
+            .await?
+            .ok_or(IngestError::Unauthenticated)?;
+        if self.tokens.verify(&device, token) {
+            Ok(device)
+        } else {
+            Err(IngestError::Unauthenticated)
+        }
     }
 
     /// Registers a bin after checking every field.
     pub async fn register_bin(&self, r: RegisterBin) -> Result<BinId, IngestError> {
         if !r.lon.is_finite() || !(-180.0..=180.0).contains(&r.lon) {
-            return Err(IngestError::invalid("lon", r.lon, "use degrees east in [-180, 180] (WGS 84)"));
+            return Err(IngestError::invalid(
+                "lon",
+                r.lon,
+                "use degrees east in [-180, 180] (WGS 84)",
+            ));
         }
         if !r.lat.is_finite() || !(-90.0..=90.0).contains(&r.lat) {
-            return Err(IngestError::invalid("lat", r.lat, "use degrees north in [-90, 90] (WGS 84)"));
+            return Err(IngestError::invalid(
+                "lat",
+                r.lat,
+                "use degrees north in [-90, 90] (WGS 84)",
+            ));
         }
         if r.capacity_litres == 0 || r.capacity_litres > 100_000 {
-            return Err(IngestError::invalid("capacity_litres", r.capacity_litres, "use 1 to 100000 litres"));
+            return Err(IngestError::invalid(
+                "capacity_litres",
+                r.capacity_litres,
+                "use 1 to 100000 litres",
+            ));
         }
         if r.service_time_s > 86_400 {
-            return Err(IngestError::invalid("service_time_s", r.service_time_s, "use at most 86400 seconds"));
+            return Err(IngestError::invalid(
+                "service_time_s",
+                r.service_time_s,
+                "use at most 86400 seconds",
+            ));
         }
-        for (field, value) in [("waste_stream", &r.waste_stream), ("container_type", &r.container_type), ("customer", &r.customer)] {
+        for (field, value) in [
+            ("waste_stream", &r.waste_stream),
+            ("container_type", &r.container_type),
+            ("customer", &r.customer),
+        ] {
             if value.trim().is_empty() {
                 return Err(IngestError::invalid(field, "\"\"", "give a non-empty name"));
             }
@@ -170,7 +211,11 @@ impl Ingest {
                     "use weekday 0-6 (or unset) and 0 <= opens_s < closes_s <= 86400",
                 ));
             }
-            windows.push(TimeWindow { weekday: weekday.map(|d| d as i16), opens_s: opens as i32, closes_s: closes as i32 });
+            windows.push(TimeWindow {
+                weekday: weekday.map(|d| d as i16),
+                opens_s: opens as i32,
+                closes_s: closes as i32,
+            });
         }
         let bin = NewBin {
             lon: r.lon,
@@ -186,10 +231,14 @@ impl Ingest {
     }
 
     /// Registers a camera and returns its id and its token (shown only now).
-    pub async fn register_device(&self, r: RegisterDevice) -> Result<(DeviceId, String), IngestError> {
+    pub async fn register_device(
+        &self,
+        r: RegisterDevice,
+    ) -> Result<(DeviceId, String), IngestError> {
         let or = |v: u32, default: u32| if v == 0 { default } else { v };
         let limit = |field: &'static str, v: u32| {
-            i32::try_from(v).map_err(|_| IngestError::invalid(field, v, format!("use at most {}", i32::MAX)))
+            i32::try_from(v)
+                .map_err(|_| IngestError::invalid(field, v, format!("use at most {}", i32::MAX)))
         };
         let (token, token_hash) = new_token()?;
         let device = NewDevice {
@@ -198,8 +247,14 @@ impl Ingest {
             token_hash,
             firmware: (!r.firmware.is_empty()).then_some(r.firmware),
             cadence_s: limit("cadence_s", or(r.cadence_s, self.config.default_cadence_s))?,
-            max_upload_bytes: limit("max_upload_bytes", or(r.max_upload_bytes, self.config.default_max_upload_bytes))?,
-            uploads_per_minute: limit("uploads_per_minute", or(r.uploads_per_minute, self.config.default_uploads_per_minute))?,
+            max_upload_bytes: limit(
+                "max_upload_bytes",
+                or(r.max_upload_bytes, self.config.default_max_upload_bytes),
+            )?,
+            uploads_per_minute: limit(
+                "uploads_per_minute",
+                or(r.uploads_per_minute, self.config.default_uploads_per_minute),
+            )?,
         };
         self.store.insert_device(&device).await?;
         Ok((device.id, token))
@@ -207,11 +262,16 @@ impl Ingest {
 
     /// Revokes a device; its token stops working immediately.
     pub async fn revoke_device(&self, id: &str) -> Result<(), IngestError> {
-        let uuid = uuid::Uuid::parse_str(id).map_err(|_| IngestError::invalid("device_id", id, "use the id RegisterDevice returned"))?;
+        let uuid = uuid::Uuid::parse_str(id).map_err(|_| {
+            IngestError::invalid("device_id", id, "use the id RegisterDevice returned")
+        })?;
         if self.store.revoke_device(DeviceId(uuid)).await? {
             Ok(())
         } else {
-            Err(IngestError::NotFound { what: "device", id: id.to_owned() })
+            Err(IngestError::NotFound {
+                what: "device",
+                id: id.to_owned(),
+            })
         }
     }
 
@@ -222,7 +282,10 @@ impl Ingest {
             return Ok(device.bin);
         }
         if self.store.bin(BinId(requested)).await?.is_none() {
-            return Err(IngestError::NotFound { what: "bin", id: requested.to_string() });
+            return Err(IngestError::NotFound {
+                what: "bin",
+                id: requested.to_string(),
+            });
         }
         Err(IngestError::PermissionDenied(format!("bin {requested}")))
     }
@@ -235,14 +298,20 @@ impl Ingest {
             return Err(IngestError::invalid(
                 field,
                 unix_ms,
-                format!("it is in the future beyond the allowed clock skew of {:?}; fix the device clock", self.config.max_clock_skew),
+                format!(
+                    "it is in the future beyond the allowed clock skew of {:?}; fix the device clock",
+                    self.config.max_clock_skew
+                ),
             ));
         }
         if at < now - self.config.max_age {
             return Err(IngestError::invalid(
                 field,
                 unix_ms,
-                format!("it is older than the maximum age of {} days; drop the image or fix the device clock", self.config.max_age.as_secs() / 86_400),
+                format!(
+                    "it is older than the maximum age of {} days; drop the image or fix the device clock",
+                    self.config.max_age.as_secs() / 86_400
+                ),
             ));
         }
         Ok(at)
@@ -252,35 +321,56 @@ impl Ingest {
     pub fn check_size(&self, device: &DeviceAuth, size: u64) -> Result<(), IngestError> {
         let limit = device.max_upload_bytes.max(0) as u64;
         if size > limit {
-            return Err(IngestError::TooLarge { size, limit, fix: "resize or recompress the image on the device" });
+            return Err(IngestError::TooLarge {
+                size,
+                limit,
+                fix: "resize or recompress the image on the device",
+            });
         }
         Ok(())
     }
 
     fn check_rate(&self, device: &DeviceAuth) -> Result<(), IngestError> {
-        let mut rate = self.rate.lock().map_err(|_| IngestError::Internal("rate limiter poisoned".into()))?;
+        let mut rate = self
+            .rate
+            .lock()
+            .map_err(|_| IngestError::Internal("rate limiter poisoned".into()))?;
         let now = Instant::now();
         let entry = rate.entry(device.id).or_insert((now, 0));
         if now.duration_since(entry.0).as_secs() >= 60 {
             *entry = (now, 0);
         }
         if entry.1 >= device.uploads_per_minute {
-            return Err(IngestError::RateLimited { per_minute: device.uploads_per_minute });
+            return Err(IngestError::RateLimited {
+                per_minute: device.uploads_per_minute,
+            });
         }
         entry.1 += 1;
         Ok(())
     }
 
     /// Stores, records and queues an image; see the module docs for the order.
-    pub async fn upload(&self, device: &DeviceAuth, upload: Upload) -> Result<UploadReceipt, IngestError> {
+    pub async fn upload(
+        &self,
+        device: &DeviceAuth,
+        upload: Upload,
+    ) -> Result<UploadReceipt, IngestError> {
         let bin = self.bin_for(device, upload.bin).await?;
         let captured_at = self.check_time("captured_at_unix_ms", upload.captured_at_unix_ms)?;
         if upload.bytes.is_empty() {
-            return Err(IngestError::invalid("image", "0 bytes", "send the JPEG, PNG or WebP bytes"));
+            return Err(IngestError::invalid(
+                "image",
+                "0 bytes",
+                "send the JPEG, PNG or WebP bytes",
+            ));
         }
         self.check_size(device, upload.bytes.len() as u64)?;
         if let Some(bad) = not_an_image(&upload.bytes) {
-            return Err(IngestError::invalid("image", bad, "send JPEG, PNG or WebP bytes"));
+            return Err(IngestError::invalid(
+                "image",
+                bad,
+                "send JPEG, PNG or WebP bytes",
+            ));
         }
         self.check_rate(device)?;
         let sha256 = hex::encode(Sha256::digest(&upload.bytes));
@@ -303,22 +393,51 @@ impl Ingest {
             self.bus.publish_image(&ImageMessage::from(&record)).await?;
             self.store.mark_published(record.id).await?;
         }
-        Ok(UploadReceipt { image: record.id, duplicate: !created, sha256 })
+        Ok(UploadReceipt {
+            image: record.id,
+            duplicate: !created,
+            sha256,
+        })
     }
 
     /// Records a sensor or driver reading.
-    pub async fn report_reading(&self, device: &DeviceAuth, r: Report) -> Result<(i64, bool), IngestError> {
+    pub async fn report_reading(
+        &self,
+        device: &DeviceAuth,
+        r: Report,
+    ) -> Result<(i64, bool), IngestError> {
         let bin = self.bin_for(device, r.bin).await?;
         let observed_at = self.check_time("observed_at_unix_ms", r.observed_at_unix_ms)?;
         if !r.fill_fraction.is_finite() || !(0.0..=1.5).contains(&r.fill_fraction) {
-            return Err(IngestError::invalid("fill_fraction", r.fill_fraction, "use 0.0 (empty) to 1.5 (overflowing)"));
+            return Err(IngestError::invalid(
+                "fill_fraction",
+                r.fill_fraction,
+                "use 0.0 (empty) to 1.5 (overflowing)",
+            ));
         }
         let source = match r.source {
-            Some(s @ (ReadingSource::Ultrasonic | ReadingSource::Weight | ReadingSource::Driver)) => s,
-            _ => return Err(IngestError::invalid("source", "unspecified", "use ULTRASONIC, WEIGHT or DRIVER")),
+            Some(
+                s @ (ReadingSource::Ultrasonic | ReadingSource::Weight | ReadingSource::Driver),
+            ) => s,
+            _ => {
+                return Err(IngestError::invalid(
+                    "source",
+                    "unspecified",
+                    "use ULTRASONIC, WEIGHT or DRIVER",
+                ));
+            }
         };
-        let reading = NewReading { bin, device: Some(device.id), observed_at, fill_fraction: r.fill_fraction, source };
-        let (id, event) = self.store.insert_reading(&reading, self.config.service_drop).await?;
+        let reading = NewReading {
+            bin,
+            device: Some(device.id),
+            observed_at,
+            fill_fraction: r.fill_fraction,
+            source,
+        };
+        let (id, event) = self
+            .store
+            .insert_reading(&reading, self.config.service_drop)
+            .await?;
         self.store.touch_device(device.id, None).await?;
         Ok((id, event.is_some()))
     }
@@ -339,5 +458,8 @@ pub fn not_an_image(bytes: &[u8]) -> Option<String> {
         return None;
     }
     let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Some(format!("{} bytes starting {head} (not JPEG, PNG or WebP)", bytes.len()))
+    Some(format!(
+        "{} bytes starting {head} (not JPEG, PNG or WebP)",
+        bytes.len()
+    ))
 }

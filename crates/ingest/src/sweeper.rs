@@ -25,14 +25,24 @@ pub struct SweepPolicy {
 
 impl Default for SweepPolicy {
     fn default() -> Self {
-        Self { grace: Duration::from_secs(30), stale: Duration::from_secs(3600), limit: 500 }
+        Self {
+            grace: Duration::from_secs(30),
+            stale: Duration::from_secs(3600),
+            limit: 500,
+        }
     }
 }
 
 /// Re-publishes what `policy` says is stuck; returns how many.
-pub async fn sweep_once(store: &Store, bus: &Bus, policy: SweepPolicy) -> Result<usize, IngestError> {
+pub async fn sweep_once(
+    store: &Store,
+    bus: &Bus,
+    policy: SweepPolicy,
+) -> Result<usize, IngestError> {
     let now = OffsetDateTime::now_utc();
-    let stuck = store.images_to_republish(now - policy.grace, now - policy.stale, policy.limit).await?;
+    let stuck = store
+        .images_to_republish(now - policy.grace, now - policy.stale, policy.limit)
+        .await?;
     let mut republished = 0;
     for image in &stuck {
         bus.publish_image(&ImageMessage::from(image)).await?;
@@ -46,7 +56,13 @@ pub async fn sweep_once(store: &Store, bus: &Bus, policy: SweepPolicy) -> Result
 }
 
 /// Sweeps every `every` until `shutdown`; outages are logged and retried.
-pub async fn run(store: Store, bus: Bus, policy: SweepPolicy, every: Duration, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    store: Store,
+    bus: Bus,
+    policy: SweepPolicy,
+    every: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     loop {
         if let Err(e) = sweep_once(&store, &bus, policy).await {

@@ -61,7 +61,12 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// Defaults: consumer `vision-workers`, batches of 16, 30 s ack wait,
     /// 5 deliveries, naks after 1/5/15/30 s.
-    pub fn new(database_url: impl Into<String>, bus: BusConfig, objects: ObjectStoreConfig, vision_url: impl Into<String>) -> Self {
+    pub fn new(
+        database_url: impl Into<String>,
+        bus: BusConfig,
+        objects: ObjectStoreConfig,
+        vision_url: impl Into<String>,
+    ) -> Self {
         Self {
             database_url: database_url.into(),
             bus,
@@ -72,9 +77,14 @@ impl WorkerConfig {
             fetch_wait: Duration::from_millis(500),
             ack_wait: Duration::from_secs(30),
             max_deliver: 5,
-            backoff: vec![Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(15), Duration::from_secs(30)],
+            backoff: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(15),
+                Duration::from_secs(30),
+            ],
             vision_timeout: Duration::from_secs(10),
-            service_drop: 0.3,
+            service_drop: fillroute_forecast::ServiceDetection::default().min_drop as f32,
             silent_slack: 2.0,
             housekeeping_every: Duration::from_secs(30),
             sweep: SweepPolicy::default(),
@@ -83,13 +93,25 @@ impl WorkerConfig {
 
     fn validate(&self) -> Result<(), IngestError> {
         if self.batch == 0 || self.batch > 256 {
-            return Err(IngestError::invalid("batch", self.batch, "use 1 to 256 messages"));
+            return Err(IngestError::invalid(
+                "batch",
+                self.batch,
+                "use 1 to 256 messages",
+            ));
         }
         if self.max_deliver < 1 {
-            return Err(IngestError::invalid("max_deliver", self.max_deliver, "use at least 1"));
+            return Err(IngestError::invalid(
+                "max_deliver",
+                self.max_deliver,
+                "use at least 1",
+            ));
         }
         if self.backoff.is_empty() {
-            return Err(IngestError::invalid("backoff", "[]", "give at least one delay"));
+            return Err(IngestError::invalid(
+                "backoff",
+                "[]",
+                "give at least one delay",
+            ));
         }
         Ok(())
     }
@@ -117,23 +139,44 @@ struct Worker {
 /// Runs one worker until `shutdown`: consumes, classifies, records, and does
 /// housekeeping (sweeper, silent-device flags). In-flight messages finish
 /// before it returns.
-pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Result<(), IngestError> {
+pub async fn run(
+    config: WorkerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), IngestError> {
     config.validate()?;
     let store = Store::connect_lazy(&config.database_url)?;
     let objects = Objects::open(&config.objects)?;
     let bus = Bus::connect(&config.bus).await?;
     let channel = Endpoint::from_shared(config.vision_url.clone())
-        .map_err(|e| IngestError::invalid("vision_url", &config.vision_url, format!("use http://host:port ({e})")))?
+        .map_err(|e| {
+            IngestError::invalid(
+                "vision_url",
+                &config.vision_url,
+                format!("use http://host:port ({e})"),
+            )
+        })?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .connect_lazy();
-    let vision = VisionServiceClient::new(channel).max_decoding_message_size(8 << 20).max_encoding_message_size(64 << 20);
-    let worker = Worker { store, objects, bus, vision, config };
+    let vision = VisionServiceClient::new(channel)
+        .max_decoding_message_size(8 << 20)
+        .max_encoding_message_size(64 << 20);
+    let worker = Worker {
+        store,
+        objects,
+        bus,
+        vision,
+        config,
+    };
     let consumer = worker.consumer().await?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let housekeeping = {
-        let (store, bus, config) = (worker.store.clone(), worker.bus.clone(), worker.config.clone());
+        let (store, bus, config) = (
+            worker.store.clone(),
+            worker.bus.clone(),
+            worker.config.clone(),
+        );
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let stopped = async move {
@@ -147,7 +190,10 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
                 async move {
                     loop {
                         match store.flag_silent_devices(slack).await {
-                            Ok(ids) if !ids.is_empty() => tracing::warn!(count = ids.len(), "devices silent past their cadence"),
+                            Ok(ids) if !ids.is_empty() => tracing::warn!(
+                                count = ids.len(),
+                                "devices silent past their cadence"
+                            ),
                             Ok(_) => {}
                             Err(e) => tracing::warn!(error = %e, "silent-device check failed"),
                         }
@@ -158,7 +204,10 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
                     }
                 }
             };
-            tokio::join!(sweeper::run(store, bus, config.sweep, config.housekeeping_every, stopped), silence);
+            tokio::join!(
+                sweeper::run(store, bus, config.sweep, config.housekeeping_every, stopped),
+                silence
+            );
         })
     };
 
@@ -188,8 +237,16 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 
 impl Worker {
     async fn consumer(&self) -> Result<PullConsumer, IngestError> {
-        let unavailable = |e: &dyn std::fmt::Display| IngestError::Unavailable { service: "nats", detail: e.to_string() };
-        let stream = self.bus.js.get_stream(&self.bus.config.stream).await.map_err(|e| unavailable(&e))?;
+        let unavailable = |e: &dyn std::fmt::Display| IngestError::Unavailable {
+            service: "nats",
+            detail: e.to_string(),
+        };
+        let stream = self
+            .bus
+            .js
+            .get_stream(&self.bus.config.stream)
+            .await
+            .map_err(|e| unavailable(&e))?;
         stream
             .get_or_create_consumer(
                 &self.config.consumer,
@@ -225,11 +282,16 @@ impl Worker {
                 message.ack_with(AckKind::Nak(Some(delay))).await
             }
             Outcome::Retry(reason) | Outcome::Permanent(reason) => {
-                match self.dead_letter(parsed.as_ref().ok(), &message.payload, &reason).await {
+                match self
+                    .dead_letter(parsed.as_ref().ok(), &message.payload, &reason)
+                    .await
+                {
                     Ok(()) => message.ack_with(AckKind::Term).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "dead-lettering failed; will retry");
-                        message.ack_with(AckKind::Nak(Some(self.config.backoff[0]))).await
+                        message
+                            .ack_with(AckKind::Nak(Some(self.config.backoff[0])))
+                            .await
                     }
                 }
             }
@@ -240,11 +302,18 @@ impl Worker {
         }
     }
 
-    async fn dead_letter(&self, image: Option<&ImageMessage>, payload: &[u8], reason: &str) -> Result<(), IngestError> {
+    async fn dead_letter(
+        &self,
+        image: Option<&ImageMessage>,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<(), IngestError> {
         let bin = image.map_or(0, |i| i.bin_id);
         self.bus.publish_deadletter(bin, payload, reason).await?;
         if let Some(image) = image {
-            self.store.mark_image_failed(ImageId(image.image_id), reason).await?;
+            self.store
+                .mark_image_failed(ImageId(image.image_id), reason)
+                .await?;
         }
         tracing::warn!(bin, %reason, "image dead-lettered");
         Ok(())
@@ -253,24 +322,38 @@ impl Worker {
     async fn process(&self, image: &ImageMessage) -> Outcome {
         let bytes = match self.objects.get(&image.object_key).await {
             Ok(b) => b,
-            Err(IngestError::NotFound { .. }) => return Outcome::Permanent(format!("object {} is missing", image.object_key)),
+            Err(IngestError::NotFound { .. }) => {
+                return Outcome::Permanent(format!("object {} is missing", image.object_key));
+            }
             Err(e) => return Outcome::Retry(e.to_string()),
         };
-        let mut request = tonic::Request::new(ClassifyFillRequest { image: bytes.to_vec(), request_id: image.image_id.to_string() });
+        let mut request = tonic::Request::new(ClassifyFillRequest {
+            image: bytes.to_vec(),
+            request_id: image.image_id.to_string(),
+        });
         request.set_timeout(self.config.vision_timeout);
         let response = match self.vision.clone().classify_fill(request).await {
             Ok(r) => r.into_inner(),
             Err(status) if status.code() == Code::InvalidArgument => {
-                return Outcome::Permanent(format!("vision refused the image: {}", status.message()));
+                return Outcome::Permanent(format!(
+                    "vision refused the image: {}",
+                    status.message()
+                ));
             }
-            Err(status) => return Outcome::Retry(format!("vision: {:?}: {}", status.code(), status.message())),
+            Err(status) => {
+                return Outcome::Retry(format!("vision: {:?}: {}", status.code(), status.message()));
+            }
         };
         let classification = Classification {
             image: ImageId(image.image_id),
             fill_fraction: response.fill_fraction.clamp(0.0, 1.5),
             probabilities: response.probabilities,
             model_version: response.model_version,
-            health_flags: response.health_flags.iter().map(|f| camera_flag(f).to_owned()).collect(),
+            health_flags: response
+                .health_flags
+                .iter()
+                .map(|f| camera_flag(f).to_owned())
+                .collect(),
             service_drop: self.config.service_drop,
         };
         let recorded = match self.store.record_classification(&classification).await {
@@ -280,11 +363,11 @@ impl Worker {
             }
             Err(e) => return Outcome::Retry(e.to_string()),
         };
-        if recorded.newly_recorded {
-            if let Err(e) = crate::forecast::refresh(&self.store, recorded.bin).await {
-                // The reading is safe; the next reading refreshes the forecast.
-                tracing::warn!(error = %e, bin = recorded.bin.0, "forecast refresh failed");
-            }
+        if recorded.newly_recorded
+            && let Err(e) = crate::forecast::refresh(&self.store, recorded.bin).await
+        {
+            // The reading is safe; the next reading refreshes the forecast.
+            tracing::warn!(error = %e, bin = recorded.bin.0, "forecast refresh failed");
         }
         Outcome::Done
     }

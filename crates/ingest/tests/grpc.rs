@@ -21,15 +21,25 @@ async fn upload_answers_only_after_the_image_is_stored_recorded_and_queued() {
     let cam = stack.camera().await;
     let mut c = stack.client().await;
     let image = jpeg(0.5, 1);
-    let r = c.upload_image(cam.upload(image.clone(), now_ms())).await.unwrap().into_inner();
+    let r = c
+        .upload_image(cam.upload(image.clone(), now_ms()))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!r.duplicate);
     let id = fillroute_store::ImageId(r.image_id.parse().unwrap());
     let record = stack.db.store.image(id).await.unwrap().unwrap();
     assert_eq!(record.status, fillroute_store::ImageStatus::Pending);
-    assert!(record.published_at.is_some(), "JetStream acknowledged before the answer");
+    assert!(
+        record.published_at.is_some(),
+        "JetStream acknowledged before the answer"
+    );
     assert_eq!(record.sha256, r.sha256);
     let stored = std::fs::read(stack.objects.path().join(&record.object_key)).unwrap();
-    assert_eq!(stored, image, "bytes are content-addressed in object storage");
+    assert_eq!(
+        stored, image,
+        "bytes are content-addressed in object storage"
+    );
     assert_eq!(stack.stream_messages().await, 1);
     stack.cleanup().await;
 }
@@ -40,12 +50,27 @@ async fn repeated_upload_returns_the_original_id_and_queues_nothing_new() {
     let cam = stack.camera().await;
     let mut c = stack.client().await;
     let at = now_ms();
-    let first = c.upload_image(cam.upload(jpeg(0.2, 2), at)).await.unwrap().into_inner();
-    let again = c.upload_image(cam.upload(jpeg(0.2, 2), at)).await.unwrap().into_inner();
+    let first = c
+        .upload_image(cam.upload(jpeg(0.2, 2), at))
+        .await
+        .unwrap()
+        .into_inner();
+    let again = c
+        .upload_image(cam.upload(jpeg(0.2, 2), at))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(again.duplicate);
     assert_eq!(again.image_id, first.image_id);
-    let later = c.upload_image(cam.upload(jpeg(0.2, 2), at + 1000)).await.unwrap().into_inner();
-    assert!(!later.duplicate && later.image_id != first.image_id, "a new capture time is a new image");
+    let later = c
+        .upload_image(cam.upload(jpeg(0.2, 2), at + 1000))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        !later.duplicate && later.image_id != first.image_id,
+        "a new capture time is a new image"
+    );
     assert_eq!(stack.db.store.pipeline_counts().await.unwrap().images, 2);
     assert_eq!(stack.stream_messages().await, 2);
     stack.cleanup().await;
@@ -65,10 +90,23 @@ async fn chunked_upload_stores_the_same_image_as_unary() {
             total_bytes: image.len() as u64,
         })),
     }];
-    parts.extend(image.chunks(700).map(|c| pb::UploadImageChunk { part: Some(pb::upload_image_chunk::Part::Data(c.to_vec())) }));
-    let streamed = c.upload_image_chunks(cam.req(futures::stream::iter(parts))).await.unwrap().into_inner();
-    let unary = c.upload_image(cam.upload(image, at)).await.unwrap().into_inner();
-    assert_eq!(unary.image_id, streamed.image_id, "same device, time and bytes");
+    parts.extend(image.chunks(700).map(|c| pb::UploadImageChunk {
+        part: Some(pb::upload_image_chunk::Part::Data(c.to_vec())),
+    }));
+    let streamed = c
+        .upload_image_chunks(cam.req(futures::stream::iter(parts)))
+        .await
+        .unwrap()
+        .into_inner();
+    let unary = c
+        .upload_image(cam.upload(image, at))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        unary.image_id, streamed.image_id,
+        "same device, time and bytes"
+    );
     assert!(unary.duplicate);
     stack.cleanup().await;
 }
@@ -78,11 +116,20 @@ async fn chunked_upload_larger_than_the_unary_limit_is_accepted() {
     let stack = Stack::start_with(support::nats_url(), |c| c.max_unary_bytes = 4096).await;
     let cam = stack.camera().await;
     let mut c = stack.client().await;
-    let image = fillroute_vision_server::synthetic::png(&fillroute_vision_server::synthetic::fill_frame(0.4, 4, 96));
+    let image = fillroute_vision_server::synthetic::png(
+        &fillroute_vision_server::synthetic::fill_frame(0.4, 4, 96),
+    );
     assert!(image.len() > 4096);
-    let status = c.upload_image(cam.upload(image.clone(), now_ms())).await.unwrap_err();
+    let status = c
+        .upload_image(cam.upload(image.clone(), now_ms()))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert!(status.message().contains("UploadImageChunks"), "{}", status.message());
+    assert!(
+        status.message().contains("UploadImageChunks"),
+        "{}",
+        status.message()
+    );
     let header = pb::UploadImageChunk {
         part: Some(pb::upload_image_chunk::Part::Header(pb::UploadHeader {
             bin_id: 0,
@@ -90,36 +137,89 @@ async fn chunked_upload_larger_than_the_unary_limit_is_accepted() {
             total_bytes: image.len() as u64,
         })),
     };
-    let data = image.chunks(4000).map(|c| pb::UploadImageChunk { part: Some(pb::upload_image_chunk::Part::Data(c.to_vec())) });
+    let data = image.chunks(4000).map(|c| pb::UploadImageChunk {
+        part: Some(pb::upload_image_chunk::Part::Data(c.to_vec())),
+    });
     let parts: Vec<_> = std::iter::once(header).chain(data).collect();
-    c.upload_image_chunks(cam.req(futures::stream::iter(parts))).await.unwrap();
+    c.upload_image_chunks(cam.req(futures::stream::iter(parts)))
+        .await
+        .unwrap();
     assert_eq!(stack.db.store.pipeline_counts().await.unwrap().images, 1);
     stack.cleanup().await;
 }
 
-async fn assert_upload_refused(stack: &Stack, request: tonic::Request<pb::UploadImageRequest>, code: Code, names: &str) {
-    let status = stack.client().await.upload_image(request).await.unwrap_err();
+async fn assert_upload_refused(
+    stack: &Stack,
+    request: tonic::Request<pb::UploadImageRequest>,
+    code: Code,
+    names: &str,
+) {
+    let status = stack
+        .client()
+        .await
+        .upload_image(request)
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), code, "{status:?}");
-    assert!(status.message().contains(names), "message {:?} does not name {names:?}", status.message());
+    assert!(
+        status.message().contains(names),
+        "message {:?} does not name {names:?}",
+        status.message()
+    );
     assert_nothing_stored(stack).await;
 }
 
 #[tokio::test]
 async fn bad_uploads_are_refused_with_the_field_and_store_nothing() {
     let stack = Stack::start().await;
-    let cam = stack.camera_with(pb::RegisterDeviceRequest { max_upload_bytes: 20_000, ..Default::default() }).await;
+    let cam = stack
+        .camera_with(pb::RegisterDeviceRequest {
+            max_upload_bytes: 20_000,
+            ..Default::default()
+        })
+        .await;
     let hour = 3_600_000;
     // Captured beyond the allowed clock skew in the future.
-    assert_upload_refused(&stack, cam.upload(jpeg(0.5, 5), now_ms() + hour), Code::InvalidArgument, "captured_at").await;
+    assert_upload_refused(
+        &stack,
+        cam.upload(jpeg(0.5, 5), now_ms() + hour),
+        Code::InvalidArgument,
+        "captured_at",
+    )
+    .await;
     // Absurdly old.
-    assert_upload_refused(&stack, cam.upload(jpeg(0.5, 5), now_ms() - 400 * 24 * hour), Code::InvalidArgument, "captured_at").await;
+    assert_upload_refused(
+        &stack,
+        cam.upload(jpeg(0.5, 5), now_ms() - 400 * 24 * hour),
+        Code::InvalidArgument,
+        "captured_at",
+    )
+    .await;
     // Not an image.
-    assert_upload_refused(&stack, cam.upload(b"hello, this is text".to_vec(), now_ms()), Code::InvalidArgument, "not JPEG").await;
-    assert_upload_refused(&stack, cam.upload(Vec::new(), now_ms()), Code::InvalidArgument, "image").await;
+    assert_upload_refused(
+        &stack,
+        cam.upload(b"hello, this is text".to_vec(), now_ms()),
+        Code::InvalidArgument,
+        "not JPEG",
+    )
+    .await;
+    assert_upload_refused(
+        &stack,
+        cam.upload(Vec::new(), now_ms()),
+        Code::InvalidArgument,
+        "image",
+    )
+    .await;
     // Larger than this device's limit.
     let mut big = jpeg(0.5, 6);
     big.resize(30_000, 0);
-    assert_upload_refused(&stack, cam.upload(big, now_ms()), Code::InvalidArgument, "exceeds the limit of 20000").await;
+    assert_upload_refused(
+        &stack,
+        cam.upload(big, now_ms()),
+        Code::InvalidArgument,
+        "exceeds the limit of 20000",
+    )
+    .await;
     // Unknown bin.
     let mut unknown = cam.upload(jpeg(0.5, 7), now_ms());
     unknown.get_mut().bin_id = 987_654;
@@ -130,11 +230,25 @@ async fn bad_uploads_are_refused_with_the_field_and_store_nothing() {
 #[tokio::test]
 async fn chunked_upload_announcing_more_than_the_device_limit_is_refused_up_front() {
     let stack = Stack::start().await;
-    let cam = stack.camera_with(pb::RegisterDeviceRequest { max_upload_bytes: 1000, ..Default::default() }).await;
+    let cam = stack
+        .camera_with(pb::RegisterDeviceRequest {
+            max_upload_bytes: 1000,
+            ..Default::default()
+        })
+        .await;
     let header = pb::UploadImageChunk {
-        part: Some(pb::upload_image_chunk::Part::Header(pb::UploadHeader { bin_id: 0, captured_at_unix_ms: now_ms(), total_bytes: 5000 })),
+        part: Some(pb::upload_image_chunk::Part::Header(pb::UploadHeader {
+            bin_id: 0,
+            captured_at_unix_ms: now_ms(),
+            total_bytes: 5000,
+        })),
     };
-    let status = stack.client().await.upload_image_chunks(cam.req(futures::stream::iter(vec![header]))).await.unwrap_err();
+    let status = stack
+        .client()
+        .await
+        .upload_image_chunks(cam.req(futures::stream::iter(vec![header])))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("5000"), "{}", status.message());
     assert_nothing_stored(&stack).await;
@@ -145,21 +259,52 @@ async fn chunked_upload_announcing_more_than_the_device_limit_is_refused_up_fron
 async fn registration_with_out_of_range_values_is_invalid_argument() {
     let stack = Stack::start().await;
     let mut c = stack.client().await;
-    for (lon, lat, field) in [(181.0, 52.0, "lon"), (4.9, -90.5, "lat"), (f64::NAN, 52.0, "lon")] {
-        let status = c.register_bin(admin(bin_request(lon, lat))).await.unwrap_err();
+    for (lon, lat, field) in [
+        (181.0, 52.0, "lon"),
+        (4.9, -90.5, "lat"),
+        (f64::NAN, 52.0, "lon"),
+    ] {
+        let status = c
+            .register_bin(admin(bin_request(lon, lat)))
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-        assert!(status.message().contains(&format!("`{field}`")), "{}", status.message());
+        assert!(
+            status.message().contains(&format!("`{field}`")),
+            "{}",
+            status.message()
+        );
     }
     let mut zero = bin_request(4.9, 52.0);
     zero.capacity_litres = 0;
-    assert_eq!(c.register_bin(admin(zero)).await.unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(
+        c.register_bin(admin(zero)).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
     let mut window = bin_request(4.9, 52.0);
-    window.time_windows = vec![pb::TimeWindow { weekday: Some(9), opens_s: 10, closes_s: 5 }];
-    assert_eq!(c.register_bin(admin(window)).await.unwrap_err().code(), Code::InvalidArgument);
-    let status =
-        c.register_device(admin(pb::RegisterDeviceRequest { bin_id: 424_242, ..Default::default() })).await.unwrap_err();
+    window.time_windows = vec![pb::TimeWindow {
+        weekday: Some(9),
+        opens_s: 10,
+        closes_s: 5,
+    }];
+    assert_eq!(
+        c.register_bin(admin(window)).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    let status = c
+        .register_device(admin(pb::RegisterDeviceRequest {
+            bin_id: 424_242,
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
-    let status = c.revoke_device(admin(pb::RevokeDeviceRequest { device_id: "not-a-uuid".into() })).await.unwrap_err();
+    let status = c
+        .revoke_device(admin(pb::RevokeDeviceRequest {
+            device_id: "not-a-uuid".into(),
+        }))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     stack.cleanup().await;
 }
@@ -169,13 +314,30 @@ async fn admin_calls_without_the_admin_token_are_unauthenticated() {
     let stack = Stack::start().await;
     let cam = stack.camera().await;
     let mut c = stack.client().await;
-    assert_eq!(c.register_bin(bin_request(4.9, 52.0)).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(
+        c.register_bin(bin_request(4.9, 52.0))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
     let mut wrong = tonic::Request::new(bin_request(4.9, 52.0));
-    wrong.metadata_mut().insert("authorization", format!("Bearer {ADMIN}x").parse().unwrap());
-    assert_eq!(c.register_bin(wrong).await.unwrap_err().code(), Code::Unauthenticated);
+    wrong
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {ADMIN}x").parse().unwrap());
+    assert_eq!(
+        c.register_bin(wrong).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
     // A device token is not an admin token.
-    let as_device = cam.req(pb::RegisterDeviceRequest { bin_id: cam.bin, ..Default::default() });
-    assert_eq!(c.register_device(as_device).await.unwrap_err().code(), Code::Unauthenticated);
+    let as_device = cam.req(pb::RegisterDeviceRequest {
+        bin_id: cam.bin,
+        ..Default::default()
+    });
+    assert_eq!(
+        c.register_device(as_device).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
     stack.cleanup().await;
 }
 
@@ -190,14 +352,23 @@ async fn wrong_missing_or_unknown_device_credentials_are_unauthenticated_without
     unknown.device_id = uuid::Uuid::new_v4().to_string();
     let mut messages = Vec::new();
     for who in [&wrong, &unknown] {
-        let status = c.upload_image(who.upload(jpeg(0.5, 8), now_ms())).await.unwrap_err();
+        let status = c
+            .upload_image(who.upload(jpeg(0.5, 8), now_ms()))
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated);
         messages.push(status.message().to_owned());
     }
-    let status = c.heartbeat(tonic::Request::new(pb::HeartbeatRequest::default())).await.unwrap_err();
+    let status = c
+        .heartbeat(tonic::Request::new(pb::HeartbeatRequest::default()))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
     messages.push(status.message().to_owned());
-    assert!(messages.windows(2).all(|w| w[0] == w[1]), "the same answer whatever is wrong: {messages:?}");
+    assert!(
+        messages.windows(2).all(|w| w[0] == w[1]),
+        "the same answer whatever is wrong: {messages:?}"
+    );
     assert_nothing_stored(&stack).await;
     stack.cleanup().await;
 }
@@ -207,11 +378,29 @@ async fn revoked_device_is_refused_at_once() {
     let stack = Stack::start().await;
     let cam = stack.camera().await;
     let mut c = stack.client().await;
-    c.heartbeat(cam.req(pb::HeartbeatRequest { firmware: "2.0".into() })).await.unwrap();
-    c.revoke_device(admin(pb::RevokeDeviceRequest { device_id: cam.device_id.clone() })).await.unwrap();
-    let status = c.heartbeat(cam.req(pb::HeartbeatRequest::default())).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated, "the verified-token memo must not outlive revocation");
-    let status = c.upload_image(cam.upload(jpeg(0.5, 9), now_ms())).await.unwrap_err();
+    c.heartbeat(cam.req(pb::HeartbeatRequest {
+        firmware: "2.0".into(),
+    }))
+    .await
+    .unwrap();
+    c.revoke_device(admin(pb::RevokeDeviceRequest {
+        device_id: cam.device_id.clone(),
+    }))
+    .await
+    .unwrap();
+    let status = c
+        .heartbeat(cam.req(pb::HeartbeatRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::Unauthenticated,
+        "the verified-token memo must not outlive revocation"
+    );
+    let status = c
+        .upload_image(cam.upload(jpeg(0.5, 9), now_ms()))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
     stack.cleanup().await;
 }
@@ -223,7 +412,12 @@ async fn device_uploading_for_another_devices_bin_is_permission_denied() {
     let theirs = stack.camera().await;
     let mut request = mine.upload(jpeg(0.5, 10), now_ms());
     request.get_mut().bin_id = theirs.bin;
-    let status = stack.client().await.upload_image(request).await.unwrap_err();
+    let status = stack
+        .client()
+        .await
+        .upload_image(request)
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
     let reading = mine.req(pb::ReportReadingRequest {
         bin_id: theirs.bin,
@@ -231,7 +425,16 @@ async fn device_uploading_for_another_devices_bin_is_permission_denied() {
         fill_fraction: 0.5,
         source: pb::ReadingSource::Ultrasonic as i32,
     });
-    assert_eq!(stack.client().await.report_reading(reading).await.unwrap_err().code(), Code::PermissionDenied);
+    assert_eq!(
+        stack
+            .client()
+            .await
+            .report_reading(reading)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
     assert_nothing_stored(&stack).await;
     stack.cleanup().await;
 }
@@ -249,17 +452,55 @@ async fn sensor_readings_are_stored_and_a_sharp_fall_is_a_service_event() {
             source: source as i32,
         })
     };
-    let full = c.report_reading(report(0.9, 30, pb::ReadingSource::Ultrasonic)).await.unwrap().into_inner();
+    let full = c
+        .report_reading(report(0.9, 30, pb::ReadingSource::Ultrasonic))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!full.service_detected);
-    let emptied = c.report_reading(report(0.05, 10, pb::ReadingSource::Weight)).await.unwrap().into_inner();
+    let emptied = c
+        .report_reading(report(0.05, 10, pb::ReadingSource::Weight))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(emptied.service_detected);
-    let status = c.report_reading(report(2.0, 1, pb::ReadingSource::Driver)).await.unwrap_err();
-    assert!(status.code() == Code::InvalidArgument && status.message().contains("fill_fraction"), "{status:?}");
-    let status = c.report_reading(report(0.5, 1, pb::ReadingSource::Unspecified)).await.unwrap_err();
-    assert!(status.code() == Code::InvalidArgument && status.message().contains("source"), "{status:?}");
+    let status = c
+        .report_reading(report(2.0, 1, pb::ReadingSource::Driver))
+        .await
+        .unwrap_err();
+    assert!(
+        status.code() == Code::InvalidArgument && status.message().contains("fill_fraction"),
+        "{status:?}"
+    );
+    let status = c
+        .report_reading(report(0.5, 1, pb::ReadingSource::Unspecified))
+        .await
+        .unwrap_err();
+    assert!(
+        status.code() == Code::InvalidArgument && status.message().contains("source"),
+        "{status:?}"
+    );
     let bin = fillroute_store::BinId(cam.bin);
-    assert_eq!(stack.db.store.readings_for_bin(bin, time::OffsetDateTime::UNIX_EPOCH).await.unwrap().len(), 2);
-    assert_eq!(stack.db.store.service_events_for_bin(bin, time::OffsetDateTime::UNIX_EPOCH).await.unwrap().len(), 1);
+    assert_eq!(
+        stack
+            .db
+            .store
+            .readings_for_bin(bin, time::OffsetDateTime::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        stack
+            .db
+            .store
+            .service_events_for_bin(bin, time::OffsetDateTime::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     stack.cleanup().await;
 }
 
@@ -269,7 +510,15 @@ async fn heartbeat_records_firmware_and_clears_silence() {
     let cam = stack.camera().await;
     let store = &stack.db.store;
     assert_eq!(store.flag_silent_devices(0.0).await.unwrap().len(), 1);
-    let r = stack.client().await.heartbeat(cam.req(pb::HeartbeatRequest { firmware: "3.1".into() })).await.unwrap().into_inner();
+    let r = stack
+        .client()
+        .await
+        .heartbeat(cam.req(pb::HeartbeatRequest {
+            firmware: "3.1".into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(r.server_time_unix_ms > 0 && r.max_upload_bytes > 0);
     let device = fillroute_store::DeviceId(cam.device_id.parse().unwrap());
     let status = store.device_status(device).await.unwrap().unwrap();
@@ -288,10 +537,22 @@ async fn database_outage_is_unavailable() {
     config.database_url = "postgres://postgres@127.0.0.1:1/none".into();
     let ingest = std::sync::Arc::new(fillroute_ingest::Ingest::connect(config).await.unwrap());
     let addr = support::spawn_ingest(ingest);
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
-    let mut c = fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient::new(channel);
-    let status = c.upload_image(cam.upload(jpeg(0.5, 11), now_ms())).await.unwrap_err();
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut c =
+        fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient::new(channel);
+    let status = c
+        .upload_image(cam.upload(jpeg(0.5, 11), now_ms()))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert!(!status.message().contains("127.0.0.1"), "no infrastructure detail leaks: {}", status.message());
+    assert!(
+        !status.message().contains("127.0.0.1"),
+        "no infrastructure detail leaks: {}",
+        status.message()
+    );
     stack.cleanup().await;
 }

@@ -39,7 +39,11 @@ struct WorkerHandle {
 }
 
 fn spawn_worker(config: WorkerConfig) -> WorkerHandle {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     runtime.spawn(async move {
         worker::run(config, async move {
@@ -48,7 +52,10 @@ fn spawn_worker(config: WorkerConfig) -> WorkerHandle {
         .await
         .unwrap();
     });
-    WorkerHandle { stop: Some(stop), runtime: Some(runtime) }
+    WorkerHandle {
+        stop: Some(stop),
+        runtime: Some(runtime),
+    }
 }
 
 impl WorkerHandle {
@@ -79,7 +86,10 @@ async fn counts(stack: &Stack) -> PipelineCounts {
 fn assert_exactly_once(c: PipelineCounts, images: i64) {
     assert_eq!(c.images, images, "{c:?}");
     assert_eq!(c.classified, images, "every image classified: {c:?}");
-    assert_eq!(c.camera_readings, images, "exactly one reading per image: {c:?}");
+    assert_eq!(
+        c.camera_readings, images,
+        "exactly one reading per image: {c:?}"
+    );
     assert_eq!(c.images_with_reading, images, "{c:?}");
 }
 
@@ -92,20 +102,55 @@ async fn uploaded_image_becomes_a_reading_a_service_event_and_a_forecast() {
     // Filling up over three hours, then emptied.
     let t0 = now_ms() - 4 * 3_600_000;
     for (i, fill) in [0.2f32, 0.5, 0.8, 0.05].into_iter().enumerate() {
-        c.upload_image(cam.upload(jpeg(fill, 50 + i as u64), t0 + i as i64 * 3_600_000)).await.unwrap();
+        c.upload_image(cam.upload(jpeg(fill, 50 + i as u64), t0 + i as i64 * 3_600_000))
+            .await
+            .unwrap();
     }
-    eventually(Duration::from_secs(120), "four readings", || async { counts(&stack).await.classified == 4 }).await;
+    eventually(Duration::from_secs(120), "four readings", || async {
+        counts(&stack).await.classified == 4
+    })
+    .await;
     assert_exactly_once(counts(&stack).await, 4);
     let bin = BinId(cam.bin);
-    let readings = stack.db.store.readings_for_bin(bin, OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    let readings = stack
+        .db
+        .store
+        .readings_for_bin(bin, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
     assert_eq!(readings.len(), 4);
-    assert!(readings.iter().all(|r| r.model_version.is_some() && r.probabilities.len() > 1 && r.image.is_some()));
+    assert!(
+        readings
+            .iter()
+            .all(|r| r.model_version.is_some() && r.probabilities.len() > 1 && r.image.is_some())
+    );
     let fills: Vec<f32> = readings.iter().map(|r| r.fill_fraction).collect();
-    assert!(fills[2] > fills[0] && fills[3] < fills[2], "the classifier sees the rise and the emptying: {fills:?}");
-    let events = stack.db.store.service_events_for_bin(bin, OffsetDateTime::UNIX_EPOCH).await.unwrap();
-    assert_eq!(events.len(), 1, "the emptying is a service event: {fills:?}");
-    let forecast = stack.db.store.forecast(bin).await.unwrap().expect("forecast stored");
-    assert!(forecast.readings_used >= 1);
+    assert!(
+        fills[2] > fills[0] && fills[3] < fills[2],
+        "the classifier sees the rise and the emptying: {fills:?}"
+    );
+    let events = stack
+        .db
+        .store
+        .service_events_for_bin(bin, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "the emptying is a service event: {fills:?}"
+    );
+    let forecast = stack
+        .db
+        .store
+        .forecast(bin)
+        .await
+        .unwrap()
+        .expect("forecast stored");
+    assert!(
+        forecast.readings_used >= 1 && forecast.method.starts_with("fillroute-forecast"),
+        "{forecast:?}"
+    );
     drop(worker);
     stack.cleanup().await;
 }
@@ -113,23 +158,40 @@ async fn uploaded_image_becomes_a_reading_a_service_event_and_a_forecast() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_a_worker_mid_batch_still_gives_each_image_exactly_one_reading() {
     let stack = Stack::start().await;
-    let cam = stack.camera_with(fillroute_proto::ingest::v1::RegisterDeviceRequest { uploads_per_minute: 1000, ..Default::default() }).await;
+    let cam = stack
+        .camera_with(fillroute_proto::ingest::v1::RegisterDeviceRequest {
+            uploads_per_minute: 1000,
+            ..Default::default()
+        })
+        .await;
     let mut c = stack.client().await;
     let n = 32;
     let t0 = now_ms() - 3_600_000;
     for i in 0..n {
-        c.upload_image(cam.upload(jpeg((i % 6) as f32 / 5.0, 100 + i as u64), t0 + i as i64 * 1000)).await.unwrap();
+        c.upload_image(cam.upload(jpeg((i % 6) as f32 / 5.0, 100 + i as u64), t0 + i * 1000))
+            .await
+            .unwrap();
     }
     let first = spawn_worker(worker_config(&stack));
-    eventually(Duration::from_secs(120), "the first worker to record something", || async {
-        counts(&stack).await.classified > 0
-    })
+    eventually(
+        Duration::from_secs(120),
+        "the first worker to record something",
+        || async { counts(&stack).await.classified > 0 },
+    )
     .await;
     first.kill();
     let at_kill = counts(&stack).await;
-    assert!(at_kill.classified < n, "killed before finishing: {at_kill:?}");
+    assert!(
+        at_kill.classified < n,
+        "killed before finishing: {at_kill:?}"
+    );
     let second = spawn_worker(worker_config(&stack));
-    eventually(Duration::from_secs(120), "every image classified", || async { counts(&stack).await.classified == n }).await;
+    eventually(
+        Duration::from_secs(120),
+        "every image classified",
+        || async { counts(&stack).await.classified == n },
+    )
+    .await;
     // Let redeliveries of messages the dead worker held play out too.
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_exactly_once(counts(&stack).await, n);
@@ -145,7 +207,11 @@ async fn image_the_vision_service_refuses_is_dead_lettered_and_marked_failed() {
     // JPEG magic, garbage body: passes the cheap sniff, fails the decoder.
     let mut bogus = vec![0xFF, 0xD8, 0xFF, 0xE0];
     bogus.extend((0..2000u32).map(|i| (i * 31 % 251) as u8));
-    let r = c.upload_image(cam.upload(bogus, now_ms())).await.unwrap().into_inner();
+    let r = c
+        .upload_image(cam.upload(bogus, now_ms()))
+        .await
+        .unwrap()
+        .into_inner();
     let id = fillroute_store::ImageId(r.image_id.parse().unwrap());
     let worker = spawn_worker(worker_config(&stack));
     eventually(Duration::from_secs(60), "the image to fail", || async {
@@ -153,11 +219,22 @@ async fn image_the_vision_service_refuses_is_dead_lettered_and_marked_failed() {
     })
     .await;
     let record = stack.db.store.image(id).await.unwrap().unwrap();
-    assert!(record.failure_reason.unwrap().contains("vision refused"), "reason recorded");
+    assert!(
+        record.failure_reason.unwrap().contains("vision refused"),
+        "reason recorded"
+    );
     assert_eq!(counts(&stack).await.camera_readings, 0);
     // The dead letter sits on its own subject of the stream.
-    let s = stack.bus.js.get_stream(&stack.bus.config.stream).await.unwrap();
-    let dead = s.get_last_raw_message_by_subject(&stack.bus.deadletter_subject(cam.bin)).await.unwrap();
+    let s = stack
+        .bus
+        .js
+        .get_stream(&stack.bus.config.stream)
+        .await
+        .unwrap();
+    let dead = s
+        .get_last_raw_message_by_subject(&stack.bus.deadletter_subject(cam.bin))
+        .await
+        .unwrap();
     assert!(dead.headers.get("Fillroute-Failure").is_some());
     drop(worker);
     stack.cleanup().await;
@@ -172,8 +249,16 @@ struct PrivateNats {
 
 impl PrivateNats {
     fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut nats = Self { port, dir: tempfile::tempdir().unwrap(), child: None };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut nats = Self {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
         nats.restart();
         nats
     }
@@ -184,17 +269,33 @@ impl PrivateNats {
 
     fn restart(&mut self) {
         let child = std::process::Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
             .arg(self.dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .or_else(|_| std::process::Command::new("/usr/sbin/nats-server")
-                .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
-                .arg(self.dir.path())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn())
+            .or_else(|_| {
+                std::process::Command::new("/usr/sbin/nats-server")
+                    .args([
+                        "-a",
+                        "127.0.0.1",
+                        "-p",
+                        &self.port.to_string(),
+                        "-js",
+                        "-sd",
+                    ])
+                    .arg(self.dir.path())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+            })
             .expect("nats-server is installed");
         self.child = Some(child);
         for _ in 0..100 {
@@ -224,7 +325,12 @@ impl Drop for PrivateNats {
 async fn nats_outage_answers_unavailable_and_loses_or_doubles_nothing() {
     let mut nats = PrivateNats::start();
     let stack = Stack::start_with(nats.url(), |_| {}).await;
-    let cam = stack.camera_with(fillroute_proto::ingest::v1::RegisterDeviceRequest { uploads_per_minute: 1000, ..Default::default() }).await;
+    let cam = stack
+        .camera_with(fillroute_proto::ingest::v1::RegisterDeviceRequest {
+            uploads_per_minute: 1000,
+            ..Default::default()
+        })
+        .await;
     let mut c = stack.client().await;
     let t0 = now_ms() - 3_600_000;
     let upload = |i: i64| cam.upload(jpeg((i % 6) as f32 / 5.0, 300 + i as u64), t0 + i * 1000);
@@ -250,14 +356,24 @@ async fn nats_outage_answers_unavailable_and_loses_or_doubles_nothing() {
                     ok = Some(r.into_inner());
                     break;
                 }
-                Err(s) if s.code() == Code::Unavailable => tokio::time::sleep(Duration::from_millis(250)).await,
+                Err(s) if s.code() == Code::Unavailable => {
+                    tokio::time::sleep(Duration::from_millis(250)).await
+                }
                 Err(s) => panic!("{s:?}"),
             }
         }
-        assert!(ok.unwrap().duplicate, "the retry finds the half-stored original");
+        assert!(
+            ok.unwrap().duplicate,
+            "the retry finds the half-stored original"
+        );
     }
     let worker = spawn_worker(worker_config(&stack));
-    eventually(Duration::from_secs(120), "all eight images classified", || async { counts(&stack).await.classified == 8 }).await;
+    eventually(
+        Duration::from_secs(120),
+        "all eight images classified",
+        || async { counts(&stack).await.classified == 8 },
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_exactly_once(counts(&stack).await, 8);
     drop(worker);

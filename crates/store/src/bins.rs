@@ -58,7 +58,12 @@ impl Store {
     }
 
     /// Bins within `radius_m` metres of a point, nearest first (uses the GiST index).
-    pub async fn bins_near(&self, lon: f64, lat: f64, radius_m: f64) -> Result<Vec<BinId>, StoreError> {
+    pub async fn bins_near(
+        &self,
+        lon: f64,
+        lat: f64,
+        radius_m: f64,
+    ) -> Result<Vec<BinId>, StoreError> {
         let ids = sqlx::query_scalar!(
             r#"SELECT id FROM bins
                WHERE ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, $3)

@@ -21,8 +21,13 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(e) => match StoreError::from(e) {
-                StoreError::Constraint { constraint, .. } if constraint == "devices_bin_id_fkey" => {
-                    Err(StoreError::NotFound { what: "bin", id: device.bin.to_string() })
+                StoreError::Constraint { constraint, .. }
+                    if constraint == "devices_bin_id_fkey" =>
+                {
+                    Err(StoreError::NotFound {
+                        what: "bin",
+                        id: device.bin.to_string(),
+                    })
                 }
                 other => Err(other),
             },
@@ -50,15 +55,22 @@ impl Store {
 
     /// Revokes a device; false when no such device exists. Revoking twice is fine.
     pub async fn revoke_device(&self, id: DeviceId) -> Result<bool, StoreError> {
-        let done = sqlx::query!("UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", id.0)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query!(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+            id.0
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Records that the device is alive (and its firmware, when given);
     /// clears the `silent` flag.
-    pub async fn touch_device(&self, id: DeviceId, firmware: Option<&str>) -> Result<(), StoreError> {
+    pub async fn touch_device(
+        &self,
+        id: DeviceId,
+        firmware: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query!(
             r#"UPDATE devices SET last_seen = now(), firmware = coalesce($2, firmware),
                       health_flags = array_remove(health_flags, 'silent')
@@ -89,9 +101,12 @@ impl Store {
 
     /// A device's liveness and health flags.
     pub async fn device_status(&self, id: DeviceId) -> Result<Option<DeviceStatus>, StoreError> {
-        let row = sqlx::query!("SELECT id, last_seen, health_flags, firmware FROM devices WHERE id = $1", id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query!(
+            "SELECT id, last_seen, health_flags, firmware FROM devices WHERE id = $1",
+            id.0
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| DeviceStatus {
             id: DeviceId(r.id),
             last_seen: r.last_seen,

@@ -8,7 +8,10 @@ impl Store {
     /// Records an uploaded image as `pending`. If the same device already
     /// uploaded the same bytes with the same `captured_at`, nothing is written
     /// and the original record comes back with `false`.
-    pub async fn insert_pending_image(&self, image: &NewImage) -> Result<(ImageRecord, bool), StoreError> {
+    pub async fn insert_pending_image(
+        &self,
+        image: &NewImage,
+    ) -> Result<(ImageRecord, bool), StoreError> {
         let inserted = sqlx::query_scalar!(
             r#"INSERT INTO images (id, device_id, bin_id, captured_at, sha256, object_key, size_bytes)
                VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -36,7 +39,10 @@ impl Store {
             .await
             .map(ImageId)?,
         };
-        let record = self.image(id).await?.ok_or_else(|| StoreError::NotFound { what: "image", id: id.to_string() })?;
+        let record = self.image(id).await?.ok_or_else(|| StoreError::NotFound {
+            what: "image",
+            id: id.to_string(),
+        })?;
         Ok((record, inserted.is_some()))
     }
 
@@ -67,9 +73,12 @@ impl Store {
 
     /// Notes that JetStream acknowledged the image's publish.
     pub async fn mark_published(&self, id: ImageId) -> Result<(), StoreError> {
-        sqlx::query!("UPDATE images SET published_at = now() WHERE id = $1 AND published_at IS NULL", id.0)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query!(
+            "UPDATE images SET published_at = now() WHERE id = $1 AND published_at IS NULL",
+            id.0
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -117,7 +126,11 @@ impl Store {
     }
 
     /// Adds camera-health flags to a device (deduplicated).
-    pub async fn add_device_flags(&self, device: DeviceId, flags: &[String]) -> Result<(), StoreError> {
+    pub async fn add_device_flags(
+        &self,
+        device: DeviceId,
+        flags: &[String],
+    ) -> Result<(), StoreError> {
         sqlx::query!(
             r#"UPDATE devices SET health_flags = ARRAY(SELECT DISTINCT unnest(health_flags || $2::text[]) ORDER BY 1)
                WHERE id = $1"#,

@@ -50,7 +50,9 @@ impl Store {
     }
 
     fn options() -> PgPoolOptions {
-        PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(3))
+        PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(3))
     }
 
     /// Wraps an existing pool.

@@ -5,8 +5,8 @@
 //! that upsert, not the message bus, is what makes the effect exactly-once.
 
 use crate::{
-    BinForecast, BinId, Classification, ClassificationOutcome, ImageId, NewReading, PipelineCounts, Reading,
-    ServiceEvent, Store, StoreError, parse_source, source_columns,
+    BinForecast, BinId, Classification, ClassificationOutcome, ImageId, NewReading, PipelineCounts,
+    Reading, ServiceEvent, Store, StoreError, parse_source, source_columns,
 };
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
@@ -14,13 +14,22 @@ use time::OffsetDateTime;
 impl Store {
     /// Records an image's reading and marks it `classified`, in one
     /// transaction; a second call for the same image changes nothing.
-    pub async fn record_classification(&self, c: &Classification) -> Result<ClassificationOutcome, StoreError> {
+    pub async fn record_classification(
+        &self,
+        c: &Classification,
+    ) -> Result<ClassificationOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Row lock: two workers holding the same redelivered message serialise here.
-        let image = sqlx::query!("SELECT bin_id, device_id, captured_at FROM images WHERE id = $1 FOR UPDATE", c.image.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { what: "image", id: c.image.to_string() })?;
+        let image = sqlx::query!(
+            "SELECT bin_id, device_id, captured_at FROM images WHERE id = $1 FOR UPDATE",
+            c.image.0
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "image",
+            id: c.image.to_string(),
+        })?;
         let inserted = sqlx::query_scalar!(
             r#"INSERT INTO fill_readings (bin_id, observed_at, fill_fraction, class_probabilities, source,
                                           model_version, device_id, image_id)
@@ -38,9 +47,12 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(reading_id) = inserted else {
-            let reading_id = sqlx::query_scalar!("SELECT id FROM fill_readings WHERE image_id = $1", c.image.0)
-                .fetch_one(&mut *tx)
-                .await?;
+            let reading_id = sqlx::query_scalar!(
+                "SELECT id FROM fill_readings WHERE image_id = $1",
+                c.image.0
+            )
+            .fetch_one(&mut *tx)
+            .await?;
             tx.commit().await?;
             return Ok(ClassificationOutcome {
                 reading_id,
@@ -66,11 +78,20 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(ClassificationOutcome { reading_id, bin: BinId(image.bin_id), newly_recorded: true, service_event })
+        Ok(ClassificationOutcome {
+            reading_id,
+            bin: BinId(image.bin_id),
+            newly_recorded: true,
+            service_event,
+        })
     }
 
     /// Records a sensor or driver reading (and any service event it reveals).
-    pub async fn insert_reading(&self, r: &NewReading, service_drop: f32) -> Result<(i64, Option<i64>), StoreError> {
+    pub async fn insert_reading(
+        &self,
+        r: &NewReading,
+        service_drop: f32,
+    ) -> Result<(i64, Option<i64>), StoreError> {
         let (source, kind) = source_columns(r.source);
         let mut tx = self.pool.begin().await?;
         let id = sqlx::query_scalar!(
@@ -85,13 +106,25 @@ impl Store {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let event = detect_service(&mut tx, r.bin, r.observed_at, r.fill_fraction, id, service_drop).await?;
+        let event = detect_service(
+            &mut tx,
+            r.bin,
+            r.observed_at,
+            r.fill_fraction,
+            id,
+            service_drop,
+        )
+        .await?;
         tx.commit().await?;
         Ok((id, event))
     }
 
     /// A bin's readings since `since`, oldest first.
-    pub async fn readings_for_bin(&self, bin: BinId, since: OffsetDateTime) -> Result<Vec<Reading>, StoreError> {
+    pub async fn readings_for_bin(
+        &self,
+        bin: BinId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<Reading>, StoreError> {
         let rows = sqlx::query!(
             r#"SELECT id, bin_id, observed_at, fill_fraction, class_probabilities, source, sensor_kind,
                       model_version, image_id
@@ -235,7 +268,9 @@ async fn detect_service(
     )
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(before) = previous else { return Ok(None) };
+    let Some(before) = previous else {
+        return Ok(None);
+    };
     if before - fill < min_drop {
         return Ok(None);
     }

@@ -9,7 +9,8 @@ use rand::Rng;
 
 /// Server URL without a database; `FILLROUTE_PG_URL` overrides it.
 pub fn server_url() -> String {
-    std::env::var("FILLROUTE_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("FILLROUTE_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A migrated database that is dropped on drop.
@@ -28,9 +29,14 @@ impl TestDb {
             .await
             .expect("PostgreSQL answers on 127.0.0.1:5432 (run scripts/services.sh)");
         // The name is our own hex, never user input.
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
         admin.close().await;
-        let store = Store::connect(&format!("{}/{name}", server_url())).await.unwrap();
+        let store = Store::connect(&format!("{}/{name}", server_url()))
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         Self { store, name }
     }
@@ -46,10 +52,19 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop may run inside a runtime; a fresh thread with its own runtime can block.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
-                if let Ok(admin) = sqlx::PgPool::connect(&format!("{}/postgres", server_url())).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
+                if let Ok(admin) =
+                    sqlx::PgPool::connect(&format!("{}/postgres", server_url())).await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
                     admin.close().await;
                 }
             });

@@ -14,7 +14,11 @@ fn bin() -> NewBin {
         service_time_s: 90,
         container_type: "1100l-wheelie".into(),
         customer: "city".into(),
-        time_windows: vec![TimeWindow { weekday: None, opens_s: 6 * 3600, closes_s: 18 * 3600 }],
+        time_windows: vec![TimeWindow {
+            weekday: None,
+            opens_s: 6 * 3600,
+            closes_s: 18 * 3600,
+        }],
     }
 }
 
@@ -66,8 +70,17 @@ async fn bin_round_trips_its_point_through_postgis() {
     let got = db.store.bin(id).await.unwrap().unwrap();
     assert!((got.lon - 4.9041).abs() < 1e-9 && (got.lat - 52.3676).abs() < 1e-9);
     assert_eq!(got.capacity_litres, 1100);
-    assert_eq!(db.store.bins_near(4.9042, 52.3676, 50.0).await.unwrap(), vec![id]);
-    assert!(db.store.bins_near(5.5, 52.3676, 50.0).await.unwrap().is_empty());
+    assert_eq!(
+        db.store.bins_near(4.9042, 52.3676, 50.0).await.unwrap(),
+        vec![id]
+    );
+    assert!(
+        db.store
+            .bins_near(5.5, 52.3676, 50.0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -83,7 +96,10 @@ async fn device_for_unknown_bin_is_not_found() {
         uploads_per_minute: 1,
     };
     let err = db.store.insert_device(&d).await.unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { what: "bin", .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::NotFound { what: "bin", .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -95,11 +111,19 @@ async fn same_device_time_and_bytes_return_the_original_image() {
     let first = image(d, b, at, 'a');
     let (original, created) = db.store.insert_pending_image(&first).await.unwrap();
     assert!(created);
-    let (again, created) = db.store.insert_pending_image(&image(d, b, at, 'a')).await.unwrap();
+    let (again, created) = db
+        .store
+        .insert_pending_image(&image(d, b, at, 'a'))
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(again.id, original.id);
     assert_eq!(again.status, ImageStatus::Pending);
-    let (other, created) = db.store.insert_pending_image(&image(d, b, at, 'b')).await.unwrap();
+    let (other, created) = db
+        .store
+        .insert_pending_image(&image(d, b, at, 'b'))
+        .await
+        .unwrap();
     assert!(created && other.id != original.id);
 }
 
@@ -108,15 +132,34 @@ async fn recording_a_classification_twice_leaves_one_reading() {
     let db = TestDb::new().await;
     let b = db.store.insert_bin(&bin()).await.unwrap();
     let d = device(&db.store, b).await;
-    let (img, _) = db.store.insert_pending_image(&image(d, b, OffsetDateTime::now_utc(), 'c')).await.unwrap();
-    let first = db.store.record_classification(&classification(img.id, 0.4)).await.unwrap();
-    let second = db.store.record_classification(&classification(img.id, 0.9)).await.unwrap();
+    let (img, _) = db
+        .store
+        .insert_pending_image(&image(d, b, OffsetDateTime::now_utc(), 'c'))
+        .await
+        .unwrap();
+    let first = db
+        .store
+        .record_classification(&classification(img.id, 0.4))
+        .await
+        .unwrap();
+    let second = db
+        .store
+        .record_classification(&classification(img.id, 0.9))
+        .await
+        .unwrap();
     assert!(first.newly_recorded && !second.newly_recorded);
     assert_eq!(first.reading_id, second.reading_id);
-    let readings = db.store.readings_for_bin(b, OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    let readings = db
+        .store
+        .readings_for_bin(b, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
     assert_eq!(readings.len(), 1);
     assert_eq!(readings[0].fill_fraction, 0.4, "the first result stands");
-    assert_eq!(db.store.image(img.id).await.unwrap().unwrap().status, ImageStatus::Classified);
+    assert_eq!(
+        db.store.image(img.id).await.unwrap().unwrap().status,
+        ImageStatus::Classified
+    );
     // A late dead-letter must not undo a recorded reading.
     assert!(!db.store.mark_image_failed(img.id, "late").await.unwrap());
 }
@@ -128,16 +171,34 @@ async fn sharp_fall_in_fill_records_one_service_event() {
     let d = device(&db.store, b).await;
     let t0 = OffsetDateTime::now_utc() - Duration::hours(3);
     let mut ids = Vec::new();
-    for (i, (sha, fill)) in [('d', 0.5), ('e', 0.85), ('f', 0.05), ('0', 0.15)].into_iter().enumerate() {
-        let (img, _) = db.store.insert_pending_image(&image(d, b, t0 + Duration::hours(i as i64), sha)).await.unwrap();
-        let out = db.store.record_classification(&classification(img.id, fill)).await.unwrap();
+    for (i, (sha, fill)) in [('d', 0.5), ('e', 0.85), ('f', 0.05), ('0', 0.15)]
+        .into_iter()
+        .enumerate()
+    {
+        let (img, _) = db
+            .store
+            .insert_pending_image(&image(d, b, t0 + Duration::hours(i as i64), sha))
+            .await
+            .unwrap();
+        let out = db
+            .store
+            .record_classification(&classification(img.id, fill))
+            .await
+            .unwrap();
         ids.push(out.service_event.is_some());
     }
     assert_eq!(ids, [false, false, true, false]);
-    let events = db.store.service_events_for_bin(b, OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    let events = db
+        .store
+        .service_events_for_bin(b, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].detection, "fill_drop");
-    assert_eq!((events[0].fill_before, events[0].fill_after), (Some(0.85), Some(0.05)));
+    assert_eq!(
+        (events[0].fill_before, events[0].fill_after),
+        (Some(0.85), Some(0.05))
+    );
 }
 
 #[tokio::test]
@@ -145,12 +206,27 @@ async fn unpublished_pending_images_are_offered_for_republishing() {
     let db = TestDb::new().await;
     let b = db.store.insert_bin(&bin()).await.unwrap();
     let d = device(&db.store, b).await;
-    let (lost, _) = db.store.insert_pending_image(&image(d, b, OffsetDateTime::now_utc(), '1')).await.unwrap();
-    let (sent, _) = db.store.insert_pending_image(&image(d, b, OffsetDateTime::now_utc(), '2')).await.unwrap();
+    let (lost, _) = db
+        .store
+        .insert_pending_image(&image(d, b, OffsetDateTime::now_utc(), '1'))
+        .await
+        .unwrap();
+    let (sent, _) = db
+        .store
+        .insert_pending_image(&image(d, b, OffsetDateTime::now_utc(), '2'))
+        .await
+        .unwrap();
     db.store.mark_published(sent.id).await.unwrap();
     let later = OffsetDateTime::now_utc() + Duration::seconds(1);
-    let stuck = db.store.images_to_republish(later, OffsetDateTime::UNIX_EPOCH, 10).await.unwrap();
-    assert_eq!(stuck.iter().map(|i| i.id).collect::<Vec<_>>(), vec![lost.id]);
+    let stuck = db
+        .store
+        .images_to_republish(later, OffsetDateTime::UNIX_EPOCH, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        stuck.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![lost.id]
+    );
 }
 
 #[tokio::test]
@@ -160,7 +236,10 @@ async fn devices_silent_past_their_cadence_are_flagged_once() {
     let d = device(&db.store, b).await;
     // A slack of zero cadences: anything not seen "now" is silent.
     assert_eq!(db.store.flag_silent_devices(0.0).await.unwrap(), vec![d]);
-    assert!(db.store.flag_silent_devices(0.0).await.unwrap().is_empty(), "flagged once");
+    assert!(
+        db.store.flag_silent_devices(0.0).await.unwrap().is_empty(),
+        "flagged once"
+    );
     db.store.touch_device(d, Some("1.1")).await.unwrap();
     let status = db.store.device_status(d).await.unwrap().unwrap();
     assert!(status.health_flags.is_empty() && status.firmware.as_deref() == Some("1.1"));

@@ -14,7 +14,11 @@ impl From<pb::RegisterBinRequest> for RegisterBin {
             service_time_s: r.service_time_s,
             container_type: r.container_type,
             customer: r.customer,
-            time_windows: r.time_windows.into_iter().map(|w| (w.weekday, w.opens_s, w.closes_s)).collect(),
+            time_windows: r
+                .time_windows
+                .into_iter()
+                .map(|w| (w.weekday, w.opens_s, w.closes_s))
+                .collect(),
         }
     }
 }
@@ -33,13 +37,21 @@ impl From<pb::RegisterDeviceRequest> for RegisterDevice {
 
 impl From<pb::UploadImageRequest> for Upload {
     fn from(r: pb::UploadImageRequest) -> Self {
-        Self { bin: r.bin_id, captured_at_unix_ms: r.captured_at_unix_ms, bytes: r.image.into() }
+        Self {
+            bin: r.bin_id,
+            captured_at_unix_ms: r.captured_at_unix_ms,
+            bytes: r.image.into(),
+        }
     }
 }
 
 impl From<UploadReceipt> for pb::UploadImageResponse {
     fn from(r: UploadReceipt) -> Self {
-        Self { image_id: r.image.to_string(), duplicate: r.duplicate, sha256: r.sha256 }
+        Self {
+            image_id: r.image.to_string(),
+            duplicate: r.duplicate,
+            sha256: r.sha256,
+        }
     }
 }
 
@@ -51,6 +63,11 @@ impl From<pb::ReportReadingRequest> for Report {
             Ok(pb::ReadingSource::Driver) => Some(ReadingSource::Driver),
             _ => None,
         };
-        Self { bin: r.bin_id, observed_at_unix_ms: r.observed_at_unix_ms, fill_fraction: r.fill_fraction, source }
+        Self {
+            bin: r.bin_id,
+            observed_at_unix_ms: r.observed_at_unix_ms,
+            fill_fraction: r.fill_fraction,
+            source,
+        }
     }
 }

@@ -28,15 +28,23 @@ impl IngestApi {
 
     async fn device<T>(&self, request: &Request<T>) -> Result<DeviceAuth, IngestError> {
         let metadata = request.metadata();
-        self.ingest.authenticate_device(device_id(metadata), bearer(metadata)).await
+        self.ingest
+            .authenticate_device(device_id(metadata), bearer(metadata))
+            .await
     }
 }
 
 #[tonic::async_trait]
 impl IngestService for IngestApi {
-    async fn register_bin(&self, request: Request<pb::RegisterBinRequest>) -> Result<Response<pb::RegisterBinResponse>, Status> {
+    async fn register_bin(
+        &self,
+        request: Request<pb::RegisterBinRequest>,
+    ) -> Result<Response<pb::RegisterBinResponse>, Status> {
         self.admin(&request)?;
-        let bin = self.ingest.register_bin(request.into_inner().into()).await?;
+        let bin = self
+            .ingest
+            .register_bin(request.into_inner().into())
+            .await?;
         Ok(Response::new(pb::RegisterBinResponse { bin_id: bin.0 }))
     }
 
@@ -45,17 +53,31 @@ impl IngestService for IngestApi {
         request: Request<pb::RegisterDeviceRequest>,
     ) -> Result<Response<pb::RegisterDeviceResponse>, Status> {
         self.admin(&request)?;
-        let (id, token) = self.ingest.register_device(request.into_inner().into()).await?;
-        Ok(Response::new(pb::RegisterDeviceResponse { device_id: id.to_string(), token }))
+        let (id, token) = self
+            .ingest
+            .register_device(request.into_inner().into())
+            .await?;
+        Ok(Response::new(pb::RegisterDeviceResponse {
+            device_id: id.to_string(),
+            token,
+        }))
     }
 
-    async fn revoke_device(&self, request: Request<pb::RevokeDeviceRequest>) -> Result<Response<pb::RevokeDeviceResponse>, Status> {
+    async fn revoke_device(
+        &self,
+        request: Request<pb::RevokeDeviceRequest>,
+    ) -> Result<Response<pb::RevokeDeviceResponse>, Status> {
         self.admin(&request)?;
-        self.ingest.revoke_device(&request.into_inner().device_id).await?;
+        self.ingest
+            .revoke_device(&request.into_inner().device_id)
+            .await?;
         Ok(Response::new(pb::RevokeDeviceResponse {}))
     }
 
-    async fn upload_image(&self, request: Request<pb::UploadImageRequest>) -> Result<Response<pb::UploadImageResponse>, Status> {
+    async fn upload_image(
+        &self,
+        request: Request<pb::UploadImageRequest>,
+    ) -> Result<Response<pb::UploadImageResponse>, Status> {
         let device = self.device(&request).await?;
         let upload: Upload = request.into_inner().into();
         let limit = self.ingest.config().max_unary_bytes;
@@ -67,7 +89,9 @@ impl IngestService for IngestApi {
             }
             .into());
         }
-        Ok(Response::new(self.ingest.upload(&device, upload).await?.into()))
+        Ok(Response::new(
+            self.ingest.upload(&device, upload).await?.into(),
+        ))
     }
 
     async fn upload_image_chunks(
@@ -77,9 +101,18 @@ impl IngestService for IngestApi {
         let device = self.device(&request).await?;
         let mut stream = request.into_inner();
         let header = match stream.next().await {
-            Some(Ok(pb::UploadImageChunk { part: Some(pb::upload_image_chunk::Part::Header(h)) })) => h,
+            Some(Ok(pb::UploadImageChunk {
+                part: Some(pb::upload_image_chunk::Part::Header(h)),
+            })) => h,
             Some(Err(status)) => return Err(status),
-            _ => return Err(IngestError::invalid("part", "data or nothing", "send an UploadHeader first").into()),
+            _ => {
+                return Err(IngestError::invalid(
+                    "part",
+                    "data or nothing",
+                    "send an UploadHeader first",
+                )
+                .into());
+            }
         };
         self.ingest.check_size(&device, header.total_bytes)?;
         let mut bytes = Vec::with_capacity(header.total_bytes as usize);
@@ -91,12 +124,22 @@ impl IngestService for IngestApi {
                         return Err(IngestError::invalid(
                             "total_bytes",
                             header.total_bytes,
-                            format!("more bytes arrived ({}+); announce the true size", bytes.len()),
+                            format!(
+                                "more bytes arrived ({}+); announce the true size",
+                                bytes.len()
+                            ),
                         )
                         .into());
                     }
                 }
-                _ => return Err(IngestError::invalid("part", "a second header", "send one header, then data").into()),
+                _ => {
+                    return Err(IngestError::invalid(
+                        "part",
+                        "a second header",
+                        "send one header, then data",
+                    )
+                    .into());
+                }
             }
         }
         if bytes.len() as u64 != header.total_bytes {
@@ -107,8 +150,14 @@ impl IngestService for IngestApi {
             )
             .into());
         }
-        let upload = Upload { bin: header.bin_id, captured_at_unix_ms: header.captured_at_unix_ms, bytes: bytes.into() };
-        Ok(Response::new(self.ingest.upload(&device, upload).await?.into()))
+        let upload = Upload {
+            bin: header.bin_id,
+            captured_at_unix_ms: header.captured_at_unix_ms,
+            bytes: bytes.into(),
+        };
+        Ok(Response::new(
+            self.ingest.upload(&device, upload).await?.into(),
+        ))
     }
 
     async fn report_reading(
@@ -116,13 +165,24 @@ impl IngestService for IngestApi {
         request: Request<pb::ReportReadingRequest>,
     ) -> Result<Response<pb::ReportReadingResponse>, Status> {
         let device = self.device(&request).await?;
-        let (reading_id, service_detected) = self.ingest.report_reading(&device, request.into_inner().into()).await?;
-        Ok(Response::new(pb::ReportReadingResponse { reading_id, service_detected }))
+        let (reading_id, service_detected) = self
+            .ingest
+            .report_reading(&device, request.into_inner().into())
+            .await?;
+        Ok(Response::new(pb::ReportReadingResponse {
+            reading_id,
+            service_detected,
+        }))
     }
 
-    async fn heartbeat(&self, request: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {
+    async fn heartbeat(
+        &self,
+        request: Request<pb::HeartbeatRequest>,
+    ) -> Result<Response<pb::HeartbeatResponse>, Status> {
         let device = self.device(&request).await?;
-        self.ingest.heartbeat(&device, &request.into_inner().firmware).await?;
+        self.ingest
+            .heartbeat(&device, &request.into_inner().firmware)
+            .await?;
         let now = time::OffsetDateTime::now_utc();
         Ok(Response::new(pb::HeartbeatResponse {
             server_time_unix_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,

@@ -53,14 +53,28 @@ impl Stack {
         let mut config = IngestConfig::new(db.url(), bus_config(&nats_url), objects.path(), ADMIN);
         config.max_unary_bytes = 256 << 10;
         tweak(&mut config);
-        let ingest = Arc::new(Ingest::connect(config.clone()).await.expect("NATS answers (run scripts/services.sh)"));
+        let ingest = Arc::new(
+            Ingest::connect(config.clone())
+                .await
+                .expect("NATS answers (run scripts/services.sh)"),
+        );
         let bus = ingest.bus.clone();
         let addr = spawn_ingest(ingest);
-        Self { db, objects, config, addr, bus }
+        Self {
+            db,
+            objects,
+            config,
+            addr,
+            bus,
+        }
     }
 
     pub async fn client(&self) -> IngestServiceClient<Channel> {
-        let channel = Channel::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.unwrap();
+        let channel = Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
         IngestServiceClient::new(channel).max_encoding_message_size(64 << 20)
     }
 
@@ -71,15 +85,29 @@ impl Stack {
 
     pub async fn camera_with(&self, mut device: pb::RegisterDeviceRequest) -> Camera {
         let mut c = self.client().await;
-        let bin = c.register_bin(admin(bin_request(4.9, 52.37))).await.unwrap().into_inner().bin_id;
+        let bin = c
+            .register_bin(admin(bin_request(4.9, 52.37)))
+            .await
+            .unwrap()
+            .into_inner()
+            .bin_id;
         device.bin_id = bin;
         let d = c.register_device(admin(device)).await.unwrap().into_inner();
-        Camera { bin, device_id: d.device_id, token: d.token }
+        Camera {
+            bin,
+            device_id: d.device_id,
+            token: d.token,
+        }
     }
 
     /// Messages currently in this test's stream.
     pub async fn stream_messages(&self) -> u64 {
-        let mut stream = self.bus.js.get_stream(&self.bus.config.stream).await.unwrap();
+        let mut stream = self
+            .bus
+            .js
+            .get_stream(&self.bus.config.stream)
+            .await
+            .unwrap();
         stream.info().await.unwrap().state.messages
     }
 
@@ -101,20 +129,33 @@ impl Camera {
     /// `message` with this camera's credentials in metadata.
     pub fn req<T>(&self, message: T) -> tonic::Request<T> {
         let mut r = tonic::Request::new(message);
-        r.metadata_mut().insert("x-device-id", self.device_id.parse().unwrap());
-        r.metadata_mut().insert("authorization", format!("Bearer {}", self.token).parse().unwrap());
+        r.metadata_mut()
+            .insert("x-device-id", self.device_id.parse().unwrap());
+        r.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.token).parse().unwrap(),
+        );
         r
     }
 
-    pub fn upload(&self, image: Vec<u8>, captured_at_unix_ms: i64) -> tonic::Request<pb::UploadImageRequest> {
-        self.req(pb::UploadImageRequest { bin_id: 0, captured_at_unix_ms, image })
+    pub fn upload(
+        &self,
+        image: Vec<u8>,
+        captured_at_unix_ms: i64,
+    ) -> tonic::Request<pb::UploadImageRequest> {
+        self.req(pb::UploadImageRequest {
+            bin_id: 0,
+            captured_at_unix_ms,
+            image,
+        })
     }
 }
 
 /// `message` with the admin token.
 pub fn admin<T>(message: T) -> tonic::Request<T> {
     let mut r = tonic::Request::new(message);
-    r.metadata_mut().insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
     r
 }
 
@@ -127,7 +168,11 @@ pub fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
         service_time_s: 90,
         container_type: "1100l-wheelie".into(),
         customer: "city".into(),
-        time_windows: vec![pb::TimeWindow { weekday: None, opens_s: 6 * 3600, closes_s: 18 * 3600 }],
+        time_windows: vec![pb::TimeWindow {
+            weekday: None,
+            opens_s: 6 * 3600,
+            closes_s: 18 * 3600,
+        }],
     }
 }
 
@@ -137,18 +182,26 @@ pub fn now_ms() -> i64 {
 
 /// A small JPEG of a bin `fill` full.
 pub fn jpeg(fill: f32, seed: u64) -> Vec<u8> {
-    fillroute_vision_server::synthetic::jpeg(&fillroute_vision_server::synthetic::fill_frame(fill, seed, 96))
+    fillroute_vision_server::synthetic::jpeg(&fillroute_vision_server::synthetic::fill_frame(
+        fill, seed, 96,
+    ))
 }
 
 /// Serves `ingest` on port 0 on its own thread and runtime (so it outlives any one test's runtime).
 pub fn spawn_ingest(ingest: Arc<Ingest>) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            fillroute_ingest::run_with(listener, ingest, std::future::pending()).await.unwrap();
+            fillroute_ingest::run_with(listener, ingest, std::future::pending())
+                .await
+                .unwrap();
         });
     });
     rx.recv_timeout(Duration::from_secs(30)).unwrap()

@@ -17,14 +17,17 @@ use std::time::Duration;
 fn classifier() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-vision-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("ingest-vision-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let classes: Vec<String> = DEFAULT_FILL_CLASSES.map(String::from).to_vec();
         let mut backbone = Backbone::load(&BackboneConfig::from_env(2))
             .expect("backbone loads: run scripts/setup.sh and source ~/.cache/fillroute/env.sh");
         let (mut tx, mut ty) = (Vec::new(), Vec::new());
         for (class, &fill) in DEFAULT_FILL_MIDPOINTS.iter().enumerate() {
-            let payloads: Vec<Vec<u8>> = (0..4).map(|i| png(&fill_frame(fill.min(1.0), (class * 100 + i) as u64, 96))).collect();
+            let payloads: Vec<Vec<u8>> = (0..4)
+                .map(|i| png(&fill_frame(fill.min(1.0), (class * 100 + i) as u64, 96)))
+                .collect();
             let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
             let (tensor, _) = prepare_batch(&refs, &DecodeLimits::default());
             let out = backbone.run(&tensor).unwrap();
@@ -39,7 +42,8 @@ fn classifier() -> &'static PathBuf {
             train: (&tx, &ty),
             test: (&[], &[]),
         };
-        let model = Classifier::train(&data, backbone.sha256(), TrainingSummary::default()).unwrap();
+        let model =
+            Classifier::train(&data, backbone.sha256(), TrainingSummary::default()).unwrap();
         let path = dir.join("classifier.json");
         model.save(&path).unwrap();
         path
@@ -53,11 +57,17 @@ pub fn server() -> SocketAddr {
         let config = ServerConfig::new(classifier());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                fillroute_vision_server::run(listener, config, std::future::pending()).await.unwrap();
+                fillroute_vision_server::run(listener, config, std::future::pending())
+                    .await
+                    .unwrap();
             });
         });
         rx.recv_timeout(Duration::from_secs(120)).unwrap()
