@@ -1,6 +1,6 @@
 //! Server-side micro-batching. An ONNX Runtime session runs one call at a
 //! time (`&mut`), and a batch of 16 costs far less per image than 16 calls of
-//! one, so a single dedicated thread owns the [`FillReader`]. Handlers put
+//! one, so a dedicated thread owns each [`FillReader`] (one by default). Handlers put
 //! each image on a bounded queue with a one-shot reply; the thread takes the
 //! first waiting image, gathers more for at most `max_wait` or until it has
 //! `max_batch`, runs one `read_batch` and answers each caller. A full queue is
@@ -14,6 +14,7 @@ use crate::error::ServiceError;
 use fillroute_vision::{FillReader, Reading};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -55,19 +56,31 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    /// Moves `reader` onto its own inference thread. The thread ends when the
-    /// last handle is dropped.
-    pub fn start(reader: FillReader, policy: BatchPolicy) -> std::io::Result<(Self, JoinHandle<()>)> {
+    /// Moves each reader onto its own inference thread; the threads take
+    /// turns gathering batches from one queue, so one can gather while
+    /// another runs ONNX Runtime. They share one pool of `decode_threads`
+    /// and end when the last handle is dropped.
+    pub fn start(readers: Vec<FillReader>, policy: BatchPolicy) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
         let (queue, jobs) = sync_channel(policy.queue_capacity);
-        let decoders = rayon::ThreadPoolBuilder::new()
-            .num_threads(policy.decode_threads.max(1))
-            .thread_name(|i| format!("vision-decode-{i}"))
-            .build()
-            .map_err(std::io::Error::other)?;
-        let worker = std::thread::Builder::new()
-            .name("vision-inference".into())
-            .spawn(move || decoders.install(move || inference_loop(reader, &jobs, policy)))?;
-        Ok((Self { queue, capacity: policy.queue_capacity }, worker))
+        let jobs = Arc::new(Mutex::new(jobs));
+        let decoders = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(policy.decode_threads.max(1))
+                .thread_name(|i| format!("vision-decode-{i}"))
+                .build()
+                .map_err(std::io::Error::other)?,
+        );
+        let workers = readers
+            .into_iter()
+            .enumerate()
+            .map(|(i, reader)| {
+                let (jobs, decoders) = (Arc::clone(&jobs), Arc::clone(&decoders));
+                std::thread::Builder::new()
+                    .name(format!("vision-inference-{i}"))
+                    .spawn(move || inference_loop(reader, &jobs, &decoders, policy))
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok((Self { queue, capacity: policy.queue_capacity }, workers))
     }
 
     /// Reads one encoded image, batched with whatever else is waiting.
@@ -89,22 +102,30 @@ impl Batcher {
     }
 }
 
-fn inference_loop(mut reader: FillReader, jobs: &Receiver<Job>, policy: BatchPolicy) {
+fn inference_loop(mut reader: FillReader, jobs: &Mutex<Receiver<Job>>, decoders: &rayon::ThreadPool, policy: BatchPolicy) {
     let mut batch = Vec::with_capacity(policy.max_batch);
-    // `recv` fails only when every handle is gone: the server has stopped.
-    while let Ok(first) = jobs.recv() {
-        batch.push(first);
-        let gather_until = Instant::now() + policy.max_wait;
-        while batch.len() < policy.max_batch {
-            let wait = gather_until.saturating_duration_since(Instant::now());
-            match jobs.recv_timeout(wait) {
-                Ok(job) => batch.push(job),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        run_batch(&mut reader, &mut batch);
+    while gather(jobs, &mut batch, policy) {
+        run_batch(&mut reader, decoders, &mut batch);
     }
     tracing::debug!("inference thread stopped");
+}
+
+/// Holds the queue while it waits for a first job, then gathers more for at
+/// most `max_wait` or until the batch is full. False once the server has
+/// stopped (every handle dropped) or another worker panicked holding the queue.
+fn gather(jobs: &Mutex<Receiver<Job>>, batch: &mut Vec<Job>, policy: BatchPolicy) -> bool {
+    let Ok(jobs) = jobs.lock() else { return false };
+    let Ok(first) = jobs.recv() else { return false };
+    batch.push(first);
+    let gather_until = Instant::now() + policy.max_wait;
+    while batch.len() < policy.max_batch {
+        let wait = gather_until.saturating_duration_since(Instant::now());
+        match jobs.recv_timeout(wait) {
+            Ok(job) => batch.push(job),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    true
 }
 
 fn micros(d: Duration) -> u32 {
@@ -112,7 +133,7 @@ fn micros(d: Duration) -> u32 {
 }
 
 /// Answers every job in `batch` (leaving it empty) with one `read_batch`.
-fn run_batch(reader: &mut FillReader, batch: &mut Vec<Job>) {
+fn run_batch(reader: &mut FillReader, decoders: &rayon::ThreadPool, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let mut live = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
@@ -132,7 +153,7 @@ fn run_batch(reader: &mut FillReader, batch: &mut Vec<Job>) {
     let outcome = {
         let images: Vec<&[u8]> = live.iter().map(|j| j.image.as_slice()).collect();
         // A panic inside decoding or ONNX Runtime fails this batch, not the server.
-        catch_unwind(AssertUnwindSafe(|| reader.read_batch(&images)))
+        catch_unwind(AssertUnwindSafe(|| decoders.install(|| reader.read_batch(&images))))
     };
     match outcome {
         Ok(Ok(readings)) => {

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// Largest batch we accept; EfficientNet-Lite0 gains nothing past this on CPU.
 pub const MAX_BATCH_LIMIT: usize = 256;
+/// Most inference threads (each holds a model session, tens of MB).
+pub const MAX_WORKERS: usize = 16;
 /// Longest gather window; beyond this the batcher only adds latency.
 pub const MAX_WAIT_LIMIT: Duration = Duration::from_millis(1000);
 
@@ -28,6 +30,10 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// The backbone model, runtime library and ONNX Runtime intra-op threads.
     pub backbone: BackboneConfig,
+    /// Inference threads, each with its own ONNX Runtime session: while one
+    /// runs a batch the next gathers one. 2 with 1 intra-op thread each can
+    /// keep 2 cores busy where a single 2-thread session cannot.
+    pub inference_workers: usize,
     /// Threads that decode and preprocess a batch's images (a pool owned by
     /// the inference thread, so nothing else in the process competes for it).
     pub decode_threads: usize,
@@ -52,6 +58,7 @@ impl ServerConfig {
             max_message_bytes: 20 << 20,
             backbone: BackboneConfig::from_env(2),
             decode_threads: 2,
+            inference_workers: 1,
             classifier_path: classifier_path.into(),
             similarity_index: None,
             decode_limits: DecodeLimits::default(),
@@ -76,6 +83,13 @@ impl ServerConfig {
         }
         if self.backbone.intra_threads == 0 {
             return bad("intra_threads", "0".into(), "use at least 1 (the number of cores is typical)".into());
+        }
+        if !(1..=MAX_WORKERS).contains(&self.inference_workers) {
+            return bad(
+                "inference_workers",
+                self.inference_workers.to_string(),
+                format!("use 1 to {MAX_WORKERS}; each loads its own copy of the model"),
+            );
         }
         if self.decode_threads == 0 {
             return bad("decode_threads", "0".into(), "use at least 1 (1 on a busy machine, the number of cores otherwise)".into());

@@ -29,8 +29,8 @@ pub struct ModelSummary {
 
 /// The loaded models, ready to hand to the batcher.
 pub struct Loaded {
-    /// Backbone plus classifier plus decode limits.
-    pub reader: FillReader,
+    /// Backbone plus classifier plus decode limits, one per inference worker.
+    pub readers: Vec<FillReader>,
     /// Identity of what was loaded.
     pub summary: ModelSummary,
     /// Features of the indexed images.
@@ -51,11 +51,17 @@ pub fn load(config: &ServerConfig) -> Result<Loaded, ServerError> {
         Some(dir) => build_index(&mut reader, dir, config.max_batch)?,
         None => SimilarityIndex::default(),
     };
+    let mut readers = vec![reader];
+    for _ in 1..config.inference_workers {
+        let backbone = Backbone::load(&config.backbone).map_err(ServerError::Backbone)?;
+        let first = &readers[0];
+        readers.push(FillReader { backbone, classifier: first.classifier.clone(), limits: first.limits });
+    }
     let summary = ModelSummary {
-        version: reader.classifier.version.clone(),
+        version: readers[0].classifier.version.clone(),
         backbone_name,
         backbone_sha256: sha,
-        classes: reader.classifier.classes.clone(),
+        classes: readers[0].classifier.classes.clone(),
         feature_dim: FEATURE_DIM,
         max_batch: config.max_batch,
         indexed_images: index.len(),
@@ -66,7 +72,7 @@ pub fn load(config: &ServerConfig) -> Result<Loaded, ServerError> {
         indexed = summary.indexed_images,
         "models loaded"
     );
-    Ok(Loaded { reader, summary, index })
+    Ok(Loaded { readers, summary, index })
 }
 
 /// Loads the artifact checked against the running backbone's sha256; a

@@ -2,8 +2,8 @@
 //! images in, fill readings, deep features and similar images out. It exists
 //! as its own crate because serving has concerns the vision library must not
 //! carry: one ONNX Runtime session is `&mut` and several times cheaper per
-//! image in batches, so concurrent requests are micro-batched on a single
-//! inference thread behind a bounded queue (full → `RESOURCE_EXHAUSTED`,
+//! image in batches, so concurrent requests are micro-batched on dedicated
+//! inference threads behind a bounded queue (full → `RESOURCE_EXHAUSTED`,
 //! late → `DEADLINE_EXCEEDED`); untrusted uploads must never take the server
 //! down, so every bad image becomes `INVALID_ARGUMENT` with the library's
 //! named reason; and [`run`] takes a bound listener and a shutdown future so
@@ -48,8 +48,8 @@ pub async fn run(
     let loaded = tokio::task::spawn_blocking(move || engine::load(&config))
         .await
         .map_err(|e| ServerError::Startup(e.to_string()))??;
-    let (batcher, worker) =
-        Batcher::start(loaded.reader, policy).map_err(|e| ServerError::Startup(format!("inference thread: {e}")))?;
+    let (batcher, workers) =
+        Batcher::start(loaded.readers, policy).map_err(|e| ServerError::Startup(format!("inference thread: {e}")))?;
     let vision = VisionServiceServer::new(VisionApi::new(batcher, loaded.summary, loaded.index))
         .max_decoding_message_size(max_message_bytes)
         .max_encoding_message_size(max_message_bytes);
@@ -84,9 +84,9 @@ pub async fn run(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     // Every connection has closed, so every batcher handle is gone and the
-    // inference thread finishes its last batch and exits; wait for it so the
-    // models are released before `run` returns.
-    let _ = tokio::task::spawn_blocking(move || worker.join()).await;
+    // inference threads finish their last batch and exit; wait for them so
+    // the models are released before `run` returns.
+    let _ = tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
     tracing::info!("vision service stopped");
     Ok(())
 }

@@ -139,21 +139,22 @@ async fn full_queue_is_resource_exhausted() {
 
 #[tokio::test]
 async fn deadline_passing_in_the_queue_is_deadline_exceeded() {
-    // One image per batch and 32 large images ahead: the late request's 150 ms
-    // run out while it waits in the queue.
+    // One image per batch and 48 large images ahead (at least 15 ms each):
+    // the late request's 150 ms run out while it waits in the queue.
     let mut config = support::config();
     config.max_batch = 1;
     config.max_batch_wait = Duration::ZERO;
     let addr = support::spawn_server(config);
     let c = client(addr).await;
-    let blockers: Vec<_> = fillroute_vision_server::synthetic::payloads(32, 640)
+    let blockers: Vec<_> = fillroute_vision_server::synthetic::payloads(48, 640)
         .into_iter()
         .map(|image| {
             let mut c = c.clone();
             tokio::spawn(async move { c.classify_fill(classify(image, "ahead")).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Let the blockers reach the queue first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, message) = support::raw_classify(addr, fixture().images[0].clone(), "150m").await;
     assert_eq!(status, Code::DeadlineExceeded as u32, "{message}");
     assert!(message.contains("waiting for inference"), "{message}");
@@ -287,4 +288,22 @@ async fn shutdown_stops_the_server_cleanly() {
     stop.send(()).unwrap();
     let result = tokio::time::timeout(Duration::from_secs(30), server).await.expect("stops in time").unwrap();
     assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn two_inference_workers_answer_concurrent_requests() {
+    let mut config = support::config();
+    config.inference_workers = 2;
+    config.backbone.intra_threads = 1;
+    let addr = support::spawn_server(config);
+    let c = client(addr).await;
+    let calls = (0..12).map(|i| {
+        let mut c = c.clone();
+        async move { c.classify_fill(classify(fixture().images[i % 6].clone(), &i.to_string())).await.unwrap().into_inner() }
+    });
+    let responses = futures::future::join_all(calls).await;
+    for (i, r) in responses.iter().enumerate() {
+        assert_eq!(r.request_id, i.to_string());
+        assert_eq!(r.probabilities.len(), 6);
+    }
 }

@@ -38,6 +38,9 @@ struct Args {
     /// ONNX Runtime intra-op threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Inference threads, each with its own model session.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
     /// Threads that decode and preprocess images.
     #[arg(long, default_value_t = 2)]
     decode_threads: usize,
@@ -75,6 +78,7 @@ async fn main() -> ExitCode {
         max_message_bytes: args.max_message_bytes,
         backbone,
         decode_threads: args.decode_threads,
+        inference_workers: args.workers,
         classifier_path: args.model,
         similarity_index: args.index,
         decode_limits: DecodeLimits { max_bytes: args.max_image_bytes, max_pixels: args.max_pixels },
