@@ -3,9 +3,12 @@
 //! every image concurrently (the service micro-batches them), records each
 //! result in one transaction keyed by the image id, and only then acks. A
 //! worker dying anywhere in between costs a redelivery, never a second
-//! reading. Transient failures are nak'ed with growing delays; a message that
-//! keeps failing, or an image the vision service rejects, goes to the
-//! dead-letter subject and its image is marked `failed` with the reason.
+//! reading. Failures are nak'ed with growing delays; a message that keeps
+//! failing, or an image the vision service rejects, goes to the dead-letter
+//! subject and its image is marked `failed` with the reason. An outage of
+//! PostgreSQL, object storage or the vision service is not the image's fault,
+//! so those naks do not count towards dead-lettering: the backlog simply
+//! waits and drains when the service is back.
 
 use crate::bus::{Bus, ImageMessage};
 use crate::config::{BusConfig, ObjectStoreConfig};
@@ -122,8 +125,11 @@ impl WorkerConfig {
 enum Outcome {
     /// Recorded (or found already recorded): ack.
     Done,
-    /// Worth retrying later.
+    /// Worth retrying later; counts towards dead-lettering.
     Retry(String),
+    /// A backing service is down: retry later without counting the
+    /// delivery, so an outage never dead-letters healthy images.
+    Outage(String),
     /// Will never succeed: dead-letter now.
     Permanent(String),
 }
@@ -254,9 +260,9 @@ impl Worker {
                     durable_name: Some(self.config.consumer.clone()),
                     ack_policy: AckPolicy::Explicit,
                     ack_wait: self.config.ack_wait,
-                    // The worker dead-letters on the last delivery itself; the
-                    // server's cap is only a backstop if that fails.
-                    max_deliver: self.config.max_deliver + 1,
+                    // The worker counts deliveries and dead-letters itself;
+                    // outages must be able to redeliver without limit.
+                    max_deliver: -1,
                     filter_subject: self.bus.received_filter(),
                     max_ack_pending: 1024,
                     ..Default::default()
@@ -275,6 +281,11 @@ impl Worker {
         };
         let ack = match outcome {
             Outcome::Done => message.ack().await,
+            Outcome::Outage(reason) => {
+                let delay = self.config.backoff[self.config.backoff.len() - 1];
+                tracing::warn!(delivered, ?delay, %reason, "backing service down; will retry");
+                message.ack_with(AckKind::Nak(Some(delay))).await
+            }
             Outcome::Retry(reason) if delivered < self.config.max_deliver => {
                 let index = (delivered.max(1) as usize - 1).min(self.config.backoff.len() - 1);
                 let delay = self.config.backoff[index];
@@ -325,7 +336,7 @@ impl Worker {
             Err(IngestError::NotFound { .. }) => {
                 return Outcome::Permanent(format!("object {} is missing", image.object_key));
             }
-            Err(e) => return Outcome::Retry(e.to_string()),
+            Err(e) => return Outcome::Outage(e.to_string()),
         };
         let mut request = tonic::Request::new(ClassifyFillRequest {
             image: bytes.to_vec(),
@@ -340,8 +351,24 @@ impl Worker {
                     status.message()
                 ));
             }
+            Err(status)
+                if matches!(
+                    status.code(),
+                    Code::Unavailable | Code::ResourceExhausted | Code::DeadlineExceeded
+                ) =>
+            {
+                return Outcome::Outage(format!(
+                    "vision: {:?}: {}",
+                    status.code(),
+                    status.message()
+                ));
+            }
             Err(status) => {
-                return Outcome::Retry(format!("vision: {:?}: {}", status.code(), status.message()));
+                return Outcome::Retry(format!(
+                    "vision: {:?}: {}",
+                    status.code(),
+                    status.message()
+                ));
             }
         };
         let classification = Classification {
@@ -361,6 +388,7 @@ impl Worker {
             Err(fillroute_store::StoreError::NotFound { .. }) => {
                 return Outcome::Permanent(format!("image {} has no row", image.image_id));
             }
+            Err(e) if e.is_unavailable() => return Outcome::Outage(e.to_string()),
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         if recorded.newly_recorded

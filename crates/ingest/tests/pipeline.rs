@@ -240,6 +240,100 @@ async fn image_the_vision_service_refuses_is_dead_lettered_and_marked_failed() {
     stack.cleanup().await;
 }
 
+/// A TCP proxy in front of PostgreSQL that a test can cut and restore: a
+/// database restart as the worker sees it, without disturbing anyone else.
+struct PgProxy {
+    port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl PgProxy {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        Self {
+            port,
+            task: Some(tokio::spawn(Self::serve(listener))),
+        }
+    }
+
+    async fn serve(listener: tokio::net::TcpListener) {
+        // Dropping the set (when the task is aborted) closes every proxied connection.
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            connections.spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect("127.0.0.1:5432").await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    async fn restart(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        self.task = Some(tokio::spawn(Self::serve(listener)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_wait_out_a_database_outage_and_then_drain_the_backlog() {
+    let stack = Stack::start().await;
+    let cam = stack.camera().await;
+    let mut proxy = PgProxy::start().await;
+    let mut config = worker_config(&stack);
+    config.database_url = stack
+        .db
+        .url()
+        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
+    // Few deliveries: if outage naks counted, these images would be dead-lettered.
+    config.max_deliver = 2;
+    let worker = spawn_worker(config);
+    let mut c = stack.client().await;
+    let t0 = now_ms() - 3_600_000;
+    c.upload_image(cam.upload(jpeg(0.2, 400), t0))
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(60), "the first reading", || async {
+        counts(&stack).await.classified == 1
+    })
+    .await;
+    proxy.stop();
+    for i in 1..6 {
+        c.upload_image(cam.upload(jpeg(0.4, 400 + i as u64), t0 + i * 60_000))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let during = counts(&stack).await;
+    assert_eq!(
+        (during.classified, during.failed),
+        (1, 0),
+        "nothing recorded or failed while the database is away"
+    );
+    proxy.restart().await;
+    eventually(Duration::from_secs(120), "the backlog to drain", || async {
+        counts(&stack).await.classified == 6
+    })
+    .await;
+    let after = counts(&stack).await;
+    assert_exactly_once(after, 6);
+    assert_eq!(after.failed, 0);
+    drop(worker);
+    proxy.stop();
+    stack.cleanup().await;
+}
+
 /// A private NATS server (own port and store folder) that a test may stop and restart.
 struct PrivateNats {
     port: u16,
