@@ -54,7 +54,15 @@ pub enum BenchCmd {
 
 /// Runs a bench subcommand.
 pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
-    let BenchCmd::Routing { time_limit, threads, seed, objective, format: _, solutions, paths } = cmd;
+    let BenchCmd::Routing {
+        time_limit,
+        threads,
+        seed,
+        objective,
+        format: _,
+        solutions,
+        paths,
+    } = cmd;
     let files: Vec<PathBuf> = paths.iter().flat_map(|p| io::list_instances(p)).collect();
     if files.is_empty() {
         anyhow::bail!("no instance files found under the given paths");
@@ -89,22 +97,47 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         let secs = t.elapsed().as_secs_f64();
         let rep = check(&bi.instance, &outcome.solution);
         if std::env::var_os("FILLROUTE_BENCH_DEBUG").is_some() {
-            eprintln!("{}: {} iterations, pool {} routes, violations {:?}", bi.name, outcome.iterations, outcome.pool.len(), rep.violations.first());
+            eprintln!(
+                "{}: {} iterations, pool {} routes, violations {:?}",
+                bi.name,
+                outcome.iterations,
+                outcome.pool.len(),
+                rep.violations.first()
+            );
         }
         let cost = rep.distance as f64 / bi.scale;
         let reference = io::reference(&bi, vf);
         let (bks, gap) = match reference {
             Some((b, _)) if b > 0.0 => {
                 let g = 100.0 * (cost - b) / b;
-                (format!("{b}"), format!("{:.3}", if g.abs() < 5e-4 { 0.0 } else { g }))
+                (
+                    format!("{b}"),
+                    format!("{:.3}", if g.abs() < 5e-4 { 0.0 } else { g }),
+                )
             }
             _ => (String::new(), String::new()),
         };
-        let cost_s = if bi.scale == 1.0 { format!("{}", rep.distance) } else { format!("{cost:.2}") };
-        writeln!(out, "{},{},{},{},{},{:.2},{}", bi.name, cost_s, bks, gap, rep.vehicles, secs, rep.feasible)?;
+        let cost_s = if bi.scale == 1.0 {
+            format!("{}", rep.distance)
+        } else {
+            format!("{cost:.2}")
+        };
+        writeln!(
+            out,
+            "{},{},{},{},{},{:.2},{}",
+            bi.name, cost_s, bks, gap, rep.vehicles, secs, rep.feasible
+        )?;
         out.flush()?;
         if let Some(dir) = &solutions {
-            let text = io::write_sol(&bi, &outcome.solution, if bi.scale == 1.0 { rep.distance as f64 } else { cost });
+            let text = io::write_sol(
+                &bi,
+                &outcome.solution,
+                if bi.scale == 1.0 {
+                    rep.distance as f64
+                } else {
+                    cost
+                },
+            );
             std::fs::write(dir.join(format!("{}.sol", bi.name)), text)?;
         }
         bar.inc(1);

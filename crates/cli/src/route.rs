@@ -29,7 +29,11 @@ pub fn run(cmd: RouteCmd) -> anyhow::Result<()> {
             println!("instance {}", bi.name);
             println!("feasible {}", rep.feasible);
             println!("vehicles {}", rep.vehicles);
-            println!("distance {cost:.4}");
+            if bi.scale == 1.0 {
+                println!("distance {}", rep.distance);
+            } else {
+                println!("distance {cost:.4}");
+            }
             if let Some(c) = sol.cost {
                 println!("stated_cost {c}");
             }
@@ -37,7 +41,11 @@ pub fn run(cmd: RouteCmd) -> anyhow::Result<()> {
                 println!("violation {v}");
             }
             if !rep.feasible {
-                anyhow::bail!("{}: {} violation(s)", solution.display(), rep.violations.len().max(1));
+                anyhow::bail!(
+                    "{}: {} violation(s)",
+                    solution.display(),
+                    rep.violations.len().max(1)
+                );
             }
             Ok(())
         }

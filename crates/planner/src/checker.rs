@@ -42,14 +42,16 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
 
     for (k, route) in solution.routes.iter().enumerate() {
         let Some(v) = instance.vehicles().get(route.vehicle) else {
-            r.violations.push(format!("route {k}: unknown vehicle {}", route.vehicle));
+            r.violations
+                .push(format!("route {k}: unknown vehicle {}", route.vehicle));
             continue;
         };
         if route.visits.is_empty() {
             continue;
         }
         if std::mem::replace(&mut vehicle_used[route.vehicle], true) {
-            r.violations.push(format!("route {k}: vehicle '{}' used twice", v.id));
+            r.violations
+                .push(format!("route {k}: vehicle '{}' used twice", v.id));
         }
         let prof = &instance.profiles()[v.profile];
         let start_loc = instance.depots()[v.start_depot].location;
@@ -87,11 +89,20 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         let mut ndisposal = 0usize;
         let mut nbreaks = 0usize;
         // Event: arrive at `arrive`, window [e, l]; returns start time.
-        let event = |arrive: Units, e: Units, l: Units, what: &str, r: &mut CheckReport, waits: &mut Units, slack: &mut Units| {
+        let event = |arrive: Units,
+                     e: Units,
+                     l: Units,
+                     what: &str,
+                     r: &mut CheckReport,
+                     waits: &mut Units,
+                     slack: &mut Units| {
             let start = arrive.max(e);
             *waits += start - arrive;
             if start > l {
-                r.violations.push(format!("route {k} (vehicle '{}'): {what} starts at {start}, after {l}", v.id));
+                r.violations.push(format!(
+                    "route {k} (vehicle '{}'): {what} starts at {start}, after {l}",
+                    v.id
+                ));
             }
             *slack = (*slack).min(*waits + l - start);
             start
@@ -106,10 +117,16 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                     served[i] += 1;
                     nstops += 1;
                     if v.skills & s.skills != s.skills {
-                        r.violations.push(format!("route {k}: vehicle '{}' lacks skills of stop '{}'", v.id, s.id));
+                        r.violations.push(format!(
+                            "route {k}: vehicle '{}' lacks skills of stop '{}'",
+                            v.id, s.id
+                        ));
                     }
                     if v.streams & s.stream != s.stream {
-                        r.violations.push(format!("route {k}: vehicle '{}' does not collect the stream of stop '{}'", v.id, s.id));
+                        r.violations.push(format!(
+                            "route {k}: vehicle '{}' does not collect the stream of stop '{}'",
+                            v.id, s.id
+                        ));
                     }
                     trip_streams |= s.stream;
                     dist += prof.distance.get(loc, s.location);
@@ -125,7 +142,15 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                             .min_by_key(|&(e, _)| arrive.max(e))
                             .unwrap_or((s.windows[0].early, s.windows[0].late))
                     };
-                    let start = event(arrive, e, l, &format!("stop '{}'", s.id), &mut r, &mut waits, &mut slack);
+                    let start = event(
+                        arrive,
+                        e,
+                        l,
+                        &format!("stop '{}'", s.id),
+                        &mut r,
+                        &mut waits,
+                        &mut slack,
+                    );
                     t = start + s.service;
                     loc = s.location;
                     for d in 0..dims {
@@ -138,7 +163,8 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                 }
                 Visit::Disposal(d) => {
                     let Some(site) = sites.get(d) else {
-                        r.violations.push(format!("route {k}: unknown disposal site {d}"));
+                        r.violations
+                            .push(format!("route {k}: unknown disposal site {d}"));
                         continue;
                     };
                     ndisposal += 1;
@@ -148,11 +174,22 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                         }
                     }
                     if trip_streams & !site.accepts != 0 {
-                        r.violations.push(format!("route {k}: site '{}' does not accept the streams of trip {trip}", site.id));
+                        r.violations.push(format!(
+                            "route {k}: site '{}' does not accept the streams of trip {trip}",
+                            site.id
+                        ));
                     }
                     dist += prof.distance.get(loc, site.location);
                     let arrive = t + prof.duration.get(loc, site.location);
-                    let start = event(arrive, site.hours.early, site.hours.late, &format!("disposal '{}'", site.id), &mut r, &mut waits, &mut slack);
+                    let start = event(
+                        arrive,
+                        site.hours.early,
+                        site.hours.late,
+                        &format!("disposal '{}'", site.id),
+                        &mut r,
+                        &mut waits,
+                        &mut slack,
+                    );
                     t = start + site.unload_time;
                     loc = site.location;
                     load.iter_mut().for_each(|l| *l = 0);
@@ -168,9 +205,20 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                 Visit::Break => {
                     nbreaks += 1;
                     match v.break_ {
-                        None => r.violations.push(format!("route {k}: vehicle '{}' has no break but one is planned", v.id)),
+                        None => r.violations.push(format!(
+                            "route {k}: vehicle '{}' has no break but one is planned",
+                            v.id
+                        )),
                         Some(b) => {
-                            let start = event(t, b.window.early, b.window.late, "break", &mut r, &mut waits, &mut slack);
+                            let start = event(
+                                t,
+                                b.window.early,
+                                b.window.late,
+                                "break",
+                                &mut r,
+                                &mut waits,
+                                &mut slack,
+                            );
                             t = start + b.duration;
                         }
                     }
@@ -180,46 +228,81 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         }
         for (dim, &l) in load.iter().enumerate() {
             if l > v.capacity[dim] {
-                r.violations.push(format!("route {k} last trip: load {l} exceeds capacity {} in dimension {dim}", v.capacity[dim]));
+                r.violations.push(format!(
+                    "route {k} last trip: load {l} exceeds capacity {} in dimension {dim}",
+                    v.capacity[dim]
+                ));
             }
         }
-        if v.final_disposal_required && !matches!(route.visits.iter().rev().find(|x| !matches!(x, Visit::Break)), Some(Visit::Disposal(_))) {
-            r.violations.push(format!("route {k}: vehicle '{}' must unload at a disposal site before returning", v.id));
+        if v.final_disposal_required
+            && !matches!(
+                route
+                    .visits
+                    .iter()
+                    .rev()
+                    .find(|x| !matches!(x, Visit::Break)),
+                Some(Visit::Disposal(_))
+            )
+        {
+            r.violations.push(format!(
+                "route {k}: vehicle '{}' must unload at a disposal site before returning",
+                v.id
+            ));
         }
         if let Some(m) = v.max_disposal_trips {
             if ndisposal > m {
-                r.violations.push(format!("route {k}: {ndisposal} disposal visits, vehicle allows {m}"));
+                r.violations.push(format!(
+                    "route {k}: {ndisposal} disposal visits, vehicle allows {m}"
+                ));
             }
         }
         if let Some(rc) = &v.route_capacity {
             for d in 0..dims {
                 if total[d] > rc[d] {
-                    r.violations.push(format!("route {k}: daily load {} exceeds route capacity {} in dimension {d}", total[d], rc[d]));
+                    r.violations.push(format!(
+                        "route {k}: daily load {} exceeds route capacity {} in dimension {d}",
+                        total[d], rc[d]
+                    ));
                 }
             }
         }
         if let Some(m) = v.max_stops {
             if nstops > m {
-                r.violations.push(format!("route {k}: {nstops} stops, vehicle allows {m} per day"));
+                r.violations.push(format!(
+                    "route {k}: {nstops} stops, vehicle allows {m} per day"
+                ));
             }
         }
         let want_breaks = usize::from(v.break_.is_some() && nstops > 0);
         if nbreaks != want_breaks {
-            r.violations.push(format!("route {k}: {nbreaks} breaks, expected {want_breaks}"));
+            r.violations.push(format!(
+                "route {k}: {nbreaks} breaks, expected {want_breaks}"
+            ));
         }
         dist += prof.distance.get(loc, end_loc);
         let arrive = t + prof.duration.get(loc, end_loc);
-        let end = event(arrive, Units::MIN, v.shift.late, "return to depot", &mut r, &mut waits, &mut slack);
+        let end = event(
+            arrive,
+            Units::MIN,
+            v.shift.late,
+            "return to depot",
+            &mut r,
+            &mut waits,
+            &mut slack,
+        );
         // Postponing departure by min(slack, waits) removes that much waiting.
         let duration = end - start_time - slack.min(waits).max(0);
         if let Some(md) = v.max_duration {
             if duration > md {
-                r.violations.push(format!("route {k}: duration {duration} exceeds maximum {md}"));
+                r.violations.push(format!(
+                    "route {k}: duration {duration} exceeds maximum {md}"
+                ));
             }
         }
         if let Some(md) = v.max_distance {
             if dist > md {
-                r.violations.push(format!("route {k}: distance {dist} exceeds maximum {md}"));
+                r.violations
+                    .push(format!("route {k}: distance {dist} exceeds maximum {md}"));
             }
         }
         if nstops > 0 || !route.visits.is_empty() {
@@ -231,22 +314,28 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
     }
     for (i, s) in stops.iter().enumerate() {
         if served[i] > 1 {
-            r.violations.push(format!("stop '{}' served {} times", s.id, served[i]));
+            r.violations
+                .push(format!("stop '{}' served {} times", s.id, served[i]));
         }
         if served[i] == 0 && s.prize.is_none() {
             r.unserved_required += 1;
             if !solution.unserved.iter().any(|&(u, _)| u == i) {
-                r.violations.push(format!("required stop '{}' is neither served nor reported unserved", s.id));
+                r.violations.push(format!(
+                    "required stop '{}' is neither served nor reported unserved",
+                    s.id
+                ));
             }
         }
     }
     for &(u, _) in &solution.unserved {
         if u < served.len() && served[u] > 0 {
-            r.violations.push(format!("stop {u} reported unserved but is served"));
+            r.violations
+                .push(format!("stop {u} reported unserved but is served"));
         }
     }
     let (uw, vw) = instance.objective().weights();
-    r.objective = uw * r.unserved_required as Units + vw * r.vehicles as Units + r.route_cost - r.prizes;
+    r.objective =
+        uw * r.unserved_required as Units + vw * r.vehicles as Units + r.route_cost - r.prizes;
     r.feasible = r.violations.is_empty() && r.unserved_required == 0;
     r
 }

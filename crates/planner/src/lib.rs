@@ -13,6 +13,21 @@
 //! - [`io`]: benchmark readers (TSPLIB/CVRPLIB, CMT, Solomon, MTVRPTWR,
 //!   Kim 2006), reference values and `.sol` files.
 //!
+//! # How a plan is found
+//! Greedy insertion builds a first plan; then each iteration ruins part of
+//! it (SISR strings, random or worst removal, picked adaptively) and
+//! recreates it by cheapest insertion with blinks, accepted by simulated
+//! annealing. New best plans get a granular local search (relocate, swap,
+//! 2-opt*, intra-route relocate). When vehicles come first, the first half of
+//! the budget removes routes one at a time (SISR's absence-based fleet
+//! minimisation). Every move is priced in constant time from prefix/suffix
+//! segment data that carries distance, duration/time warp, per-trip load,
+//! trip release dates and streams; disposal visits are reset points inside
+//! that data, and breaks are visits taken at the previous location.
+//!
+//! Results are deterministic for a seed, thread count and iteration limit;
+//! under a time limit they also depend on machine speed.
+//!
 //! # MIP hook
 //! The search is resumable: [`Search::run`] for a slice of time, then read
 //! [`Search::pool`] (a [`RoutePool`] of distinct good routes with exact
@@ -29,8 +44,8 @@ pub mod solution;
 
 pub use checker::{CheckReport, check};
 pub use model::{
-    Break, Depot, DisposalSite, Instance, InstanceBuilder, Mask, ModelError, Objective, Stop, TimeWindow, Units,
-    Vehicle,
+    Break, Depot, DisposalSite, Instance, InstanceBuilder, Mask, ModelError, Objective, Stop,
+    TimeWindow, Units, Vehicle,
 };
 pub use search::{RoutePool, Search, SolveOutcome, SolveParams, solve};
 pub use solution::{Route, Solution, UnservedReason, Visit};

@@ -27,7 +27,10 @@ pub struct TimeWindow {
 
 impl TimeWindow {
     /// A window that never binds.
-    pub const OPEN: TimeWindow = TimeWindow { early: 0, late: FAR };
+    pub const OPEN: TimeWindow = TimeWindow {
+        early: 0,
+        late: FAR,
+    };
     /// Builds `[early, late]`.
     pub fn new(early: Units, late: Units) -> Self {
         Self { early, late }
@@ -237,7 +240,10 @@ impl Objective {
     pub fn weights(&self) -> (Units, Units) {
         match *self {
             Objective::Lexicographic => (1_000_000_000_000_000, 1_000_000_000_000),
-            Objective::Weighted { unserved_weight, vehicle_weight } => (unserved_weight, vehicle_weight),
+            Objective::Weighted {
+                unserved_weight,
+                vehicle_weight,
+            } => (unserved_weight, vehicle_weight),
         }
     }
 }
@@ -253,7 +259,9 @@ pub enum ModelError {
     #[error("no travel profile: give at least one distance/duration matrix pair")]
     NoProfile,
     /// A matrix with the wrong shape.
-    #[error("profile {profile} {matrix} matrix has {got} entries, expected {expected} ({n}x{n}): give one row and column per location")]
+    #[error(
+        "profile {profile} {matrix} matrix has {got} entries, expected {expected} ({n}x{n}): give one row and column per location"
+    )]
     MatrixShape {
         /// Profile index.
         profile: usize,
@@ -267,7 +275,9 @@ pub enum ModelError {
         n: usize,
     },
     /// NaN, infinite or negative matrix entry.
-    #[error("profile {profile} {matrix} matrix entry {from}->{to} is {value}: entries must be finite and >= 0")]
+    #[error(
+        "profile {profile} {matrix} matrix entry {from}->{to} is {value}: entries must be finite and >= 0"
+    )]
     BadMatrixEntry {
         /// Profile index.
         profile: usize,
@@ -281,7 +291,9 @@ pub enum ModelError {
         value: f64,
     },
     /// A location's travel to itself is not zero (breaks are taken in place, so this must hold).
-    #[error("profile {profile} {matrix} matrix diagonal entry {location} is {value}: travel from a location to itself must be 0")]
+    #[error(
+        "profile {profile} {matrix} matrix diagonal entry {location} is {value}: travel from a location to itself must be 0"
+    )]
     NonZeroDiagonal {
         /// Profile index.
         profile: usize,
@@ -293,7 +305,9 @@ pub enum ModelError {
         value: Units,
     },
     /// Reference to a location outside the matrices.
-    #[error("{entity} field `location` is {location} but the matrices have {n} locations: use an index below {n}")]
+    #[error(
+        "{entity} field `location` is {location} but the matrices have {n} locations: use an index below {n}"
+    )]
     UnknownLocation {
         /// e.g. "stop 'b17'".
         entity: String,
@@ -303,7 +317,9 @@ pub enum ModelError {
         n: usize,
     },
     /// Reference to a missing depot or profile.
-    #[error("{entity} field `{field}` is {index} but only {count} exist: use an index below {count}")]
+    #[error(
+        "{entity} field `{field}` is {index} but only {count} exist: use an index below {count}"
+    )]
     UnknownReference {
         /// e.g. "vehicle 'v1'".
         entity: String,
@@ -315,7 +331,9 @@ pub enum ModelError {
         count: usize,
     },
     /// Demand/capacity vectors of inconsistent length.
-    #[error("{entity} field `{field}` has {got} dimensions but the instance uses {expected}: give one value per capacity dimension")]
+    #[error(
+        "{entity} field `{field}` has {got} dimensions but the instance uses {expected}: give one value per capacity dimension"
+    )]
     DimensionMismatch {
         /// Entity.
         entity: String,
@@ -349,7 +367,9 @@ pub enum ModelError {
         late: Units,
     },
     /// Demand larger than every compatible vehicle's capacity.
-    #[error("stop '{stop}' field `demand[{dim}]` is {demand} but the largest capacity of a vehicle that may serve it is {max_capacity}: split the stop or add a larger vehicle")]
+    #[error(
+        "stop '{stop}' field `demand[{dim}]` is {demand} but the largest capacity of a vehicle that may serve it is {max_capacity}: split the stop or add a larger vehicle"
+    )]
     DemandExceedsCapacity {
         /// Stop id.
         stop: String,
@@ -361,7 +381,9 @@ pub enum ModelError {
         max_capacity: Units,
     },
     /// No vehicle has the skills or stream.
-    #[error("stop '{stop}' field `{field}` cannot be matched by any vehicle: give a vehicle the skill/stream or drop the requirement")]
+    #[error(
+        "stop '{stop}' field `{field}` cannot be matched by any vehicle: give a vehicle the skill/stream or drop the requirement"
+    )]
     NoCompatibleVehicle {
         /// Stop id.
         stop: String,
@@ -369,7 +391,9 @@ pub enum ModelError {
         field: &'static str,
     },
     /// Time window unreachable from every vehicle's depot within its shift.
-    #[error("stop '{stop}' field `windows` cannot be reached from any vehicle's start depot within its shift (earliest arrival {earliest_arrival}): widen the window or the shift")]
+    #[error(
+        "stop '{stop}' field `windows` cannot be reached from any vehicle's start depot within its shift (earliest arrival {earliest_arrival}): widen the window or the shift"
+    )]
     UnreachableWindow {
         /// Stop id.
         stop: String,
@@ -377,7 +401,9 @@ pub enum ModelError {
         earliest_arrival: Units,
     },
     /// Final disposal required but no site accepts the vehicle's streams.
-    #[error("vehicle '{vehicle}' field `final_disposal_required` is true but {reason}: add a disposal site or clear the flag")]
+    #[error(
+        "vehicle '{vehicle}' field `final_disposal_required` is true but {reason}: add a disposal site or clear the flag"
+    )]
     NoDisposalSite {
         /// Vehicle id.
         vehicle: String,
@@ -385,7 +411,9 @@ pub enum ModelError {
         reason: &'static str,
     },
     /// More capacity dimensions than the planner supports.
-    #[error("vehicle '{vehicle}' field `capacity` has {dims} dimensions but at most {max} are supported: merge dimensions")]
+    #[error(
+        "vehicle '{vehicle}' field `capacity` has {dims} dimensions but at most {max} are supported: merge dimensions"
+    )]
     TooManyDimensions {
         /// Vehicle id.
         vehicle: String,
@@ -403,7 +431,9 @@ pub enum ModelError {
         id: String,
     },
     /// Stream bit mask with more than one bit.
-    #[error("stop '{stop}' field `stream` is {value:#x}: a stop belongs to at most one stream (one bit)")]
+    #[error(
+        "stop '{stop}' field `stream` is {value:#x}: a stop belongs to at most one stream (one bit)"
+    )]
     MultiStream {
         /// Stop id.
         stop: String,
@@ -508,12 +538,19 @@ impl InstanceBuilder {
     }
     /// Adds a profile (row-major `n*n` matrices; values are multiplied by `scale` and rounded).
     pub fn profile(mut self, distance: Vec<f64>, duration: Vec<f64>, scale: f64) -> Self {
-        self.profiles.push(RawProfile { distance, duration, scale });
+        self.profiles.push(RawProfile {
+            distance,
+            duration,
+            scale,
+        });
         self
     }
     /// Adds a depot at a location.
     pub fn depot(mut self, id: impl Into<String>, location: usize) -> Self {
-        self.depots.push(Depot { id: id.into(), location });
+        self.depots.push(Depot {
+            id: id.into(),
+            location,
+        });
         self
     }
     /// Adds a disposal site.
@@ -560,12 +597,24 @@ impl InstanceBuilder {
         for (p, raw) in self.profiles.iter().enumerate() {
             let conv = |values: &[f64], name: &'static str| -> Result<Matrix, ModelError> {
                 if values.len() != n * n {
-                    return Err(ModelError::MatrixShape { profile: p, matrix: name, got: values.len(), expected: n * n, n });
+                    return Err(ModelError::MatrixShape {
+                        profile: p,
+                        matrix: name,
+                        got: values.len(),
+                        expected: n * n,
+                        n,
+                    });
                 }
                 let mut data = Vec::with_capacity(n * n);
                 for (k, &v) in values.iter().enumerate() {
                     if !v.is_finite() || v < 0.0 {
-                        return Err(ModelError::BadMatrixEntry { profile: p, matrix: name, from: k / n, to: k % n, value: v });
+                        return Err(ModelError::BadMatrixEntry {
+                            profile: p,
+                            matrix: name,
+                            from: k / n,
+                            to: k % n,
+                            value: v,
+                        });
                     }
                     data.push((v * raw.scale).round() as Units);
                 }
@@ -575,12 +624,34 @@ impl InstanceBuilder {
             let duration = conv(&raw.duration, "duration")?;
             profiles.push(Profile { distance, duration });
         }
-        let InstanceBuilder { depots, sites, stops, vehicles, objective, .. } = self;
-        InstanceBuilder { profiles: Vec::new(), depots, sites, stops, vehicles, objective }.validate(profiles)
+        let InstanceBuilder {
+            depots,
+            sites,
+            stops,
+            vehicles,
+            objective,
+            ..
+        } = self;
+        InstanceBuilder {
+            profiles: Vec::new(),
+            depots,
+            sites,
+            stops,
+            vehicles,
+            objective,
+        }
+        .validate(profiles)
     }
 
     fn validate(self, profiles: Vec<Profile>) -> Result<Instance, ModelError> {
-        let InstanceBuilder { depots, sites, stops, vehicles, objective, .. } = self;
+        let InstanceBuilder {
+            depots,
+            sites,
+            stops,
+            vehicles,
+            objective,
+            ..
+        } = self;
         if profiles.is_empty() {
             return Err(ModelError::NoProfile);
         }
@@ -591,34 +662,75 @@ impl InstanceBuilder {
         for (p, prof) in profiles.iter().enumerate() {
             for (m, name) in [(&prof.distance, "distance"), (&prof.duration, "duration")] {
                 if m.len() != n {
-                    return Err(ModelError::MatrixShape { profile: p, matrix: name, got: m.len() * m.len(), expected: n * n, n });
+                    return Err(ModelError::MatrixShape {
+                        profile: p,
+                        matrix: name,
+                        got: m.len() * m.len(),
+                        expected: n * n,
+                        n,
+                    });
                 }
                 if let Some(k) = m.data.iter().position(|&v| v < 0) {
-                    return Err(ModelError::BadMatrixEntry { profile: p, matrix: name, from: k / n, to: k % n, value: m.data[k] as f64 });
+                    return Err(ModelError::BadMatrixEntry {
+                        profile: p,
+                        matrix: name,
+                        from: k / n,
+                        to: k % n,
+                        value: m.data[k] as f64,
+                    });
                 }
                 if let Some(location) = (0..n).find(|&i| m.get(i, i) != 0) {
-                    return Err(ModelError::NonZeroDiagonal { profile: p, matrix: name, location, value: m.get(location, location) });
+                    return Err(ModelError::NonZeroDiagonal {
+                        profile: p,
+                        matrix: name,
+                        location,
+                        value: m.get(location, location),
+                    });
                 }
             }
         }
         let loc = |entity: String, location: usize| -> Result<(), ModelError> {
-            if location >= n { Err(ModelError::UnknownLocation { entity, location, n }) } else { Ok(()) }
+            if location >= n {
+                Err(ModelError::UnknownLocation {
+                    entity,
+                    location,
+                    n,
+                })
+            } else {
+                Ok(())
+            }
         };
         let win = |entity: &str, field: &'static str, w: &TimeWindow| -> Result<(), ModelError> {
             if w.early > w.late {
-                Err(ModelError::InvertedWindow { entity: entity.to_string(), field, early: w.early, late: w.late })
+                Err(ModelError::InvertedWindow {
+                    entity: entity.to_string(),
+                    field,
+                    early: w.early,
+                    late: w.late,
+                })
             } else {
                 Ok(())
             }
         };
         let neg = |entity: &str, field: &'static str, v: Units| -> Result<(), ModelError> {
-            if v < 0 { Err(ModelError::Negative { entity: entity.to_string(), field, value: v }) } else { Ok(()) }
+            if v < 0 {
+                Err(ModelError::Negative {
+                    entity: entity.to_string(),
+                    field,
+                    value: v,
+                })
+            } else {
+                Ok(())
+            }
         };
         let mut seen = std::collections::HashSet::new();
         for d in &depots {
             loc(format!("depot '{}'", d.id), d.location)?;
             if !seen.insert(("depot", d.id.clone())) {
-                return Err(ModelError::DuplicateId { kind: "depot", id: d.id.clone() });
+                return Err(ModelError::DuplicateId {
+                    kind: "depot",
+                    id: d.id.clone(),
+                });
             }
         }
         for s in &sites {
@@ -627,35 +739,65 @@ impl InstanceBuilder {
             win(&e, "hours", &s.hours)?;
             neg(&e, "unload_time", s.unload_time)?;
             if !seen.insert(("site", s.id.clone())) {
-                return Err(ModelError::DuplicateId { kind: "disposal site", id: s.id.clone() });
+                return Err(ModelError::DuplicateId {
+                    kind: "disposal site",
+                    id: s.id.clone(),
+                });
             }
         }
         let dims = vehicles[0].capacity.len();
         if dims > MAX_DIMS {
-            return Err(ModelError::TooManyDimensions { vehicle: vehicles[0].id.clone(), dims, max: MAX_DIMS });
+            return Err(ModelError::TooManyDimensions {
+                vehicle: vehicles[0].id.clone(),
+                dims,
+                max: MAX_DIMS,
+            });
         }
         for v in &vehicles {
             let e = format!("vehicle '{}'", v.id);
             if !seen.insert(("vehicle", v.id.clone())) {
-                return Err(ModelError::DuplicateId { kind: "vehicle", id: v.id.clone() });
+                return Err(ModelError::DuplicateId {
+                    kind: "vehicle",
+                    id: v.id.clone(),
+                });
             }
             if v.capacity.len() != dims {
-                return Err(ModelError::DimensionMismatch { entity: e, field: "capacity", got: v.capacity.len(), expected: dims });
+                return Err(ModelError::DimensionMismatch {
+                    entity: e,
+                    field: "capacity",
+                    got: v.capacity.len(),
+                    expected: dims,
+                });
             }
             for &c in &v.capacity {
                 neg(&e, "capacity", c)?;
             }
             if let Some(rc) = &v.route_capacity {
                 if rc.len() != dims {
-                    return Err(ModelError::DimensionMismatch { entity: e, field: "route_capacity", got: rc.len(), expected: dims });
+                    return Err(ModelError::DimensionMismatch {
+                        entity: e,
+                        field: "route_capacity",
+                        got: rc.len(),
+                        expected: dims,
+                    });
                 }
             }
             if v.profile >= profiles.len() {
-                return Err(ModelError::UnknownReference { entity: e, field: "profile", index: v.profile, count: profiles.len() });
+                return Err(ModelError::UnknownReference {
+                    entity: e,
+                    field: "profile",
+                    index: v.profile,
+                    count: profiles.len(),
+                });
             }
             for (field, d) in [("start_depot", v.start_depot), ("end_depot", v.end_depot)] {
                 if d >= depots.len() {
-                    return Err(ModelError::UnknownReference { entity: e, field, index: d, count: depots.len() });
+                    return Err(ModelError::UnknownReference {
+                        entity: e,
+                        field,
+                        index: d,
+                        count: depots.len(),
+                    });
                 }
             }
             win(&e, "shift", &v.shift)?;
@@ -668,21 +810,35 @@ impl InstanceBuilder {
             }
             if v.final_disposal_required {
                 if v.max_disposal_trips == Some(0) {
-                    return Err(ModelError::NoDisposalSite { vehicle: v.id.clone(), reason: "max_disposal_trips is 0" });
+                    return Err(ModelError::NoDisposalSite {
+                        vehicle: v.id.clone(),
+                        reason: "max_disposal_trips is 0",
+                    });
                 }
                 if sites.is_empty() {
-                    return Err(ModelError::NoDisposalSite { vehicle: v.id.clone(), reason: "the instance has no disposal site" });
+                    return Err(ModelError::NoDisposalSite {
+                        vehicle: v.id.clone(),
+                        reason: "the instance has no disposal site",
+                    });
                 }
             }
         }
         for s in &stops {
             let e = format!("stop '{}'", s.id);
             if !seen.insert(("stop", s.id.clone())) {
-                return Err(ModelError::DuplicateId { kind: "stop", id: s.id.clone() });
+                return Err(ModelError::DuplicateId {
+                    kind: "stop",
+                    id: s.id.clone(),
+                });
             }
             loc(e.clone(), s.location)?;
             if s.demand.len() != dims {
-                return Err(ModelError::DimensionMismatch { entity: e, field: "demand", got: s.demand.len(), expected: dims });
+                return Err(ModelError::DimensionMismatch {
+                    entity: e,
+                    field: "demand",
+                    got: s.demand.len(),
+                    expected: dims,
+                });
             }
             for &q in &s.demand {
                 neg(&e, "demand", q)?;
@@ -695,15 +851,26 @@ impl InstanceBuilder {
                 win(&e, "windows", w)?;
             }
             if s.stream.count_ones() > 1 {
-                return Err(ModelError::MultiStream { stop: s.id.clone(), value: s.stream });
+                return Err(ModelError::MultiStream {
+                    stop: s.id.clone(),
+                    value: s.stream,
+                });
             }
             if !vehicles.iter().any(|v| v.skills & s.skills == s.skills) {
-                return Err(ModelError::NoCompatibleVehicle { stop: s.id.clone(), field: "skills" });
+                return Err(ModelError::NoCompatibleVehicle {
+                    stop: s.id.clone(),
+                    field: "skills",
+                });
             }
-            let compat: Vec<&Vehicle> =
-                vehicles.iter().filter(|v| v.skills & s.skills == s.skills && v.streams & s.stream == s.stream).collect();
+            let compat: Vec<&Vehicle> = vehicles
+                .iter()
+                .filter(|v| v.skills & s.skills == s.skills && v.streams & s.stream == s.stream)
+                .collect();
             if compat.is_empty() {
-                return Err(ModelError::NoCompatibleVehicle { stop: s.id.clone(), field: "stream" });
+                return Err(ModelError::NoCompatibleVehicle {
+                    stop: s.id.clone(),
+                    field: "stream",
+                });
             }
             for d in 0..dims {
                 let max_capacity = compat.iter().map(|v| v.capacity[d]).max().unwrap_or(0);
@@ -725,17 +892,32 @@ impl InstanceBuilder {
                 let to = depots[v.end_depot].location;
                 let arrive = v.shift.early.max(s.release) + prof.duration.get(from, s.location);
                 earliest_arrival = earliest_arrival.min(arrive);
-                let wins: Vec<TimeWindow> =
-                    if s.windows.is_empty() { vec![TimeWindow::OPEN] } else { s.windows.clone() };
+                let wins: Vec<TimeWindow> = if s.windows.is_empty() {
+                    vec![TimeWindow::OPEN]
+                } else {
+                    s.windows.clone()
+                };
                 wins.iter().any(|w| {
                     let start = arrive.max(w.early);
-                    start <= w.late && start + s.service + prof.duration.get(s.location, to) <= v.shift.late
+                    start <= w.late
+                        && start + s.service + prof.duration.get(s.location, to) <= v.shift.late
                 })
             });
             if !reachable {
-                return Err(ModelError::UnreachableWindow { stop: s.id.clone(), earliest_arrival });
+                return Err(ModelError::UnreachableWindow {
+                    stop: s.id.clone(),
+                    earliest_arrival,
+                });
             }
         }
-        Ok(Instance { profiles, depots, sites, stops, vehicles, objective, dims })
+        Ok(Instance {
+            profiles,
+            depots,
+            sites,
+            stops,
+            vehicles,
+            objective,
+            dims,
+        })
     }
 }

@@ -26,7 +26,13 @@ pub struct Route {
 impl Route {
     /// Served stops in order.
     pub fn stops(&self) -> impl Iterator<Item = usize> + '_ {
-        self.visits.iter().filter_map(|v| if let Visit::Stop(i) = v { Some(*i) } else { None })
+        self.visits.iter().filter_map(|v| {
+            if let Visit::Stop(i) = v {
+                Some(*i)
+            } else {
+                None
+            }
+        })
     }
 }
 

@@ -11,16 +11,31 @@ fn stop(id: &str, loc: usize, demand: i64) -> Stop {
 }
 
 fn landfill(id: &str, loc: usize) -> DisposalSite {
-    DisposalSite { id: id.into(), location: loc, hours: TimeWindow::OPEN, unload_time: 5, accepts: u64::MAX }
+    DisposalSite {
+        id: id.into(),
+        location: loc,
+        hours: TimeWindow::OPEN,
+        unload_time: 5,
+        accepts: u64::MAX,
+    }
 }
 
 #[test]
 fn serves_all_stops_within_capacity() {
-    let pts = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0), (-10.0, 0.0), (0.0, -10.0)];
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (0.0, 10.0),
+        (-10.0, 0.0),
+        (0.0, -10.0),
+    ];
     let inst = builder(&pts)
         .stops((1..5).map(|i| stop(&format!("b{i}"), i, 5)))
         .vehicles((0..2).map(|k| Vehicle::new(format!("v{k}"), vec![10], 0)))
-        .objective(Objective::Weighted { unserved_weight: 1_000_000, vehicle_weight: 0 })
+        .objective(Objective::Weighted {
+            unserved_weight: 1_000_000,
+            vehicle_weight: 0,
+        })
         .build()
         .unwrap();
     let (sol, rep) = solve_checked(&inst, 200);
@@ -31,7 +46,14 @@ fn serves_all_stops_within_capacity() {
 #[test]
 fn unloads_at_disposal_site_when_full() {
     // One truck of 10 yards, four 5-yard bins: it must unload midway.
-    let pts = [(0.0, 0.0), (10.0, 0.0), (11.0, 0.0), (0.0, 10.0), (0.0, 11.0), (5.0, 5.0)];
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (11.0, 0.0),
+        (0.0, 10.0),
+        (0.0, 11.0),
+        (5.0, 5.0),
+    ];
     let mut v = Vehicle::new("truck", vec![10], 0);
     v.final_disposal_required = true;
     let inst = builder(&pts)
@@ -42,8 +64,16 @@ fn unloads_at_disposal_site_when_full() {
         .unwrap();
     let (sol, rep) = solve_checked(&inst, 300);
     assert!(rep.feasible);
-    let disposals = sol.routes[0].visits.iter().filter(|v| matches!(v, Visit::Disposal(_))).count();
-    assert_eq!(disposals, 2, "one unload when full, one before returning: {:?}", sol.routes[0]);
+    let disposals = sol.routes[0]
+        .visits
+        .iter()
+        .filter(|v| matches!(v, Visit::Disposal(_)))
+        .count();
+    assert_eq!(
+        disposals, 2,
+        "one unload when full, one before returning: {:?}",
+        sol.routes[0]
+    );
 }
 
 #[test]
@@ -51,7 +81,12 @@ fn ends_route_with_final_disposal_visit() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0)];
     let mut v = Vehicle::new("truck", vec![10], 0);
     v.final_disposal_required = true;
-    let inst = builder(&pts).site(landfill("lf", 2)).stop(stop("b1", 1, 3)).vehicle(v).build().unwrap();
+    let inst = builder(&pts)
+        .site(landfill("lf", 2))
+        .stop(stop("b1", 1, 3))
+        .vehicle(v)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 50);
     assert!(rep.feasible);
     assert_eq!(sol.routes[0].visits.last(), Some(&Visit::Disposal(0)));
@@ -62,8 +97,13 @@ fn picks_the_closest_landfill_for_the_final_unload() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (100.0, 0.0), (12.0, 0.0)];
     let mut v = Vehicle::new("truck", vec![10], 0);
     v.final_disposal_required = true;
-    let inst =
-        builder(&pts).site(landfill("far", 2)).site(landfill("near", 3)).stop(stop("b1", 1, 3)).vehicle(v).build().unwrap();
+    let inst = builder(&pts)
+        .site(landfill("far", 2))
+        .site(landfill("near", 3))
+        .stop(stop("b1", 1, 3))
+        .vehicle(v)
+        .build()
+        .unwrap();
     let (sol, _) = solve_checked(&inst, 50);
     assert_eq!(sol.routes[0].visits.last(), Some(&Visit::Disposal(1)));
 }
@@ -71,14 +111,26 @@ fn picks_the_closest_landfill_for_the_final_unload() {
 #[test]
 fn limits_disposal_trips_per_vehicle() {
     // Each truck may unload once (its final unload): 20 yards need two trucks.
-    let pts = [(0.0, 0.0), (10.0, 0.0), (11.0, 0.0), (0.0, 10.0), (0.0, 11.0), (5.0, 5.0)];
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (11.0, 0.0),
+        (0.0, 10.0),
+        (0.0, 11.0),
+        (5.0, 5.0),
+    ];
     let trucks = (0..3).map(|k| {
         let mut v = Vehicle::new(format!("t{k}"), vec![10], 0);
         v.final_disposal_required = true;
         v.max_disposal_trips = Some(1);
         v
     });
-    let inst = builder(&pts).site(landfill("lf", 5)).stops((1..5).map(|i| stop(&format!("b{i}"), i, 5))).vehicles(trucks).build().unwrap();
+    let inst = builder(&pts)
+        .site(landfill("lf", 5))
+        .stops((1..5).map(|i| stop(&format!("b{i}"), i, 5)))
+        .vehicles(trucks)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 300);
     assert!(rep.feasible);
     assert_eq!(sol.routes.len(), 2);
@@ -87,9 +139,18 @@ fn limits_disposal_trips_per_vehicle() {
 #[test]
 fn takes_lunch_break_inside_its_window() {
     // Stops are spread over the day; the break must start in [100, 120].
-    let pts = [(0.0, 0.0), (30.0, 0.0), (60.0, 0.0), (90.0, 0.0), (120.0, 0.0)];
+    let pts = [
+        (0.0, 0.0),
+        (30.0, 0.0),
+        (60.0, 0.0),
+        (90.0, 0.0),
+        (120.0, 0.0),
+    ];
     let mut v = Vehicle::new("truck", vec![100], 0);
-    v.break_ = Some(Break { window: TimeWindow::new(100, 120), duration: 60 });
+    v.break_ = Some(Break {
+        window: TimeWindow::new(100, 120),
+        duration: 60,
+    });
     v.shift = TimeWindow::new(0, 1000);
     let inst = builder(&pts)
         .stops((1..5).map(|i| {
@@ -102,7 +163,14 @@ fn takes_lunch_break_inside_its_window() {
         .unwrap();
     let (sol, rep) = solve_checked(&inst, 200);
     assert!(rep.feasible);
-    assert_eq!(sol.routes[0].visits.iter().filter(|v| **v == Visit::Break).count(), 1);
+    assert_eq!(
+        sol.routes[0]
+            .visits
+            .iter()
+            .filter(|v| **v == Visit::Break)
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -110,7 +178,12 @@ fn skips_optional_bin_whose_detour_costs_more_than_its_prize() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (0.0, 100.0)];
     let mut far = stop("far", 2, 1);
     far.prize = Some(50); // detour costs 200
-    let inst = builder(&pts).stop(stop("near", 1, 1)).stop(far).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("near", 1, 1))
+        .stop(far)
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert!(rep.feasible);
     assert_eq!(sol.unserved, vec![(1, UnservedReason::NotWorthDetour)]);
@@ -121,7 +194,12 @@ fn serves_optional_bin_whose_prize_exceeds_its_detour() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (12.0, 0.0)];
     let mut next_door = stop("next-door", 2, 1);
     next_door.prize = Some(50); // detour costs 4
-    let inst = builder(&pts).stop(stop("near", 1, 1)).stop(next_door).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("near", 1, 1))
+        .stop(next_door)
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert!(sol.unserved.is_empty());
     assert_eq!(rep.prizes, 50);
@@ -133,10 +211,18 @@ fn reports_time_window_as_reason_for_unreachable_stop() {
     // break starting by time 5, so the window [0, 30] can never be met.
     let pts = [(0.0, 0.0), (10.0, 0.0), (0.0, 5.0)];
     let mut v = Vehicle::new("v", vec![10], 0);
-    v.break_ = Some(Break { window: TimeWindow::new(0, 5), duration: 100 });
+    v.break_ = Some(Break {
+        window: TimeWindow::new(0, 5),
+        duration: 100,
+    });
     let mut tight = stop("tight", 1, 1);
     tight.windows = vec![TimeWindow::new(0, 30)];
-    let inst = builder(&pts).stop(tight).stop(stop("easy", 2, 1)).vehicle(v).build().unwrap();
+    let inst = builder(&pts)
+        .stop(tight)
+        .stop(stop("easy", 2, 1))
+        .vehicle(v)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert_eq!(sol.unserved, vec![(0, UnservedReason::TimeWindow)]);
     assert_eq!(rep.unserved_required, 1);
@@ -147,7 +233,11 @@ fn reports_capacity_as_reason_when_daily_cap_is_too_small() {
     let pts = [(0.0, 0.0), (10.0, 0.0)];
     let mut v = Vehicle::new("v", vec![10], 0);
     v.route_capacity = Some(vec![5]);
-    let inst = builder(&pts).stop(stop("big", 1, 8)).vehicle(v).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("big", 1, 8))
+        .vehicle(v)
+        .build()
+        .unwrap();
     let (sol, _) = solve_checked(&inst, 50);
     assert_eq!(sol.unserved, vec![(0, UnservedReason::Capacity)]);
 }
@@ -157,7 +247,11 @@ fn reports_shift_as_reason_when_route_exceeds_max_duration() {
     let pts = [(0.0, 0.0), (50.0, 0.0)];
     let mut v = Vehicle::new("v", vec![10], 0);
     v.max_duration = Some(60);
-    let inst = builder(&pts).stop(stop("far", 1, 1)).vehicle(v).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("far", 1, 1))
+        .vehicle(v)
+        .build()
+        .unwrap();
     let (sol, _) = solve_checked(&inst, 50);
     assert_eq!(sol.unserved, vec![(0, UnservedReason::ShiftOrDuration)]);
 }
@@ -165,7 +259,12 @@ fn reports_shift_as_reason_when_route_exceeds_max_duration() {
 #[test]
 fn reports_fleet_exhausted_when_no_vehicle_is_left() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0)];
-    let inst = builder(&pts).stop(stop("a", 1, 8)).stop(stop("b", 2, 8)).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("a", 1, 8))
+        .stop(stop("b", 2, 8))
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 50);
     assert_eq!(sol.unserved.len(), 1);
     assert_eq!(sol.unserved[0].1, UnservedReason::FleetExhausted);
@@ -180,10 +279,19 @@ fn respects_max_distance_per_route() {
         v.max_distance = Some(25);
         v
     });
-    let inst = builder(&pts).stop(stop("a", 1, 1)).stop(stop("b", 2, 1)).vehicles(vs).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("a", 1, 1))
+        .stop(stop("b", 2, 1))
+        .vehicles(vs)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 50);
     assert!(rep.feasible);
-    assert_eq!(sol.routes.len(), 2, "one route of 40 would break the 25 limit");
+    assert_eq!(
+        sol.routes.len(),
+        2,
+        "one route of 40 would break the 25 limit"
+    );
 }
 
 #[test]
@@ -196,7 +304,11 @@ fn serves_stops_inside_their_time_windows() {
         s.windows = vec![TimeWindow::new(w.0, w.1)];
         stops.push(s);
     }
-    let inst = builder(&pts).stops(stops).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let inst = builder(&pts)
+        .stops(stops)
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert!(rep.feasible);
     assert_eq!(sol.routes[0].stops().collect::<Vec<_>>(), vec![2, 1, 0]);
@@ -207,7 +319,11 @@ fn accepts_any_of_several_time_windows() {
     let pts = [(0.0, 0.0), (10.0, 0.0)];
     let mut s = stop("b", 1, 1);
     s.windows = vec![TimeWindow::new(0, 5), TimeWindow::new(50, 80)];
-    let inst = builder(&pts).stop(s).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let inst = builder(&pts)
+        .stop(s)
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (_, rep) = solve_checked(&inst, 20);
     assert!(rep.feasible);
 }
@@ -218,18 +334,37 @@ fn waits_for_release_before_leaving_the_depot() {
     let mut s = stop("late-goods", 1, 1);
     s.release = 100;
     s.windows = vec![TimeWindow::new(0, 115)];
-    let inst = builder(&pts).stop(s).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let inst = builder(&pts)
+        .stop(s)
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (_, rep) = solve_checked(&inst, 20);
     assert!(rep.feasible);
-    assert_eq!(rep.duration, 20, "departs at the release, no waiting counted");
+    assert_eq!(
+        rep.duration, 20,
+        "departs at the release, no waiting counted"
+    );
 }
 
 #[test]
 fn reloads_at_the_depot_between_trips() {
     // Multi-trip: the depot doubles as a reload point.
     let pts = [(0.0, 0.0), (10.0, 0.0), (-10.0, 0.0)];
-    let reload = DisposalSite { id: "reload".into(), location: 0, hours: TimeWindow::OPEN, unload_time: 0, accepts: u64::MAX };
-    let inst = builder(&pts).site(reload).stop(stop("a", 1, 8)).stop(stop("b", 2, 8)).vehicle(Vehicle::new("v", vec![10], 0)).build().unwrap();
+    let reload = DisposalSite {
+        id: "reload".into(),
+        location: 0,
+        hours: TimeWindow::OPEN,
+        unload_time: 0,
+        accepts: u64::MAX,
+    };
+    let inst = builder(&pts)
+        .site(reload)
+        .stop(stop("a", 1, 8))
+        .stop(stop("b", 2, 8))
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert!(rep.feasible);
     assert_eq!(sol.routes.len(), 1);
@@ -243,9 +378,21 @@ fn unloads_each_stream_only_where_it_is_accepted() {
     v.final_disposal_required = true;
     let mut glass = stop("glass", 1, 1);
     glass.stream = 0b10;
-    let near = DisposalSite { accepts: 0b01, ..landfill("paper-only", 2) };
-    let far = DisposalSite { accepts: 0b11, ..landfill("all", 3) };
-    let inst = builder(&pts).site(near).site(far).stop(glass).vehicle(v).build().unwrap();
+    let near = DisposalSite {
+        accepts: 0b01,
+        ..landfill("paper-only", 2)
+    };
+    let far = DisposalSite {
+        accepts: 0b11,
+        ..landfill("all", 3)
+    };
+    let inst = builder(&pts)
+        .site(near)
+        .site(far)
+        .stop(glass)
+        .vehicle(v)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 50);
     assert!(rep.feasible);
     assert_eq!(sol.routes[0].visits.last(), Some(&Visit::Disposal(1)));
@@ -258,10 +405,20 @@ fn gives_skilled_stops_to_skilled_vehicles() {
     crane.skills = 1;
     let mut heavy = stop("underground", 1, 1);
     heavy.skills = 1;
-    let inst = builder(&pts).stop(heavy).stop(stop("plain", 2, 1)).vehicle(Vehicle::new("plain-truck", vec![10], 0)).vehicle(crane).build().unwrap();
+    let inst = builder(&pts)
+        .stop(heavy)
+        .stop(stop("plain", 2, 1))
+        .vehicle(Vehicle::new("plain-truck", vec![10], 0))
+        .vehicle(crane)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert!(rep.feasible);
-    let route = sol.routes.iter().find(|r| r.stops().any(|s| s == 0)).unwrap();
+    let route = sol
+        .routes
+        .iter()
+        .find(|r| r.stops().any(|s| s == 0))
+        .unwrap();
     assert_eq!(route.vehicle, 1);
 }
 
@@ -288,7 +445,11 @@ fn caps_stops_per_driver_per_day() {
         v.max_stops = Some(2);
         v
     });
-    let inst = builder(&pts).stops((1..4).map(|i| stop(&format!("b{i}"), i, 1))).vehicles(vs).build().unwrap();
+    let inst = builder(&pts)
+        .stops((1..4).map(|i| stop(&format!("b{i}"), i, 1)))
+        .vehicles(vs)
+        .build()
+        .unwrap();
     let (sol, rep) = solve_checked(&inst, 100);
     assert!(rep.feasible);
     assert!(sol.routes.iter().all(|r| r.stops().count() <= 2));
@@ -299,7 +460,13 @@ fn uses_fewer_vehicles_first_under_lexicographic_objective() {
     // Two routes are shorter, one route is possible: vehicles come first.
     let pts = [(0.0, 0.0), (10.0, 0.0), (-10.0, 0.0)];
     let vs = (0..2).map(|k| Vehicle::new(format!("v{k}"), vec![10], 0));
-    let inst = builder(&pts).stop(stop("a", 1, 1)).stop(stop("b", 2, 1)).vehicles(vs).objective(Objective::Lexicographic).build().unwrap();
+    let inst = builder(&pts)
+        .stop(stop("a", 1, 1))
+        .stop(stop("b", 2, 1))
+        .vehicles(vs)
+        .objective(Objective::Lexicographic)
+        .build()
+        .unwrap();
     let (sol, _) = solve_checked(&inst, 100);
     assert_eq!(sol.routes.len(), 1);
 }
@@ -313,7 +480,15 @@ fn charges_fixed_and_time_costs() {
     v.cost_per_time = 3;
     let mut s = stop("b", 1, 1);
     s.service = 5;
-    let inst = builder(&pts).stop(s).vehicle(v).objective(Objective::Weighted { unserved_weight: 1 << 40, vehicle_weight: 0 }).build().unwrap();
+    let inst = builder(&pts)
+        .stop(s)
+        .vehicle(v)
+        .objective(Objective::Weighted {
+            unserved_weight: 1 << 40,
+            vehicle_weight: 0,
+        })
+        .build()
+        .unwrap();
     let (_, rep) = solve_checked(&inst, 20);
     assert_eq!(rep.route_cost, 1000 + 2 * 20 + 3 * 25);
 }
@@ -347,7 +522,9 @@ fn uses_each_vehicles_own_travel_profile() {
 
 #[test]
 fn is_deterministic_for_a_seed() {
-    let pts: Vec<(f64, f64)> = (0..25).map(|i| ((i * 37 % 50) as f64, (i * 11 % 40) as f64)).collect();
+    let pts: Vec<(f64, f64)> = (0..25)
+        .map(|i| ((i * 37 % 50) as f64, (i * 11 % 40) as f64))
+        .collect();
     let inst = builder(&pts)
         .stops((1..25).map(|i| stop(&format!("b{i}"), i, 1 + (i as i64 % 4))))
         .vehicles((0..6).map(|k| Vehicle::new(format!("v{k}"), vec![15], 0)))
@@ -365,11 +542,20 @@ fn accepts_a_better_solution_injected_from_outside() {
     let inst = builder(&pts)
         .stops((1..4).map(|i| stop(&format!("b{i}"), i, 1)))
         .vehicles((0..3).map(|k| Vehicle::new(format!("v{k}"), vec![10], 0)))
-        .objective(Objective::Weighted { unserved_weight: 1 << 40, vehicle_weight: 0 })
+        .objective(Objective::Weighted {
+            unserved_weight: 1 << 40,
+            vehicle_weight: 0,
+        })
         .build()
         .unwrap();
     let mut search = Search::new(&inst, 0);
-    let best = Solution { routes: vec![Route { vehicle: 0, visits: vec![Visit::Stop(0), Visit::Stop(1), Visit::Stop(2)] }], unserved: vec![] };
+    let best = Solution {
+        routes: vec![Route {
+            vehicle: 0,
+            visits: vec![Visit::Stop(0), Visit::Stop(1), Visit::Stop(2)],
+        }],
+        unserved: vec![],
+    };
     search.inject(&best);
     let rep = check(&inst, &search.best_solution());
     assert!(rep.feasible);

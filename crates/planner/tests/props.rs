@@ -41,20 +41,38 @@ fn spec() -> impl Strategy<Value = Spec> {
             prop::option::weighted(0.4, (100i64..300, 20i64..60)),
             any::<bool>(),
         )
-            .prop_map(|(points, demands, windows, prizes, skills, release, vehicles, cap, with_site, fd, brk, lex)| Spec {
-                points,
-                demands,
-                windows: windows.into_iter().map(|w| w.map(|(e, len)| (e, e + len))).collect(),
-                prizes,
-                skills,
-                release: release.into_iter().map(|r| r.unwrap_or(0)).collect(),
-                vehicles,
-                cap,
-                with_site,
-                final_disposal: with_site && fd,
-                brk,
-                lexicographic: lex,
-            })
+            .prop_map(
+                |(
+                    points,
+                    demands,
+                    windows,
+                    prizes,
+                    skills,
+                    release,
+                    vehicles,
+                    cap,
+                    with_site,
+                    fd,
+                    brk,
+                    lex,
+                )| Spec {
+                    points,
+                    demands,
+                    windows: windows
+                        .into_iter()
+                        .map(|w| w.map(|(e, len)| (e, e + len)))
+                        .collect(),
+                    prizes,
+                    skills,
+                    release: release.into_iter().map(|r| r.unwrap_or(0)).collect(),
+                    vehicles,
+                    cap,
+                    with_site,
+                    final_disposal: with_site && fd,
+                    brk,
+                    lexicographic: lex,
+                },
+            )
     })
 }
 
@@ -63,7 +81,13 @@ fn build(s: &Spec) -> Option<Instance> {
     let site_loc = n + 1;
     let mut b = builder(&s.points);
     if s.with_site {
-        b = b.site(DisposalSite { id: "lf".into(), location: site_loc, hours: TimeWindow::new(0, 2000), unload_time: 10, accepts: u64::MAX });
+        b = b.site(DisposalSite {
+            id: "lf".into(),
+            location: site_loc,
+            hours: TimeWindow::new(0, 2000),
+            unload_time: 10,
+            accepts: u64::MAX,
+        });
     }
     for i in 0..n {
         let mut st = Stop::new(format!("s{i}"), i + 1, 0);
@@ -82,10 +106,20 @@ fn build(s: &Spec) -> Option<Instance> {
         v.shift = TimeWindow::new(0, 2000);
         v.skills = u64::from(k == 0);
         v.final_disposal_required = s.final_disposal;
-        v.break_ = s.brk.map(|(e, d)| Break { window: TimeWindow::new(e, e + 100), duration: d });
+        v.break_ = s.brk.map(|(e, d)| Break {
+            window: TimeWindow::new(e, e + 100),
+            duration: d,
+        });
         b = b.vehicle(v);
     }
-    b = b.objective(if s.lexicographic { Objective::Lexicographic } else { Objective::Weighted { unserved_weight: 100_000, vehicle_weight: 50 } });
+    b = b.objective(if s.lexicographic {
+        Objective::Lexicographic
+    } else {
+        Objective::Weighted {
+            unserved_weight: 100_000,
+            vehicle_weight: 50,
+        }
+    });
     // Random data may be invalid (e.g. an unreachable window): that is the
     // validation's job, tested elsewhere.
     b.build().ok()
@@ -135,11 +169,18 @@ fn brute_force(d: &[f64], n: usize, demand: &[i64], cap: i64, fleet: usize) -> i
     }
     let route: Vec<i64> = (0..full)
         .map(|s| {
-            let load: i64 = (0..n).filter(|&j| s & (1 << j) != 0).map(|j| demand[j]).sum();
+            let load: i64 = (0..n)
+                .filter(|&j| s & (1 << j) != 0)
+                .map(|j| demand[j])
+                .sum();
             if s == 0 || load > cap {
                 inf
             } else {
-                (0..n).filter(|&j| s & (1 << j) != 0).map(|j| tsp[s][j] + dist(j + 1, 0)).min().unwrap_or(inf)
+                (0..n)
+                    .filter(|&j| s & (1 << j) != 0)
+                    .map(|j| tsp[s][j] + dist(j + 1, 0))
+                    .min()
+                    .unwrap_or(inf)
             }
         })
         .collect();
@@ -193,7 +234,7 @@ proptest! {
             .unwrap();
         let opt = brute_force(&d, n, demand, cap, fleet);
         prop_assume!(opt < i64::MAX / 8);
-        let out = solve(&inst, &params(400, 0));
+        let out = solve(&inst, &params(2000, 0));
         let rep = check(&inst, &out.solution);
         prop_assert!(rep.feasible, "{:?}", rep.violations);
         prop_assert_eq!(rep.distance, opt);

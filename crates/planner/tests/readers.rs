@@ -12,13 +12,27 @@ fn round_trip(path: &Path, iters: u64) -> CheckReport {
     let bi = io::read_instance(path).unwrap_or_else(|e| panic!("{e}"));
     let out = solve(&bi.instance, &params(iters, 0));
     let rep = check(&bi.instance, &out.solution);
-    assert!(rep.violations.is_empty(), "{}: {:?}", bi.name, rep.violations);
-    assert_eq!(rep.objective, out.objective, "{}: search and checker disagree", bi.name);
+    assert!(
+        rep.violations.is_empty(),
+        "{}: {:?}",
+        bi.name,
+        rep.violations
+    );
+    assert_eq!(
+        rep.objective, out.objective,
+        "{}: search and checker disagree",
+        bi.name
+    );
     let text = io::write_sol(&bi, &out.solution, rep.distance as f64 / bi.scale);
     let sol = io::parse_sol(path, &text).unwrap();
     let back = io::solution_from_sol(&bi, &sol, path).unwrap();
     let rep2 = check(&bi.instance, &back);
-    assert!(rep2.violations.is_empty(), "{} after .sol round trip: {:?}", bi.name, rep2.violations);
+    assert!(
+        rep2.violations.is_empty(),
+        "{} after .sol round trip: {:?}",
+        bi.name,
+        rep2.violations
+    );
     assert_eq!(rep2.distance, rep.distance, "{}", bi.name);
     assert_eq!(rep2.vehicles, rep.vehicles, "{}", bi.name);
     rep
@@ -47,9 +61,15 @@ fn a_n32_k5_uses_nint_distances_and_reaches_the_optimum() {
 
 #[test]
 fn cmt_files_keep_real_distances_route_limits_and_last_node_depot() {
-    let Some(dir) = shared("cvrp/CMT") else { return };
+    let Some(dir) = shared("cvrp/CMT") else {
+        return;
+    };
     let bi = io::read_instance(&dir.join("CMT6.vrp")).unwrap();
-    assert_eq!(bi.instance.depots()[0].location, 50, "depot is the last node");
+    assert_eq!(
+        bi.instance.depots()[0].location,
+        50,
+        "depot is the last node"
+    );
     assert_eq!(bi.instance.vehicles()[0].max_duration, Some(200 * 10_000));
     assert_eq!(bi.instance.stops()[0].service, 10 * 10_000);
     let rep = round_trip(&dir.join("CMT6.vrp"), 300);
@@ -59,7 +79,9 @@ fn cmt_files_keep_real_distances_route_limits_and_last_node_depot() {
 
 #[test]
 fn solomon_instances_round_trip_with_time_windows() {
-    let Some(dir) = shared("vrptw-solomon") else { return };
+    let Some(dir) = shared("vrptw-solomon") else {
+        return;
+    };
     for f in ["C101.txt", "R201.txt"] {
         let rep = round_trip(&dir.join(f), 100);
         assert!(rep.feasible, "{f}");
@@ -70,7 +92,9 @@ fn solomon_instances_round_trip_with_time_windows() {
 
 #[test]
 fn mtvrptw_published_solutions_check_at_their_stated_cost() {
-    let Some(dir) = shared("mtvrptw-reloads") else { return };
+    let Some(dir) = shared("mtvrptw-reloads") else {
+        return;
+    };
     for name in ["C201R0.25", "R201R0.5", "RC201R0.75"] {
         let path = dir.join(format!("{name}.vrp"));
         if !path.exists() {
@@ -89,11 +113,16 @@ fn mtvrptw_published_solutions_check_at_their_stated_cost() {
 
 #[test]
 fn kim_instance_round_trips_with_landfills_lunch_and_caps() {
-    let Some(dir) = shared("waste-kim2006") else { return };
+    let Some(dir) = shared("waste-kim2006") else {
+        return;
+    };
     let bi = io::read_instance(&dir.join("102_stop.txt")).unwrap();
     assert_eq!(bi.instance.sites().len(), 2);
     // Stop 0 -> 1 (landfill): 15387 ft = 262.3 s at 40 mph (benchmark.html).
-    let (d, l) = (bi.instance.depots()[0].location, bi.instance.sites()[0].location);
+    let (d, l) = (
+        bi.instance.depots()[0].location,
+        bi.instance.sites()[0].location,
+    );
     assert_eq!(bi.instance.profiles()[0].distance.get(d, l), 15387);
     assert_eq!(bi.instance.profiles()[0].duration.get(d, l), 2623);
     let rep = round_trip(&dir.join("102_stop.txt"), 100);

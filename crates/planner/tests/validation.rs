@@ -32,16 +32,44 @@ fn rejects_missing_profile() {
 
 #[test]
 fn rejects_non_square_matrix() {
-    let e = err(InstanceBuilder::new().profile(vec![0.0; 9], vec![0.0; 8], 1.0).depot("d", 0).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::MatrixShape { matrix: "duration", got: 8, expected: 9, .. }), "{e}");
+    let e = err(InstanceBuilder::new()
+        .profile(vec![0.0; 9], vec![0.0; 8], 1.0)
+        .depot("d", 0)
+        .vehicle(ok_vehicle()));
+    assert!(
+        matches!(
+            e,
+            ModelError::MatrixShape {
+                matrix: "duration",
+                got: 8,
+                expected: 9,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_nan_matrix_entry() {
     let mut m = plane(&pts());
     m[1] = f64::NAN;
-    let e = err(InstanceBuilder::new().profile(m.clone(), plane(&pts()), 1.0).depot("d", 0).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::BadMatrixEntry { matrix: "distance", from: 0, to: 1, .. }), "{e}");
+    let e = err(InstanceBuilder::new()
+        .profile(m.clone(), plane(&pts()), 1.0)
+        .depot("d", 0)
+        .vehicle(ok_vehicle()));
+    assert!(
+        matches!(
+            e,
+            ModelError::BadMatrixEntry {
+                matrix: "distance",
+                from: 0,
+                to: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("finite and >= 0"));
 }
 
@@ -49,22 +77,51 @@ fn rejects_nan_matrix_entry() {
 fn rejects_negative_matrix_entry() {
     let mut m = plane(&pts());
     m[5] = -3.0;
-    let e = err(InstanceBuilder::new().profile(plane(&pts()), m, 1.0).depot("d", 0).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::BadMatrixEntry { matrix: "duration", from: 1, to: 2, .. }), "{e}");
+    let e = err(InstanceBuilder::new()
+        .profile(plane(&pts()), m, 1.0)
+        .depot("d", 0)
+        .vehicle(ok_vehicle()));
+    assert!(
+        matches!(
+            e,
+            ModelError::BadMatrixEntry {
+                matrix: "duration",
+                from: 1,
+                to: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_nonzero_diagonal() {
     let mut m = plane(&pts());
     m[4] = 1.0;
-    let e = err(InstanceBuilder::new().profile(m.clone(), m, 1.0).depot("d", 0).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::NonZeroDiagonal { location: 1, .. }), "{e}");
+    let e = err(InstanceBuilder::new()
+        .profile(m.clone(), m, 1.0)
+        .depot("d", 0)
+        .vehicle(ok_vehicle()));
+    assert!(
+        matches!(e, ModelError::NonZeroDiagonal { location: 1, .. }),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_unknown_location() {
-    let e = err(builder(&pts()).stop(Stop::new("bin-7", 9, 1)).vehicle(ok_vehicle()));
-    assert_eq!(e, ModelError::UnknownLocation { entity: "stop 'bin-7'".into(), location: 9, n: 3 });
+    let e = err(builder(&pts())
+        .stop(Stop::new("bin-7", 9, 1))
+        .vehicle(ok_vehicle()));
+    assert_eq!(
+        e,
+        ModelError::UnknownLocation {
+            entity: "stop 'bin-7'".into(),
+            location: 9,
+            n: 3
+        }
+    );
     assert!(e.to_string().contains("use an index below 3"));
 }
 
@@ -73,11 +130,31 @@ fn rejects_unknown_depot_and_profile() {
     let mut v = ok_vehicle();
     v.end_depot = 4;
     let e = err(builder(&pts()).vehicle(v));
-    assert!(matches!(e, ModelError::UnknownReference { field: "end_depot", index: 4, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ModelError::UnknownReference {
+                field: "end_depot",
+                index: 4,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let mut v = ok_vehicle();
     v.profile = 2;
     let e = err(builder(&pts()).vehicle(v));
-    assert!(matches!(e, ModelError::UnknownReference { field: "profile", index: 2, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ModelError::UnknownReference {
+                field: "profile",
+                index: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -85,25 +162,60 @@ fn rejects_demand_with_wrong_dimensions() {
     let mut s = Stop::new("s", 1, 1);
     s.demand = vec![1, 2];
     let e = err(builder(&pts()).stop(s).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::DimensionMismatch { field: "demand", got: 2, expected: 1, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ModelError::DimensionMismatch {
+                field: "demand",
+                got: 2,
+                expected: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_too_many_dimensions() {
     let e = err(builder(&pts()).vehicle(Vehicle::new("v", vec![1, 2, 3], 0)));
-    assert!(matches!(e, ModelError::TooManyDimensions { dims: 3, .. }), "{e}");
+    assert!(
+        matches!(e, ModelError::TooManyDimensions { dims: 3, .. }),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_negative_quantities() {
-    let e = err(builder(&pts()).stop(Stop::new("s", 1, -1)).vehicle(ok_vehicle()));
-    assert_eq!(e, ModelError::Negative { entity: "stop 's'".into(), field: "demand", value: -1 });
+    let e = err(builder(&pts())
+        .stop(Stop::new("s", 1, -1))
+        .vehicle(ok_vehicle()));
+    assert_eq!(
+        e,
+        ModelError::Negative {
+            entity: "stop 's'".into(),
+            field: "demand",
+            value: -1
+        }
+    );
     let mut s = Stop::new("s", 1, 1);
     s.service = -5;
-    assert!(matches!(err(builder(&pts()).stop(s).vehicle(ok_vehicle())), ModelError::Negative { field: "service", .. }));
+    assert!(matches!(
+        err(builder(&pts()).stop(s).vehicle(ok_vehicle())),
+        ModelError::Negative {
+            field: "service",
+            ..
+        }
+    ));
     let mut v = ok_vehicle();
     v.cost_per_distance = -1;
-    assert!(matches!(err(builder(&pts()).vehicle(v)), ModelError::Negative { field: "cost_per_distance", .. }));
+    assert!(matches!(
+        err(builder(&pts()).vehicle(v)),
+        ModelError::Negative {
+            field: "cost_per_distance",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -111,17 +223,44 @@ fn rejects_inverted_windows() {
     let mut s = Stop::new("s", 1, 1);
     s.windows = vec![TimeWindow::new(50, 10)];
     let e = err(builder(&pts()).stop(s).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::InvertedWindow { field: "windows", early: 50, late: 10, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ModelError::InvertedWindow {
+                field: "windows",
+                early: 50,
+                late: 10,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let mut v = ok_vehicle();
     v.shift = TimeWindow::new(9, 1);
-    assert!(matches!(err(builder(&pts()).vehicle(v)), ModelError::InvertedWindow { field: "shift", .. }));
+    assert!(matches!(
+        err(builder(&pts()).vehicle(v)),
+        ModelError::InvertedWindow { field: "shift", .. }
+    ));
 }
 
 #[test]
 fn rejects_demand_larger_than_every_capacity() {
-    let e = err(builder(&pts()).stop(Stop::new("huge", 1, 11)).vehicle(ok_vehicle()));
-    assert_eq!(e, ModelError::DemandExceedsCapacity { stop: "huge".into(), dim: 0, demand: 11, max_capacity: 10 });
-    assert!(e.to_string().contains("split the stop or add a larger vehicle"));
+    let e = err(builder(&pts())
+        .stop(Stop::new("huge", 1, 11))
+        .vehicle(ok_vehicle()));
+    assert_eq!(
+        e,
+        ModelError::DemandExceedsCapacity {
+            stop: "huge".into(),
+            dim: 0,
+            demand: 11,
+            max_capacity: 10
+        }
+    );
+    assert!(
+        e.to_string()
+            .contains("split the stop or add a larger vehicle")
+    );
 }
 
 #[test]
@@ -129,26 +268,44 @@ fn rejects_window_unreachable_from_every_depot() {
     let mut s = Stop::new("early-bird", 1, 1);
     s.windows = vec![TimeWindow::new(0, 5)]; // 10 away
     let e = err(builder(&pts()).stop(s).vehicle(ok_vehicle()));
-    assert!(matches!(e, ModelError::UnreachableWindow { ref stop, earliest_arrival: 10 } if stop == "early-bird"), "{e}");
+    assert!(
+        matches!(e, ModelError::UnreachableWindow { ref stop, earliest_arrival: 10 } if stop == "early-bird"),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_stop_no_vehicle_can_serve() {
     let mut s = Stop::new("crane-bin", 1, 1);
     s.skills = 0b100;
-    assert!(matches!(err(builder(&pts()).stop(s).vehicle(ok_vehicle())), ModelError::NoCompatibleVehicle { field: "skills", .. }));
+    assert!(matches!(
+        err(builder(&pts()).stop(s).vehicle(ok_vehicle())),
+        ModelError::NoCompatibleVehicle {
+            field: "skills",
+            ..
+        }
+    ));
     let mut s = Stop::new("glass", 1, 1);
     s.stream = 0b10;
     let mut v = ok_vehicle();
     v.streams = 0b01;
-    assert!(matches!(err(builder(&pts()).stop(s).vehicle(v)), ModelError::NoCompatibleVehicle { field: "stream", .. }));
+    assert!(matches!(
+        err(builder(&pts()).stop(s).vehicle(v)),
+        ModelError::NoCompatibleVehicle {
+            field: "stream",
+            ..
+        }
+    ));
 }
 
 #[test]
 fn rejects_stop_in_two_streams() {
     let mut s = Stop::new("mixed", 1, 1);
     s.stream = 0b11;
-    assert!(matches!(err(builder(&pts()).stop(s).vehicle(ok_vehicle())), ModelError::MultiStream { .. }));
+    assert!(matches!(
+        err(builder(&pts()).stop(s).vehicle(ok_vehicle())),
+        ModelError::MultiStream { .. }
+    ));
 }
 
 #[test]
@@ -156,13 +313,25 @@ fn rejects_final_disposal_without_a_site() {
     let mut v = ok_vehicle();
     v.final_disposal_required = true;
     let e = err(builder(&pts()).vehicle(v));
-    assert!(matches!(e, ModelError::NoDisposalSite { ref vehicle, .. } if vehicle == "v1"), "{e}");
+    assert!(
+        matches!(e, ModelError::NoDisposalSite { ref vehicle, .. } if vehicle == "v1"),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_duplicate_ids() {
-    let e = err(builder(&pts()).stop(Stop::new("s", 1, 1)).stop(Stop::new("s", 2, 1)).vehicle(ok_vehicle()));
-    assert_eq!(e, ModelError::DuplicateId { kind: "stop", id: "s".into() });
+    let e = err(builder(&pts())
+        .stop(Stop::new("s", 1, 1))
+        .stop(Stop::new("s", 2, 1))
+        .vehicle(ok_vehicle()));
+    assert_eq!(
+        e,
+        ModelError::DuplicateId {
+            kind: "stop",
+            id: "s".into()
+        }
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! landfill visit before returning to the depot.
 //!
 //! Units: distance in feet (reported in miles), time in tenths of a second.
+//! HHMM values with minutes >= 60 (four rows in 1932/2100) carry into the hour.
 
 use std::path::Path;
 
@@ -16,10 +17,16 @@ pub(crate) const FEET_PER_MILE: f64 = 5280.0;
 const TPS: f64 = 10.0;
 
 fn hhmm(path: &Path, ln: usize, tok: &str) -> Result<i64, ReadError> {
-    let v: i64 = tok.parse().map_err(|_| parse_err(path, ln, format!("time `{tok}` is not HHMM")))?;
+    let v: i64 = tok
+        .parse()
+        .map_err(|_| parse_err(path, ln, format!("time `{tok}` is not HHMM")))?;
     let (h, m) = (v / 100, v % 100);
     if !(0..=24).contains(&h) || m >= 60 {
-        return Err(parse_err(path, ln, format!("time `{tok}` is not a valid HHMM")));
+        return Err(parse_err(
+            path,
+            ln,
+            format!("time `{tok}` is not a valid HHMM"),
+        ));
     }
     Ok(((h * 3600 + m * 60) as f64 * TPS) as i64)
 }
@@ -47,20 +54,53 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         }
         let t: Vec<&str> = line.split_whitespace().collect();
         if t.len() < 8 {
-            return Err(parse_err(path, ln, format!("stop row has {} fields, expected 8", t.len())));
+            return Err(parse_err(
+                path,
+                ln,
+                format!("stop row has {} fields, expected 8", t.len()),
+            ));
         }
-        let f = |k: usize| -> Result<f64, ReadError> { t[k].parse().map_err(|_| parse_err(path, ln, format!("`{}` is not a number", t[k]))) };
+        let f = |k: usize| -> Result<f64, ReadError> {
+            t[k].parse()
+                .map_err(|_| parse_err(path, ln, format!("`{}` is not a number", t[k])))
+        };
         let ty = f(7)? as i64;
         if !(0..=2).contains(&ty) {
-            return Err(parse_err(path, ln, format!("stop type {ty} is not 0, 1 or 2")));
+            return Err(parse_err(
+                path,
+                ln,
+                format!("stop type {ty} is not 0, 1 or 2"),
+            ));
         }
-        rows.push((ln, f(1)?, f(2)?, hhmm(path, ln, t[3])?, hhmm(path, ln, t[4])?, f(5)?, f(6)?, ty));
+        rows.push((
+            ln,
+            f(1)?,
+            f(2)?,
+            hhmm(path, ln, t[3])?,
+            hhmm(path, ln, t[4])?,
+            f(5)?,
+            f(6)?,
+            ty,
+        ));
     }
     if header.len() < 5 {
-        return Err(parse_err(path, 0, "expected 5 header lines (capacity, daily yards, daily stops, lunch seconds, mph)"));
+        return Err(parse_err(
+            path,
+            0,
+            "expected 5 header lines (capacity, daily yards, daily stops, lunch seconds, mph)",
+        ));
     }
-    let (cap, day_yards, day_stops, lunch, mph) = (header[0], header[1], header[2] as usize, header[3], header[4]);
-    let depot = rows.iter().position(|r| r.7 == 0).ok_or_else(|| parse_err(path, 0, "no depot (type 0) row"))?;
+    let (cap, day_yards, day_stops, lunch, mph) = (
+        header[0],
+        header[1],
+        header[2] as usize,
+        header[3],
+        header[4],
+    );
+    let depot = rows
+        .iter()
+        .position(|r| r.7 == 0)
+        .ok_or_else(|| parse_err(path, 0, "no depot (type 0) row"))?;
     let n = rows.len();
     let feet_per_unit = mph * FEET_PER_MILE / 3600.0 / TPS; // feet per time unit
     let mut dist = vec![0.0; n * n];
@@ -73,7 +113,9 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         }
     }
     let yards = |y: f64| (y * 100.0).round() as i64; // centi-yards
-    let mut b = InstanceBuilder::new().profile(dist, time, 1.0).depot("depot", depot);
+    let mut b = InstanceBuilder::new()
+        .profile(dist, time, 1.0)
+        .depot("depot", depot);
     let mut stop_labels = Vec::new();
     let mut site_labels = Vec::new();
     let mut label = 0;
@@ -117,7 +159,10 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         veh.final_disposal_required = true;
         b = b.vehicle(veh);
     }
-    let instance = b.build().map_err(|source| ReadError::Model { path: path.display().to_string(), source })?;
+    let instance = b.build().map_err(|source| ReadError::Model {
+        path: path.display().to_string(),
+        source,
+    })?;
     Ok(BenchInstance {
         name: String::new(),
         path: path.to_path_buf(),

@@ -103,7 +103,10 @@ impl BenchInstance {
         let obj = if vehicles_first {
             Objective::Lexicographic
         } else {
-            Objective::Weighted { unserved_weight: Objective::Lexicographic.weights().0, vehicle_weight: 0 }
+            Objective::Weighted {
+                unserved_weight: Objective::Lexicographic.weights().0,
+                vehicle_weight: 0,
+            }
         };
         self.instance = self.instance.with_objective(obj);
         self
@@ -111,18 +114,31 @@ impl BenchInstance {
 }
 
 pub(crate) fn parse_err(path: &Path, line: usize, msg: impl Into<String>) -> ReadError {
-    ReadError::Parse { path: path.display().to_string(), line, msg: msg.into() }
+    ReadError::Parse {
+        path: path.display().to_string(),
+        line,
+        msg: msg.into(),
+    }
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String, ReadError> {
-    std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: path.display().to_string(), source })
+    std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Reads any supported instance, detecting the format from name and content.
 pub fn read_instance(path: &Path) -> Result<BenchInstance, ReadError> {
     let text = read_text(path)?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let lower = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let lower = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let mut bi = if lower == "vrp" {
         tsplib::parse(path, &text)?
     } else if name.ends_with("_stop") {
@@ -130,7 +146,9 @@ pub fn read_instance(path: &Path) -> Result<BenchInstance, ReadError> {
     } else if text.contains("CUST NO.") || text.lines().any(|l| l.trim() == "VEHICLE") {
         solomon::parse(path, &text)?
     } else {
-        return Err(ReadError::UnknownFormat { path: path.display().to_string() });
+        return Err(ReadError::UnknownFormat {
+            path: path.display().to_string(),
+        });
     };
     bi.name = name;
     bi.path = path.to_path_buf();
@@ -151,9 +169,17 @@ pub fn list_instances(path: &Path) -> Vec<PathBuf> {
                 out.extend(list_instances(&p));
                 continue;
             }
-            let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-            let stem = p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-            let is_solomon = ext == "txt" && stem.chars().next().is_some_and(|c| c == 'C' || c == 'R') && stem.len() <= 6;
+            let ext = p
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let is_solomon = ext == "txt"
+                && stem.chars().next().is_some_and(|c| c == 'C' || c == 'R')
+                && stem.len() <= 6;
             if ext == "vrp" || (ext == "txt" && stem.ends_with("_stop")) || is_solomon {
                 out.push(p);
             }
@@ -165,8 +191,15 @@ pub fn list_instances(path: &Path) -> Vec<PathBuf> {
 
 fn natural_key(p: &Path) -> (String, Vec<u64>, String) {
     let s = p.display().to_string();
-    let nums = s.split(|c: char| !c.is_ascii_digit()).filter(|x| !x.is_empty()).filter_map(|x| x.parse().ok()).collect();
-    let dir = p.parent().map(|d| d.display().to_string()).unwrap_or_default();
+    let nums = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|x| !x.is_empty())
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let dir = p
+        .parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
     (dir, nums, s)
 }
 
@@ -183,8 +216,13 @@ pub fn reference(bi: &BenchInstance, vehicles_first: bool) -> Option<(f64, Optio
             }
         }
     }
-    for csv in [dir.join("bks.csv"), dir.parent().map(|p| p.join("bks.csv")).unwrap_or_default()] {
-        let Ok(text) = std::fs::read_to_string(&csv) else { continue };
+    for csv in [
+        dir.join("bks.csv"),
+        dir.parent().map(|p| p.join("bks.csv")).unwrap_or_default(),
+    ] {
+        let Ok(text) = std::fs::read_to_string(&csv) else {
+            continue;
+        };
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next()?.split(',').collect();
         let col = |name: &str| header.iter().position(|h| h.trim() == name);
@@ -214,7 +252,9 @@ pub fn reference(bi: &BenchInstance, vehicles_first: bool) -> Option<(f64, Optio
             if f.first() != Some(&bi.name.as_str()) || f.len() < 4 {
                 continue;
             }
-            let (Ok(v), Ok(d)) = (f[2].trim().parse::<usize>(), f[3].trim().parse::<f64>()) else { continue };
+            let (Ok(v), Ok(d)) = (f[2].trim().parse::<usize>(), f[3].trim().parse::<f64>()) else {
+                continue;
+            };
             if best.is_none_or(|b| (v, d) < b) {
                 best = Some((v, d));
             }

@@ -31,16 +31,27 @@ pub fn parse_sol(path: &Path, text: &str) -> Result<SolFile, ReadError> {
         }
         if let Some(rest) = line.strip_prefix("Route") {
             let Some((_, body)) = rest.split_once(':') else {
-                return Err(parse_err(path, ln, "route line must look like `Route #k: i j ...`"));
+                return Err(parse_err(
+                    path,
+                    ln,
+                    "route line must look like `Route #k: i j ...`",
+                ));
             };
             let mut r = Vec::new();
             for t in body.split_whitespace() {
-                r.push(t.parse().map_err(|_| parse_err(path, ln, format!("`{t}` is not a customer number")))?);
+                r.push(
+                    t.parse().map_err(|_| {
+                        parse_err(path, ln, format!("`{t}` is not a customer number"))
+                    })?,
+                );
             }
             out.routes.push(r);
         } else if let Some(rest) = line.strip_prefix("Cost") {
             let v = rest.trim_start_matches(':').trim();
-            out.cost = Some(v.parse().map_err(|_| parse_err(path, ln, format!("cost `{v}` is not a number")))?);
+            out.cost = Some(
+                v.parse()
+                    .map_err(|_| parse_err(path, ln, format!("cost `{v}` is not a number")))?,
+            );
         }
     }
     Ok(out)
@@ -52,14 +63,36 @@ pub fn read_sol(path: &Path) -> Result<SolFile, ReadError> {
 }
 
 /// Converts a `.sol` into a [`Solution`] for `bi` (route k uses vehicle k).
-pub fn solution_from_sol(bi: &BenchInstance, sol: &SolFile, path: &Path) -> Result<Solution, ReadError> {
-    let stops: HashMap<usize, usize> = bi.stop_labels.iter().enumerate().map(|(i, &l)| (l, i)).collect();
-    let sites: HashMap<usize, usize> = bi.site_labels.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+pub fn solution_from_sol(
+    bi: &BenchInstance,
+    sol: &SolFile,
+    path: &Path,
+) -> Result<Solution, ReadError> {
+    let stops: HashMap<usize, usize> = bi
+        .stop_labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (l, i))
+        .collect();
+    let sites: HashMap<usize, usize> = bi
+        .site_labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (l, i))
+        .collect();
     let inst = &bi.instance;
     let mut out = Solution::default();
     for (k, r) in sol.routes.iter().enumerate() {
         if k >= inst.vehicles().len() {
-            return Err(parse_err(path, 0, format!("{} routes but the fleet has {} vehicles", sol.routes.len(), inst.vehicles().len())));
+            return Err(parse_err(
+                path,
+                0,
+                format!(
+                    "{} routes but the fleet has {} vehicles",
+                    sol.routes.len(),
+                    inst.vehicles().len()
+                ),
+            ));
         }
         let mut visits = Vec::new();
         for &c in r {
@@ -68,7 +101,11 @@ pub fn solution_from_sol(bi: &BenchInstance, sol: &SolFile, path: &Path) -> Resu
             } else if let Some(&d) = sites.get(&c) {
                 visits.push(Visit::Disposal(d));
             } else {
-                return Err(parse_err(path, 0, format!("route {}: unknown customer {c}", k + 1)));
+                return Err(parse_err(
+                    path,
+                    0,
+                    format!("route {}: unknown customer {c}", k + 1),
+                ));
             }
         }
         out.routes.push(Route { vehicle: k, visits });
@@ -84,9 +121,19 @@ pub fn solution_from_sol(bi: &BenchInstance, sol: &SolFile, path: &Path) -> Resu
         for p in 0..=base.len() {
             let mut vis = base.clone();
             vis.insert(p, Visit::Break);
-            let single = Solution { routes: vec![Route { vehicle: out.routes[k].vehicle, visits: vis }], unserved: Vec::new() };
+            let single = Solution {
+                routes: vec![Route {
+                    vehicle: out.routes[k].vehicle,
+                    visits: vis,
+                }],
+                unserved: Vec::new(),
+            };
             let rep = check(inst, &single);
-            if rep.violations.iter().all(|m| m.starts_with("required stop")) {
+            if rep
+                .violations
+                .iter()
+                .all(|m| m.starts_with("required stop"))
+            {
                 chosen = p;
                 break;
             }
@@ -116,7 +163,11 @@ pub fn write_sol(bi: &BenchInstance, solution: &Solution, cost: f64) -> String {
         k += 1;
         s.push_str(&format!("Route #{k}: {}\n", labels.join(" ")));
     }
-    let c = if (cost - cost.round()).abs() < 1e-9 { format!("{}", cost.round() as i64) } else { format!("{cost:.4}") };
+    let c = if (cost - cost.round()).abs() < 1e-9 {
+        format!("{}", cost.round() as i64)
+    } else {
+        format!("{cost:.4}")
+    };
     s.push_str(&format!("Cost {c}\n"));
     s
 }

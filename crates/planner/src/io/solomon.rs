@@ -19,8 +19,14 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
             while j < lines.len() && lines[j].trim().is_empty() {
                 j += 1;
             }
-            let v: Vec<&str> = lines.get(j).map(|x| x.split_whitespace().collect()).unwrap_or_default();
-            let (Some(k), Some(q)) = (v.first().and_then(|x| x.parse().ok()), v.get(1).and_then(|x| x.parse().ok())) else {
+            let v: Vec<&str> = lines
+                .get(j)
+                .map(|x| x.split_whitespace().collect())
+                .unwrap_or_default();
+            let (Some(k), Some(q)) = (
+                v.first().and_then(|x| x.parse().ok()),
+                v.get(1).and_then(|x| x.parse().ok()),
+            ) else {
                 return Err(parse_err(path, j + 1, "expected `NUMBER CAPACITY` values"));
             };
             fleet = Some((k, q));
@@ -30,17 +36,24 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         if l.chars().next().is_some_and(|c| c.is_ascii_digit()) && fleet.is_some() {
             let toks: Vec<&str> = l.split_whitespace().collect();
             if toks.len() < 7 {
-                return Err(parse_err(path, i + 1, format!("customer row has {} fields, expected 7", toks.len())));
+                return Err(parse_err(
+                    path,
+                    i + 1,
+                    format!("customer row has {} fields, expected 7", toks.len()),
+                ));
             }
             let mut v = [0.0; 7];
             for (k, t) in toks.iter().take(7).enumerate() {
-                v[k] = t.parse().map_err(|_| parse_err(path, i + 1, format!("`{t}` is not a number")))?;
+                v[k] = t
+                    .parse()
+                    .map_err(|_| parse_err(path, i + 1, format!("`{t}` is not a number")))?;
             }
             rows.push((i + 1, v));
         }
         i += 1;
     }
-    let (k, q) = fleet.ok_or_else(|| parse_err(path, 0, "missing VEHICLE NUMBER/CAPACITY block"))?;
+    let (k, q) =
+        fleet.ok_or_else(|| parse_err(path, 0, "missing VEHICLE NUMBER/CAPACITY block"))?;
     if rows.is_empty() {
         return Err(parse_err(path, 0, "no customer rows"));
     }
@@ -49,13 +62,16 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
     for a in 0..n {
         for b in 0..n {
             if a != b {
-                dist[a * n + b] = euclid((rows[a].1[1], rows[a].1[2]), (rows[b].1[1], rows[b].1[2]));
+                dist[a * n + b] =
+                    euclid((rows[a].1[1], rows[a].1[2]), (rows[b].1[1], rows[b].1[2]));
             }
         }
     }
     let s = |x: f64| (x * REAL_SCALE).round() as i64;
     let depot = &rows[0].1;
-    let mut b = InstanceBuilder::new().profile(dist.clone(), dist, REAL_SCALE).depot("depot", 0);
+    let mut b = InstanceBuilder::new()
+        .profile(dist.clone(), dist, REAL_SCALE)
+        .depot("depot", 0);
     let mut labels = Vec::new();
     for (idx, (_, r)) in rows.iter().enumerate().skip(1) {
         let mut st = Stop::new(format!("{}", r[0] as i64), idx, r[3].round() as i64);
@@ -69,7 +85,10 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         veh.shift = TimeWindow::new(s(depot[4]), s(depot[5]));
         b = b.vehicle(veh);
     }
-    let instance = b.build().map_err(|source| ReadError::Model { path: path.display().to_string(), source })?;
+    let instance = b.build().map_err(|source| ReadError::Model {
+        path: path.display().to_string(),
+        source,
+    })?;
     Ok(BenchInstance {
         name: String::new(),
         path: path.to_path_buf(),

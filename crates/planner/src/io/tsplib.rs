@@ -40,19 +40,33 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
             }
         }
         let Some(sec) = &current else {
-            return Err(parse_err(path, ln, format!("unexpected line `{line}` outside any section")));
+            return Err(parse_err(
+                path,
+                ln,
+                format!("unexpected line `{line}` outside any section"),
+            ));
         };
         let mut vals = Vec::new();
         for tok in line.split_whitespace() {
-            vals.push(tok.parse::<f64>().map_err(|_| parse_err(path, ln, format!("`{tok}` is not a number in {sec}")))?);
+            vals.push(
+                tok.parse::<f64>().map_err(|_| {
+                    parse_err(path, ln, format!("`{tok}` is not a number in {sec}"))
+                })?,
+            );
         }
-        sections.get_mut(sec).expect("section exists").push((ln, vals));
+        sections
+            .get_mut(sec)
+            .expect("section exists")
+            .push((ln, vals));
     }
     let get = |k: &str| header.get(k).map(|(v, _)| v.as_str());
     let num = |k: &str| -> Result<Option<f64>, ReadError> {
         match header.get(k) {
             None => Ok(None),
-            Some((v, ln)) => v.parse::<f64>().map(Some).map_err(|_| parse_err(path, *ln, format!("{k} `{v}` is not a number"))),
+            Some((v, ln)) => v
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| parse_err(path, *ln, format!("{k} `{v}` is not a number"))),
         }
     };
     let ty = get("TYPE").unwrap_or("CVRP").to_string();
@@ -60,9 +74,18 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
     let multi_trip = ty.starts_with("MTVRPTW");
     let dim = num("DIMENSION")?.ok_or_else(|| parse_err(path, 0, "missing DIMENSION"))? as usize;
     let capacity = num("CAPACITY")?.ok_or_else(|| parse_err(path, 0, "missing CAPACITY"))?;
-    let coords = sections.get("NODE_COORD_SECTION").ok_or_else(|| parse_err(path, 0, "missing NODE_COORD_SECTION"))?;
+    let coords = sections
+        .get("NODE_COORD_SECTION")
+        .ok_or_else(|| parse_err(path, 0, "missing NODE_COORD_SECTION"))?;
     if coords.len() != dim {
-        return Err(parse_err(path, coords.last().map(|c| c.0).unwrap_or(0), format!("NODE_COORD_SECTION has {} rows, DIMENSION is {dim}", coords.len())));
+        return Err(parse_err(
+            path,
+            coords.last().map(|c| c.0).unwrap_or(0),
+            format!(
+                "NODE_COORD_SECTION has {} rows, DIMENSION is {dim}",
+                coords.len()
+            ),
+        ));
     }
     let mut id_to_idx = HashMap::new();
     let mut xy = Vec::with_capacity(dim);
@@ -74,22 +97,35 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         xy.push((v[1], v[2]));
     }
     let node_vals = |sec: &str, min_len: usize| -> Result<Option<Vec<Vec<f64>>>, ReadError> {
-        let Some(rows) = sections.get(sec) else { return Ok(None) };
+        let Some(rows) = sections.get(sec) else {
+            return Ok(None);
+        };
         let mut out = vec![Vec::new(); dim];
         for (ln, v) in rows {
             if v.len() < min_len {
-                return Err(parse_err(path, *ln, format!("{sec} row needs {min_len} values")));
+                return Err(parse_err(
+                    path,
+                    *ln,
+                    format!("{sec} row needs {min_len} values"),
+                ));
             }
-            let idx = *id_to_idx.get(&(v[0] as i64)).ok_or_else(|| parse_err(path, *ln, format!("{sec}: unknown node {}", v[0])))?;
+            let idx = *id_to_idx
+                .get(&(v[0] as i64))
+                .ok_or_else(|| parse_err(path, *ln, format!("{sec}: unknown node {}", v[0])))?;
             out[idx] = v[1..].to_vec();
         }
         Ok(Some(out))
     };
-    let demands = node_vals("DEMAND_SECTION", 2)?.ok_or_else(|| parse_err(path, 0, "missing DEMAND_SECTION"))?;
+    let demands = node_vals("DEMAND_SECTION", 2)?
+        .ok_or_else(|| parse_err(path, 0, "missing DEMAND_SECTION"))?;
     let depot = match sections.get("DEPOT_SECTION") {
         Some(rows) => {
-            let (ln, v) = rows.first().ok_or_else(|| parse_err(path, 0, "empty DEPOT_SECTION"))?;
-            *id_to_idx.get(&(v[0] as i64)).ok_or_else(|| parse_err(path, *ln, format!("DEPOT_SECTION: unknown node {}", v[0])))?
+            let (ln, v) = rows
+                .first()
+                .ok_or_else(|| parse_err(path, 0, "empty DEPOT_SECTION"))?;
+            *id_to_idx.get(&(v[0] as i64)).ok_or_else(|| {
+                parse_err(path, *ln, format!("DEPOT_SECTION: unknown node {}", v[0]))
+            })?
         }
         None => 0,
     };
@@ -100,7 +136,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
     } else if ewt == "EXACT_2D" || ewt == "EUC_2D_REAL" {
         (Format::Cmt, REAL_SCALE, |d| d)
     } else {
-        return Err(parse_err(path, header.get("EDGE_WEIGHT_TYPE").map(|h| h.1).unwrap_or(0), format!("unsupported EDGE_WEIGHT_TYPE {ewt}")));
+        return Err(parse_err(
+            path,
+            header.get("EDGE_WEIGHT_TYPE").map(|h| h.1).unwrap_or(0),
+            format!("unsupported EDGE_WEIGHT_TYPE {ewt}"),
+        ));
     };
     let time_mult = if multi_trip { 10.0 } else { 1.0 };
     let mut dist = vec![0.0; dim * dim];
@@ -116,7 +156,9 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
     let rel = node_vals("RELEASE_TIME_SECTION", 2)?;
     let svc = node_vals("SERVICE_TIME_SECTION", 2)?;
     let conv = |x: f64| (x * time_mult * scale).round() as i64;
-    let mut b = InstanceBuilder::new().profile(dist.clone(), dist, scale).depot("depot", depot);
+    let mut b = InstanceBuilder::new()
+        .profile(dist.clone(), dist, scale)
+        .depot("depot", depot);
     let mut stop_labels = Vec::new();
     let mut label = 0;
     for i in 0..dim {
@@ -126,7 +168,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         label += 1;
         let q = demands[i].first().copied().unwrap_or(0.0);
         let mut s = Stop::new(format!("{}", coords[i].1[0] as i64), i, q.round() as i64);
-        s.service = conv(svc.as_ref().and_then(|v| v[i].first().copied()).unwrap_or(service));
+        s.service = conv(
+            svc.as_ref()
+                .and_then(|v| v[i].first().copied())
+                .unwrap_or(service),
+        );
         if let Some(t) = &tws {
             if t[i].len() >= 2 {
                 s.windows = vec![TimeWindow::new(conv(t[i][0]), conv(t[i][1]))];
@@ -138,9 +184,19 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         b = b.stop(s);
         stop_labels.push(label);
     }
-    let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let k_from_name = name.rsplit("-k").next().and_then(|k| k.parse::<usize>().ok()).filter(|_| name.contains("-k"));
-    let fleet = num("VEHICLES")?.map(|v| v as usize).or(k_from_name).unwrap_or(dim);
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let k_from_name = name
+        .rsplit("-k")
+        .next()
+        .and_then(|k| k.parse::<usize>().ok())
+        .filter(|_| name.contains("-k"));
+    let fleet = num("VEHICLES")?
+        .map(|v| v as usize)
+        .or(k_from_name)
+        .unwrap_or(dim);
     let shift = match &tws {
         Some(t) if t[depot].len() >= 2 => TimeWindow::new(conv(t[depot][0]), conv(t[depot][1])),
         _ => TimeWindow::OPEN,
@@ -148,7 +204,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
     let max_duration = num("DISTANCE")?.map(|d| (d * scale).round() as i64);
     let mut site_labels = Vec::new();
     if multi_trip {
-        b = b.site(DisposalSite { id: "reload".into(), location: depot, hours: shift, unload_time: 0, accepts: u64::MAX });
+        b = b.site(DisposalSite {
+            id: "reload".into(),
+            location: depot,
+            hours: shift,
+            unload_time: 0,
+            accepts: u64::MAX,
+        });
         site_labels.push(0);
     }
     for k in 0..fleet {
@@ -157,6 +219,17 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         v.max_duration = max_duration;
         b = b.vehicle(v);
     }
-    let instance = b.build().map_err(|source| ReadError::Model { path: path.display().to_string(), source })?;
-    Ok(BenchInstance { name, path: path.to_path_buf(), format, instance, scale, stop_labels, site_labels })
+    let instance = b.build().map_err(|source| ReadError::Model {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(BenchInstance {
+        name,
+        path: path.to_path_buf(),
+        format,
+        instance,
+        scale,
+        stop_labels,
+        site_labels,
+    })
 }

@@ -14,7 +14,11 @@ fn pos_of(st: &State, u: u32) -> Option<(usize, usize)> {
     if r == usize::MAX {
         return None;
     }
-    st.routes[r].nodes.iter().position(|&x| x == u).map(|p| (r, p))
+    st.routes[r]
+        .nodes
+        .iter()
+        .position(|&x| x == u)
+        .map(|p| (r, p))
 }
 
 fn brk_at(st: &State, r: usize, p: usize) -> bool {
@@ -61,15 +65,23 @@ fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>) {
 }
 
 fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
-    let Some((ru, i)) = pos_of(st, u) else { return false };
-    let Some((rv, j)) = pos_of(st, v) else { return false };
+    let Some((ru, i)) = pos_of(st, u) else {
+        return false;
+    };
+    let Some((rv, j)) = pos_of(st, v) else {
+        return false;
+    };
     let useg = data.segs[u as usize];
     let vseg = data.segs[v as usize];
     if ru != rv {
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         let (v1, v2) = (r1.veh, r2.veh);
         let base = r1.cost + r2.cost;
-        let rem1 = if brk_at(st, ru, i + 1) { None } else { Some(data.eval(v1, &r1.pre[i], None, &r1.suf[i + 1])) };
+        let rem1 = if brk_at(st, ru, i + 1) {
+            None
+        } else {
+            Some(data.eval(v1, &r1.pre[i], None, &r1.suf[i + 1]))
+        };
         // Relocate u after v.
         if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1) {
             if let Some(rem1) = rem1 {
@@ -105,10 +117,43 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                 }
             }
         }
+        // Or-opt: move u with its successor stop after v.
+        let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
+        if i + 1 < r1.nodes.len()
+            && is_stop(data, r1.nodes[i + 1])
+            && !brk_at(st, ru, i + 2)
+            && !brk_at(st, rv, j + 1)
+            && data.veh[v2].allowed[u as usize]
+            && data.veh[v2].allowed[r1.nodes[i + 1] as usize]
+        {
+            let w = r1.nodes[i + 1];
+            let pair = data.cat(v2, &useg, &data.segs[w as usize]);
+            let c1 = data.eval(v1, &r1.pre[i], None, &r1.suf[i + 2]);
+            let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j + 1], Some(&pair), &r2.suf[j + 1]) } else { None };
+            if let (Some(c1), Some(c2)) = (c1, c2) {
+                if c1 + c2 < base {
+                    let mut n1 = r1.nodes.clone();
+                    n1.drain(i..i + 2);
+                    let mut n2 = r2.nodes.clone();
+                    n2.splice(j + 1..j + 1, [u, w]);
+                    commit(data, st, ru, n1);
+                    commit(data, st, rv, n2);
+                    return true;
+                }
+            }
+        }
         // Swap u and v.
-        if data.veh[v2].allowed[u as usize] && data.veh[v1].allowed[v as usize] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
+        if data.veh[v2].allowed[u as usize]
+            && data.veh[v1].allowed[v as usize]
+            && !brk_at(st, ru, i + 1)
+            && !brk_at(st, rv, j + 1)
+        {
             let c1 = data.eval(v1, &r1.pre[i], Some(&vseg), &r1.suf[i + 1]);
-            let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j + 1]) } else { None };
+            let c2 = if c1.is_some() {
+                data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j + 1])
+            } else {
+                None
+            };
             if let (Some(c1), Some(c2)) = (c1, c2) {
                 if c1 + c2 < base {
                     let mut n1 = r1.nodes.clone();
@@ -124,7 +169,11 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         // 2-opt*: exchange the tails after u and after v (same vehicle class).
         if data.class[v1] == data.class[v2] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
             let c1 = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1]);
-            let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j + 1], None, &r1.suf[i + 1]) } else { None };
+            let c2 = if c1.is_some() {
+                data.eval(v2, &r2.pre[j + 1], None, &r1.suf[i + 1])
+            } else {
+                None
+            };
             if let (Some(c1), Some(c2)) = (c1, c2) {
                 if c1 + c2 < base {
                     let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
@@ -142,9 +191,24 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         }
         false
     } else {
-        // Intra-route relocate of u to just after v (middle rebuilt node by node).
         let r = &st.routes[ru];
         let vv = r.veh;
+        // 2-opt: reverse the visits strictly after u up to v (u before v).
+        if i < j && !r.nodes[i + 1..=j].contains(&BREAK) && !brk_at(st, ru, j + 1) {
+            let mut s = r.pre[i + 1];
+            for k in (i + 1..=j).rev() {
+                s = data.cat(vv, &s, &data.segs[r.nodes[k] as usize]);
+            }
+            if let Some(c) = data.route_cost(vv, &data.cat(vv, &s, &r.suf[j + 1])) {
+                if c < r.cost {
+                    let mut nodes = r.nodes.clone();
+                    nodes[i + 1..=j].reverse();
+                    commit(data, st, ru, nodes);
+                    return true;
+                }
+            }
+        }
+        // Intra-route relocate of u to just after v (middle rebuilt node by node).
         if i == j || i == j + 1 || brk_at(st, ru, i + 1) || brk_at(st, ru, j + 1) {
             return false;
         }
@@ -156,7 +220,11 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         let mut s = r.pre[lo];
         for (k, &x) in nodes.iter().enumerate().take(hi + 1).skip(lo) {
             let xs = if x == BREAK {
-                let loc = if k == 0 { data.veh[vv].start_loc } else { data.loc(nodes[k - 1]) };
+                let loc = if k == 0 {
+                    data.veh[vv].start_loc
+                } else {
+                    data.loc(nodes[k - 1])
+                };
                 data.brk_seg(vv, loc)
             } else {
                 data.segs[x as usize]

@@ -17,7 +17,6 @@ pub use pool::RoutePool;
 use crate::model::{FAR, Instance, Units};
 use crate::solution::{Solution, UnservedReason};
 use ops::Rng;
-use segment::Seg;
 use state::{Data, State};
 
 /// When to stop and how to randomise.
@@ -71,26 +70,44 @@ pub fn solve(instance: &Instance, params: &SolveParams) -> SolveOutcome {
         if let Some(init) = &params.initial {
             s.inject(init);
         }
-        s.run(params.time_limit, params.max_iterations, params.max_no_improvement);
-        (s.best_objective(), s.iterations, s.best_solution(), s.pool.clone())
+        s.run(
+            params.time_limit,
+            params.max_iterations,
+            params.max_no_improvement,
+        );
+        (
+            s.best_objective(),
+            s.iterations,
+            s.best_solution(),
+            s.pool.clone(),
+        )
     };
     let mut results: Vec<_> = if threads == 1 {
         vec![run(0)]
     } else {
         std::thread::scope(|sc| {
             let hs: Vec<_> = (0..threads).map(|t| sc.spawn(move || run(t))).collect();
-            hs.into_iter().map(|h| h.join().expect("search thread panicked")).collect()
+            hs.into_iter()
+                .map(|h| h.join().expect("search thread panicked"))
+                .collect()
         })
     };
     let iterations = results.iter().map(|r| r.1).sum();
     // Ties go to the lowest thread index: deterministic.
-    let best = (0..results.len()).min_by_key(|&i| results[i].0).unwrap_or(0);
+    let best = (0..results.len())
+        .min_by_key(|&i| results[i].0)
+        .unwrap_or(0);
     let mut pool = RoutePool::default();
     for r in &results {
         pool.merge(&r.3);
     }
     let (objective, _, solution, _) = results.swap_remove(best);
-    SolveOutcome { solution, objective, iterations, pool }
+    SolveOutcome {
+        solution,
+        objective,
+        iterations,
+        pool,
+    }
 }
 
 /// A resumable search. The MIP hook: run it in slices with [`Search::run`],
@@ -121,7 +138,16 @@ impl<'a> Search<'a> {
         }
         let best = cur.clone();
         let best_obj = best.objective(&data);
-        let mut s = Search { data, cur, best, best_obj, rng, iterations: 0, pool: RoutePool::default(), weights: [8.0, 1.0, 1.0] };
+        let mut s = Search {
+            data,
+            cur,
+            best,
+            best_obj,
+            rng,
+            iterations: 0,
+            pool: RoutePool::default(),
+            weights: [8.0, 1.0, 1.0],
+        };
         s.pool.add_state(&s.data, &s.best);
         s
     }
@@ -134,7 +160,12 @@ impl<'a> Search<'a> {
     /// The best solution found, with reasons for unserved stops.
     pub fn best_solution(&self) -> Solution {
         let mut sol = self.best.to_solution(&self.data);
-        sol.unserved = self.best.unassigned.iter().map(|&u| (u as usize, self.reason(u))).collect();
+        sol.unserved = self
+            .best
+            .unassigned
+            .iter()
+            .map(|&u| (u as usize, self.reason(u)))
+            .collect();
         sol.unserved.sort_unstable();
         sol
     }
@@ -148,9 +179,16 @@ impl<'a> Search<'a> {
     /// routes are dropped and their stops reinserted.
     pub fn inject(&mut self, sol: &Solution) {
         let mut st = State::from_solution(&self.data, sol);
-        let bad: Vec<usize> = (0..st.routes.len()).filter(|&r| !st.routes[r].feasible).collect();
+        let bad: Vec<usize> = (0..st.routes.len())
+            .filter(|&r| !st.routes[r].feasible)
+            .collect();
         for r in bad {
-            let stops: Vec<u32> = st.routes[r].nodes.iter().copied().filter(|&x| ops::is_stop(&self.data, x)).collect();
+            let stops: Vec<u32> = st.routes[r]
+                .nodes
+                .iter()
+                .copied()
+                .filter(|&x| ops::is_stop(&self.data, x))
+                .collect();
             ops::remove_stops(&self.data, &mut st, &stops);
         }
         let cap = self.data.veh.len();
@@ -167,7 +205,9 @@ impl<'a> Search<'a> {
     fn reason(&self, u: u32) -> UnservedReason {
         let data = &self.data;
         let stop = &data.inst.stops()[u as usize];
-        let compat: Vec<usize> = (0..data.veh.len()).filter(|&v| data.veh[v].allowed[u as usize]).collect();
+        let compat: Vec<usize> = (0..data.veh.len())
+            .filter(|&v| data.veh[v].allowed[u as usize])
+            .collect();
         if compat.is_empty() {
             return UnservedReason::Skill;
         }
@@ -179,11 +219,18 @@ impl<'a> Search<'a> {
         for &v in &compat {
             let s = ops::solo_route(data, v, u, useg);
             if data.route_cost(v, &s).is_some() {
-                return if stop.prize.is_some() { UnservedReason::NotWorthDetour } else { UnservedReason::FleetExhausted };
+                return if stop.prize.is_some() {
+                    UnservedReason::NotWorthDetour
+                } else {
+                    UnservedReason::FleetExhausted
+                };
             }
             if s.excess > 0 || (0..segment::MAXD).any(|d| s.total[d] > data.veh[v].route_cap[d]) {
                 reason = UnservedReason::Capacity;
-            } else if data.route_cost(v, &ops::solo_route(data, v, u, open)).is_some() {
+            } else if data
+                .route_cost(v, &ops::solo_route(data, v, u, open))
+                .is_some()
+            {
                 reason = UnservedReason::TimeWindow;
             }
         }
@@ -191,7 +238,12 @@ impl<'a> Search<'a> {
     }
 
     /// Runs until one limit is hit. Each call restarts the cooling schedule.
-    pub fn run(&mut self, time_limit: Option<Duration>, max_iter: Option<u64>, max_no_improve: Option<u64>) {
+    pub fn run(
+        &mut self,
+        time_limit: Option<Duration>,
+        max_iter: Option<u64>,
+        max_no_improve: Option<u64>,
+    ) {
         let t0 = Instant::now();
         let limit = time_limit.map(|d| d.as_secs_f64());
         if limit.is_none() && max_iter.is_none() && max_no_improve.is_none() {
@@ -200,24 +252,55 @@ impl<'a> Search<'a> {
         let n = self.data.n.max(1);
         let mut fleet_cap = self.data.veh.len();
         // Fleet minimisation while vehicles dominate the objective.
-        let fleet_phase_end = if self.data.vehicle_weight > 0 && self.data.veh.len() > 1 { 0.5 } else { 0.0 };
+        let fleet_phase_end = if self.data.vehicle_weight > 0 && self.data.veh.len() > 1 {
+            0.5
+        } else {
+            0.0
+        };
         let mut in_fleet_phase = fleet_phase_end > 0.0;
         let mut absences = vec![0u64; n];
         if in_fleet_phase {
             fleet_cap = self.remove_smallest_route();
         }
         let data = &self.data;
-        let edges = (self.best.routes.iter().map(|r| r.nodes.len() + 1).sum::<usize>()).max(1) as f64;
-        let route_costs: Units = self.best.routes.iter().map(|r| r.cost - if r.nstops() > 0 { data.veh[r.veh].fixed } else { 0 }).sum();
+        let edges = (self
+            .best
+            .routes
+            .iter()
+            .map(|r| r.nodes.len() + 1)
+            .sum::<usize>())
+        .max(1) as f64;
+        let route_costs: Units = self
+            .best
+            .routes
+            .iter()
+            .map(|r| {
+                r.cost
+                    - if r.nstops() > 0 {
+                        data.veh[r.veh].fixed
+                    } else {
+                        0
+                    }
+            })
+            .sum();
         let avg_edge = (route_costs as f64 / edges).max(1.0);
-        let envf = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        // Tuning overrides for experiments (FR_T0, FR_TF, FR_CBAR, FR_WR,
+        // FR_SOFT, FR_PENK); the defaults are the measured settings.
+        let envf = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
         let t_start = envf("FR_T0", 0.5) * avg_edge;
         let t_end = envf("FR_TF", 0.005) * avg_edge;
         let soft_cap = !self.data.has_reloads && envf("FR_SOFT", 0.0) > 0.0;
         let max_dem = self.data.demand0.iter().copied().max().unwrap_or(1).max(1);
         if soft_cap {
             let maxd = self.data.depot_dist.iter().copied().max().unwrap_or(1);
-            self.data.cap_pen.set((envf("FR_PENK", 4.0) as Units * maxd / max_dem).max(1));
+            self.data
+                .cap_pen
+                .set((envf("FR_PENK", 4.0) as Units * maxd / max_dem).max(1));
             self.cur.refresh(&self.data);
         }
         let mut feas_count = 0u32;
@@ -234,7 +317,10 @@ impl<'a> Search<'a> {
                 (None, Some(m)) => it_local as f64 / m as f64,
                 _ => (since_best as f64 / max_no_improve.unwrap_or(1) as f64).min(0.99),
             };
-            if frac >= 1.0 || max_iter.is_some_and(|m| it_local >= m) || max_no_improve.is_some_and(|m| since_best >= m) {
+            if frac >= 1.0
+                || max_iter.is_some_and(|m| it_local >= m)
+                || max_no_improve.is_some_and(|m| since_best >= m)
+            {
                 break;
             }
             if in_fleet_phase && frac >= fleet_phase_end {
@@ -254,7 +340,13 @@ impl<'a> Search<'a> {
             let cand = &mut self.cur;
             let wsum: f64 = self.weights.iter().sum();
             let pick = self.rng.f64() * wsum;
-            let op = if pick < self.weights[0] { 0 } else if pick < self.weights[0] + self.weights[1] { 1 } else { 2 };
+            let op = if pick < self.weights[0] {
+                0
+            } else if pick < self.weights[0] + self.weights[1] {
+                1
+            } else {
+                2
+            };
             match op {
                 0 => ops::ruin_strings(data, cand, &mut self.rng, cbar, 10.0),
                 1 => ops::ruin_random(data, cand, &mut self.rng, (2.0 * cbar) as usize),
@@ -274,7 +366,11 @@ impl<'a> Search<'a> {
                 if it_local % 100 == 0 {
                     // Aim at ~30% capacity-feasible candidates (as HGS does).
                     let p = data.cap_pen.get();
-                    let np = if feas_count < 30 { (p as f64 * 1.3).ceil() as Units } else { ((p as f64 * 0.9) as Units).max(pen_floor) };
+                    let np = if feas_count < 30 {
+                        (p as f64 * 1.3).ceil() as Units
+                    } else {
+                        ((p as f64 * 0.9) as Units).max(pen_floor)
+                    };
                     feas_count = 0;
                     if np != p {
                         data.cap_pen.set(np);
@@ -285,9 +381,18 @@ impl<'a> Search<'a> {
                         // Re-price the state the candidate is compared with.
                         let st = &self.cur;
                         cur_cost = (0..st.routes.len())
-                            .map(|i| st.journal.iter().find(|(j, _)| *j == i).map(|(_, r)| r.cost).unwrap_or(st.routes[i].cost))
+                            .map(|i| {
+                                st.journal
+                                    .iter()
+                                    .find(|(j, _)| *j == i)
+                                    .map(|(_, r)| r.cost)
+                                    .unwrap_or(st.routes[i].cost)
+                            })
                             .sum::<Units>()
-                            + saved_unassigned.iter().map(|&u| self.data.penalty[u as usize]).sum::<Units>();
+                            + saved_unassigned
+                                .iter()
+                                .map(|&u| self.data.penalty[u as usize])
+                                .sum::<Units>();
                     }
                 }
             }
@@ -326,7 +431,9 @@ impl<'a> Search<'a> {
                     fleet_cap = self.remove_smallest_route();
                     cur_cost = self.cur.cost(&self.data);
                 }
-            } else if accepted && (cur_cost < self.best_obj || self.cur.objective(&self.data) < self.best_obj) {
+            } else if accepted
+                && (cur_cost < self.best_obj || self.cur.objective(&self.data) < self.best_obj)
+            {
                 ls::improve(&self.data, &mut self.cur, fleet_cap);
                 cur_cost = self.cur.cost(&self.data);
                 if self.consider_best() {
@@ -373,11 +480,13 @@ impl<'a> Search<'a> {
             .filter(|&r| self.cur.routes[r].nstops() > 0)
             .min_by_key(|&r| self.cur.routes[r].nstops())
             .unwrap_or(0);
-        let stops: Vec<u32> = self.cur.routes[r].nodes.iter().copied().filter(|&x| ops::is_stop(&self.data, x)).collect();
+        let stops: Vec<u32> = self.cur.routes[r]
+            .nodes
+            .iter()
+            .copied()
+            .filter(|&x| ops::is_stop(&self.data, x))
+            .collect();
         ops::remove_stops(&self.data, &mut self.cur, &stops);
         used - 1
     }
 }
-
-#[allow(dead_code)]
-fn _seg_size_hint(_: Seg) {}

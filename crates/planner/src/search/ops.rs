@@ -81,7 +81,12 @@ pub(crate) fn remove_stops(data: &Data, st: &mut State, stops: &[u32]) {
             // as a last resort empty the route.
             place_break(data, &mut st.routes[r]);
             if !st.routes[r].feasible {
-                let rest: Vec<u32> = st.routes[r].nodes.iter().copied().filter(|&x| is_stop(data, x)).collect();
+                let rest: Vec<u32> = st.routes[r]
+                    .nodes
+                    .iter()
+                    .copied()
+                    .filter(|&x| is_stop(data, x))
+                    .collect();
                 for u in rest {
                     st.route_of[u as usize] = usize::MAX;
                     st.unassigned.push(u);
@@ -166,7 +171,14 @@ pub(crate) struct Ins {
 
 /// Cheapest feasible insertion of stop `u`, skipping each position with
 /// probability `blink`. Empty routes are tried once per vehicle class.
-pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, blink: f64, fleet_cap: usize) -> Option<Ins> {
+pub(crate) fn best_insertion(
+    data: &Data,
+    st: &State,
+    u: u32,
+    rng: &mut Rng,
+    blink: f64,
+    fleet_cap: usize,
+) -> Option<Ins> {
     let useg = data.segs[u as usize];
     let ul = data.loc(u) as usize;
     let mut best: Option<Ins> = None;
@@ -207,7 +219,11 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
                 let mut s = vd.start;
                 let mut loc = vd.start_loc;
                 for &x in &nodes[..len] {
-                    let xs = if x == BREAK { data.brk_seg(v, loc) } else { useg };
+                    let xs = if x == BREAK {
+                        data.brk_seg(v, loc)
+                    } else {
+                        useg
+                    };
                     s = data.cat(v, &s, &xs);
                     loc = s.last;
                 }
@@ -216,7 +232,14 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
                         if c < best_delta && (blink == 0.0 || rng.f64() >= blink) {
                             best_delta = c;
                             let site = vd.final_disposal.then_some(site);
-                            best = Some(Ins { route: ri, pos: 0, nodes, len, delta: c, site });
+                            best = Some(Ins {
+                                route: ri,
+                                pos: 0,
+                                nodes,
+                                len,
+                                delta: c,
+                                site,
+                            });
                         }
                     }
                 }
@@ -224,7 +247,8 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
             continue;
         }
         let k = r.nodes.len();
-        let can_reload = data.has_reloads && r.pre[k].ndisp + u32::from(vd.final_disposal) < vd.max_disp;
+        let can_reload =
+            data.has_reloads && r.pre[k].ndisp + u32::from(vd.final_disposal) < vd.max_disp;
         if !can_reload && r.pre[k].ndisp == 0 {
             // One trip: the whole route's load plus this stop must fit.
             let tl = &r.pre[k].t_load;
@@ -250,28 +274,62 @@ pub(crate) fn best_insertion(data: &Data, st: &State, u: u32, rng: &mut Rng, bli
                     let d = c - r.cost;
                     if d < best_delta {
                         best_delta = d;
-                        best = Some(Ins { route: ri, pos: p, nodes: [u, 0, 0], len: 1, delta: d, site: None });
+                        best = Some(Ins {
+                            route: ri,
+                            pos: p,
+                            nodes: [u, 0, 0],
+                            len: 1,
+                            delta: d,
+                            site: None,
+                        });
                     }
                 }
-                None if can_reload && data.cat(v, &data.cat(v, &r.pre[p], &useg), &r.suf[p]).excess > 0 => {
+                None if can_reload
+                    && data
+                        .cat(v, &data.cat(v, &r.pre[p], &useg), &r.suf[p])
+                        .excess
+                        > 0 =>
+                {
                     // Try an extra disposal trip next to the stop.
                     for &site in data.near_sites[u as usize].iter().take(2) {
                         let dn = (data.n as u32) + site;
                         let ds = data.segs[dn as usize];
-                        let s1 = data.cat(v, &data.cat(v, &data.cat(v, &r.pre[p], &ds), &useg), &r.suf[p]);
+                        let s1 = data.cat(
+                            v,
+                            &data.cat(v, &data.cat(v, &r.pre[p], &ds), &useg),
+                            &r.suf[p],
+                        );
                         if let Some(c) = data.route_cost(v, &s1) {
                             let d = c - r.cost;
                             if d < best_delta {
                                 best_delta = d;
-                                best = Some(Ins { route: ri, pos: p, nodes: [dn, u, 0], len: 2, delta: d, site: None });
+                                best = Some(Ins {
+                                    route: ri,
+                                    pos: p,
+                                    nodes: [dn, u, 0],
+                                    len: 2,
+                                    delta: d,
+                                    site: None,
+                                });
                             }
                         }
-                        let s2 = data.cat(v, &data.cat(v, &data.cat(v, &r.pre[p], &useg), &ds), &r.suf[p]);
+                        let s2 = data.cat(
+                            v,
+                            &data.cat(v, &data.cat(v, &r.pre[p], &useg), &ds),
+                            &r.suf[p],
+                        );
                         if let Some(c) = data.route_cost(v, &s2) {
                             let d = c - r.cost;
                             if d < best_delta {
                                 best_delta = d;
-                                best = Some(Ins { route: ri, pos: p, nodes: [u, dn, 0], len: 2, delta: d, site: None });
+                                best = Some(Ins {
+                                    route: ri,
+                                    pos: p,
+                                    nodes: [u, dn, 0],
+                                    len: 2,
+                                    delta: d,
+                                    site: None,
+                                });
                             }
                         }
                     }
@@ -322,13 +380,22 @@ pub(crate) fn sort_unassigned(data: &Data, list: &mut [u32], rng: &mut Rng) {
 
 /// Greedy reinsertion with blinks. Stops whose best insertion costs more
 /// than leaving them out (optional stops) stay unassigned.
-pub(crate) fn recreate(data: &Data, st: &mut State, rng: &mut Rng, blink: f64, fleet_cap: usize) -> Vec<usize> {
+pub(crate) fn recreate(
+    data: &Data,
+    st: &mut State,
+    rng: &mut Rng,
+    blink: f64,
+    fleet_cap: usize,
+) -> Vec<usize> {
     let mut list = std::mem::take(&mut st.unassigned);
     sort_unassigned(data, &mut list, rng);
     let mut touched = Vec::new();
     for u in list {
         match best_insertion(data, st, u, rng, blink, fleet_cap) {
-            Some(ins) if data.inst.stops()[u as usize].prize.is_none() || ins.delta < data.penalty[u as usize] => {
+            Some(ins)
+                if data.inst.stops()[u as usize].prize.is_none()
+                    || ins.delta < data.penalty[u as usize] =>
+            {
                 if !touched.contains(&ins.route) {
                     touched.push(ins.route);
                 }
@@ -342,7 +409,9 @@ pub(crate) fn recreate(data: &Data, st: &mut State, rng: &mut Rng, blink: f64, f
 
 /// SISR ruin: removes strings (or split strings) from routes near a seed.
 pub(crate) fn ruin_strings(data: &Data, st: &mut State, rng: &mut Rng, cbar: f64, lmax: f64) {
-    let served: Vec<u32> = (0..data.n as u32).filter(|&i| st.route_of[i as usize] != usize::MAX).collect();
+    let served: Vec<u32> = (0..data.n as u32)
+        .filter(|&i| st.route_of[i as usize] != usize::MAX)
+        .collect();
     if served.is_empty() {
         return;
     }
@@ -363,9 +432,16 @@ pub(crate) fn ruin_strings(data: &Data, st: &mut State, rng: &mut Rng, cbar: f64
         if r == usize::MAX || ruined.contains(&r) || removed.contains(&c) {
             continue;
         }
-        let stops: Vec<u32> = st.routes[r].nodes.iter().copied().filter(|&x| is_stop(data, x)).collect();
+        let stops: Vec<u32> = st.routes[r]
+            .nodes
+            .iter()
+            .copied()
+            .filter(|&x| is_stop(data, x))
+            .collect();
         let t = stops.len();
-        let Some(ci) = stops.iter().position(|&x| x == c) else { continue };
+        let Some(ci) = stops.iter().position(|&x| x == c) else {
+            continue;
+        };
         let lmax_r = (t as f64).min(ls_max);
         let l = ((rng.f64() * lmax_r) as usize + 1).min(t);
         if l == t || rng.f64() < 0.5 {
@@ -399,7 +475,9 @@ pub(crate) fn ruin_strings(data: &Data, st: &mut State, rng: &mut Rng, cbar: f64
 
 /// Random removal of about `k` served stops.
 pub(crate) fn ruin_random(data: &Data, st: &mut State, rng: &mut Rng, k: usize) {
-    let served: Vec<u32> = (0..data.n as u32).filter(|&i| st.route_of[i as usize] != usize::MAX).collect();
+    let served: Vec<u32> = (0..data.n as u32)
+        .filter(|&i| st.route_of[i as usize] != usize::MAX)
+        .collect();
     if served.is_empty() {
         return;
     }
@@ -496,7 +574,11 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
                     if dn == x {
                         continue;
                     }
-                    let s = data.cat(v, &data.cat(v, &r.pre[i], &data.segs[dn as usize]), &r.suf[i + 1]);
+                    let s = data.cat(
+                        v,
+                        &data.cat(v, &r.pre[i], &data.segs[dn as usize]),
+                        &r.suf[i + 1],
+                    );
                     if let Some(c) = data.route_cost(v, &s) {
                         if c < best.0 {
                             best = (c, dn);

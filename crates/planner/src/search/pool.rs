@@ -30,7 +30,12 @@ impl RoutePool {
     }
     pub(crate) fn add_state(&mut self, data: &Data, st: &State) {
         let sol: Solution = st.to_solution(data);
-        let costs: Vec<Units> = st.routes.iter().filter(|r| r.nstops() > 0).map(|r| r.cost).collect();
+        let costs: Vec<Units> = st
+            .routes
+            .iter()
+            .filter(|r| r.nstops() > 0)
+            .map(|r| r.cost)
+            .collect();
         for (route, c) in sol.routes.into_iter().zip(costs) {
             self.routes.entry(route).or_insert(c);
         }

@@ -30,10 +30,24 @@ pub(crate) struct Dur {
 }
 
 impl Dur {
-    pub const EMPTY: Dur = Dur { first: NONE, last: NONE, dur: 0, tw: 0, early: NEG, late: FAR };
+    pub const EMPTY: Dur = Dur {
+        first: NONE,
+        last: NONE,
+        dur: 0,
+        tw: 0,
+        early: NEG,
+        late: FAR,
+    };
 
     pub fn node(loc: u32, service: Units, early: Units, late: Units) -> Dur {
-        Dur { first: loc, last: loc, dur: service, tw: 0, early, late }
+        Dur {
+            first: loc,
+            last: loc,
+            dur: service,
+            tw: 0,
+            early,
+            late,
+        }
     }
 
     #[inline(always)]
@@ -44,7 +58,11 @@ impl Dur {
         if a.first == NONE && a.dur == 0 && a.early == NEG && a.late == FAR {
             return *b;
         }
-        let edge = if a.last == NONE || b.first == NONE { 0 } else { time.get(a.last as usize, b.first as usize) };
+        let edge = if a.last == NONE || b.first == NONE {
+            0
+        } else {
+            time.get(a.last as usize, b.first as usize)
+        };
         let at = a.dur - a.tw + edge;
         let diff_wait = (b.early - at - a.late).max(0);
         let diff_tw = (a.early + at - b.late).max(0);
@@ -109,7 +127,15 @@ impl Seg {
     };
 
     /// A stop (collects `demand`).
-    pub fn stop(loc: u32, service: Units, early: Units, late: Units, release: Units, demand: [Units; MAXD], stream: u64) -> Seg {
+    pub fn stop(
+        loc: u32,
+        service: Units,
+        early: Units,
+        late: Units,
+        release: Units,
+        demand: [Units; MAXD],
+        stream: u64,
+    ) -> Seg {
         Seg {
             h: Dur::node(loc, service, early, late),
             h_rel: release,
@@ -124,7 +150,14 @@ impl Seg {
     }
 
     /// A reset point: depot or disposal site. `disposal` counts it as a trip.
-    pub fn reset(loc: u32, service: Units, early: Units, late: Units, accepts: u64, disposal: bool) -> Seg {
+    pub fn reset(
+        loc: u32,
+        service: Units,
+        early: Units,
+        late: Units,
+        accepts: u64,
+        disposal: bool,
+    ) -> Seg {
         Seg {
             m: Dur::node(loc, service, early, late),
             reset: true,
@@ -138,7 +171,13 @@ impl Seg {
 
     /// A break taken at `loc` (the previous visit's location).
     pub fn brk(loc: u32, duration: Units, early: Units, late: Units) -> Seg {
-        Seg { h: Dur::node(loc, duration, early, late), nbrk: 1, first: loc, last: loc, ..Seg::BLANK }
+        Seg {
+            h: Dur::node(loc, duration, early, late),
+            nbrk: 1,
+            first: loc,
+            last: loc,
+            ..Seg::BLANK
+        }
     }
 
     #[inline]
@@ -153,7 +192,11 @@ impl Seg {
     /// `a ⊕ b` for a vehicle with `dist`/`time` matrices and per-trip `cap`.
     #[inline(always)]
     pub fn concat(a: &Seg, b: &Seg, dist: &Matrix, time: &Matrix, cap: &[Units; MAXD]) -> Seg {
-        let edge = if a.last == NONE || b.first == NONE { 0 } else { dist.get(a.last as usize, b.first as usize) };
+        let edge = if a.last == NONE || b.first == NONE {
+            0
+        } else {
+            dist.get(a.last as usize, b.first as usize)
+        };
         let mut r = Seg {
             dist: a.dist + b.dist + edge,
             first: if a.first != NONE { a.first } else { b.first },
@@ -221,7 +264,18 @@ impl Seg {
                 let mut m = a.m;
                 if rel > NEG {
                     // The trip may leave the reset point only after its release.
-                    m = Dur::merge(&m, &Dur { first: NONE, last: NONE, dur: 0, tw: 0, early: rel, late: FAR }, time);
+                    m = Dur::merge(
+                        &m,
+                        &Dur {
+                            first: NONE,
+                            last: NONE,
+                            dur: 0,
+                            tw: 0,
+                            early: rel,
+                            late: FAR,
+                        },
+                        time,
+                    );
                 }
                 m = Dur::merge(&m, &trip, time);
                 r.m = Dur::merge(&m, &b.m, time);
@@ -234,8 +288,9 @@ impl Seg {
                     load[d] = a.t_load[d] + b.h_load[d];
                 }
                 r.excess = a.excess + b.excess + Self::over(&load, cap);
-                r.mask_viol =
-                    a.mask_viol + b.mask_viol + u32::from((a.t_mask | b.h_mask) & !b.first_accepts != 0);
+                r.mask_viol = a.mask_viol
+                    + b.mask_viol
+                    + u32::from((a.t_mask | b.h_mask) & !b.first_accepts != 0);
             }
         }
         r
@@ -259,7 +314,14 @@ pub(crate) struct Joined {
 }
 
 #[inline]
-pub(crate) fn join(a: &Seg, b: Option<&Seg>, c: &Seg, dist: &Matrix, time: &Matrix, cap: &[Units; MAXD]) -> Joined {
+pub(crate) fn join(
+    a: &Seg,
+    b: Option<&Seg>,
+    c: &Seg,
+    dist: &Matrix,
+    time: &Matrix,
+    cap: &[Units; MAXD],
+) -> Joined {
     debug_assert!(a.reset && c.reset);
     let mut load = [0; MAXD];
     let mut total = [0; MAXD];
@@ -271,9 +333,24 @@ pub(crate) fn join(a: &Seg, b: Option<&Seg>, c: &Seg, dist: &Matrix, time: &Matr
                 load[k] = a.t_load[k] + b.h_load[k] + c.h_load[k];
                 total[k] = a.total[k] + b.total[k] + c.total[k];
             }
-            let e1 = if a.last == NONE || b.first == NONE { 0 } else { dist.get(a.last as usize, b.first as usize) };
-            let e2 = if b.last == NONE || c.first == NONE { 0 } else { dist.get(b.last as usize, c.first as usize) };
-            (t2, a.t_rel.max(b.h_rel).max(c.h_rel), a.t_mask | b.h_mask | c.h_mask, b.dist + e1 + e2, b.nstops, b.nbrk)
+            let e1 = if a.last == NONE || b.first == NONE {
+                0
+            } else {
+                dist.get(a.last as usize, b.first as usize)
+            };
+            let e2 = if b.last == NONE || c.first == NONE {
+                0
+            } else {
+                dist.get(b.last as usize, c.first as usize)
+            };
+            (
+                t2,
+                a.t_rel.max(b.h_rel).max(c.h_rel),
+                a.t_mask | b.h_mask | c.h_mask,
+                b.dist + e1 + e2,
+                b.nstops,
+                b.nbrk,
+            )
         }
         None => {
             let t2 = Dur::merge(&a.t, &c.h, time);
@@ -281,13 +358,28 @@ pub(crate) fn join(a: &Seg, b: Option<&Seg>, c: &Seg, dist: &Matrix, time: &Matr
                 load[k] = a.t_load[k] + c.h_load[k];
                 total[k] = a.total[k] + c.total[k];
             }
-            let e = if a.last == NONE || c.first == NONE { 0 } else { dist.get(a.last as usize, c.first as usize) };
+            let e = if a.last == NONE || c.first == NONE {
+                0
+            } else {
+                dist.get(a.last as usize, c.first as usize)
+            };
             (t2, a.t_rel.max(c.h_rel), a.t_mask | c.h_mask, e, 0, 0)
         }
     };
     let mut m = a.m;
     if rel > NEG {
-        m = Dur::merge(&m, &Dur { first: NONE, last: NONE, dur: 0, tw: 0, early: rel, late: FAR }, time);
+        m = Dur::merge(
+            &m,
+            &Dur {
+                first: NONE,
+                last: NONE,
+                dur: 0,
+                tw: 0,
+                early: rel,
+                late: FAR,
+            },
+            time,
+        );
     }
     m = Dur::merge(&m, &trip, time);
     m = Dur::merge(&m, &c.m, time);

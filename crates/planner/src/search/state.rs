@@ -75,11 +75,26 @@ impl<'a> Data<'a> {
                 .max_by_key(|w| w.late - w.early)
                 .map(|w| (w.early, w.late))
                 .unwrap_or((-FAR, FAR));
-            segs.push(Seg::stop(s.location as u32, s.service, e, l, s.release, dem, s.stream));
+            segs.push(Seg::stop(
+                s.location as u32,
+                s.service,
+                e,
+                l,
+                s.release,
+                dem,
+                s.stream,
+            ));
             locs.push(s.location as u32);
         }
         for d in inst.sites() {
-            segs.push(Seg::reset(d.location as u32, d.unload_time, d.hours.early, d.hours.late, d.accepts, true));
+            segs.push(Seg::reset(
+                d.location as u32,
+                d.unload_time,
+                d.hours.early,
+                d.hours.late,
+                d.accepts,
+                true,
+            ));
             locs.push(d.location as u32);
         }
         let (uw, vw) = inst.objective().weights();
@@ -100,7 +115,9 @@ impl<'a> Data<'a> {
             let start = Seg::reset(sl, 0, v.shift.early, v.shift.late, u64::MAX, false);
             let end = Seg::reset(el, 0, v.shift.early, v.shift.late, u64::MAX, false);
             let ends = if v.final_disposal_required {
-                (0..nsites).map(|d| Seg::concat(&segs[n + d], &end, &prof.distance, &prof.duration, &cap)).collect()
+                (0..nsites)
+                    .map(|d| Seg::concat(&segs[n + d], &end, &prof.distance, &prof.duration, &cap))
+                    .collect()
             } else {
                 vec![end]
             };
@@ -123,7 +140,9 @@ impl<'a> Data<'a> {
                 start,
                 ends,
                 final_disposal: v.final_disposal_required,
-                brk: v.break_.map(|b| (b.duration, b.window.early, b.window.late)),
+                brk: v
+                    .break_
+                    .map(|b| (b.duration, b.window.early, b.window.late)),
                 start_loc: sl,
                 allowed,
             });
@@ -134,7 +153,9 @@ impl<'a> Data<'a> {
             .map(|i| {
                 let li = locs[i] as usize;
                 let mut o: Vec<u32> = (0..n as u32).filter(|&j| j as usize != i).collect();
-                o.sort_by_key(|&j| dm.get(li, locs[j as usize] as usize) + dm.get(locs[j as usize] as usize, li));
+                o.sort_by_key(|&j| {
+                    dm.get(li, locs[j as usize] as usize) + dm.get(locs[j as usize] as usize, li)
+                });
                 o.truncate(k);
                 o
             })
@@ -143,18 +164,47 @@ impl<'a> Data<'a> {
             .map(|i| {
                 let li = locs[i] as usize;
                 let mut o: Vec<u32> = (0..nsites as u32).collect();
-                o.sort_by_key(|&d| dm.get(li, locs[n + d as usize] as usize) + dm.get(locs[n + d as usize] as usize, li));
+                o.sort_by_key(|&d| {
+                    dm.get(li, locs[n + d as usize] as usize)
+                        + dm.get(locs[n + d as usize] as usize, li)
+                });
                 o
             })
             .collect();
         let depot_loc = inst.depots()[inst.vehicles()[0].start_depot].location;
-        let depot_dist: Vec<Units> = (0..n).map(|i| dm.get(depot_loc, locs[i] as usize)).collect();
-        let max_cpd = inst.vehicles().iter().map(|v| v.cost_per_distance.max(1)).max().unwrap_or(1);
+        let depot_dist: Vec<Units> = (0..n)
+            .map(|i| dm.get(depot_loc, locs[i] as usize))
+            .collect();
+        let max_cpd = inst
+            .vehicles()
+            .iter()
+            .map(|v| v.cost_per_distance.max(1))
+            .max()
+            .unwrap_or(1);
         let maxd = depot_dist.iter().copied().max().unwrap_or(0);
-        let max_fixed = inst.vehicles().iter().map(|v| v.fixed_cost).max().unwrap_or(0);
-        let max_cpt = inst.vehicles().iter().map(|v| v.cost_per_time).max().unwrap_or(0);
-        let maxt = inst.vehicles().iter().map(|v| v.shift.late.min(FAR / 4) - v.shift.early.max(0)).max().unwrap_or(0).min(1 << 30);
-        let pen_mult: Units = std::env::var("FR_PEN").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+        let max_fixed = inst
+            .vehicles()
+            .iter()
+            .map(|v| v.fixed_cost)
+            .max()
+            .unwrap_or(0);
+        let max_cpt = inst
+            .vehicles()
+            .iter()
+            .map(|v| v.cost_per_time)
+            .max()
+            .unwrap_or(0);
+        let maxt = inst
+            .vehicles()
+            .iter()
+            .map(|v| v.shift.late.min(FAR / 4) - v.shift.early.max(0))
+            .max()
+            .unwrap_or(0)
+            .min(1 << 30);
+        let pen_mult: Units = std::env::var("FR_PEN")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4);
         let total_prize: Units = inst.stops().iter().filter_map(|s| s.prize).sum();
         let penalty = inst
             .stops()
@@ -163,10 +213,18 @@ impl<'a> Data<'a> {
                 Some(p) => p,
                 // Large enough to prefer serving, small enough to let the
                 // annealing pass through states with a stop left out.
-                None => vw.saturating_add(max_fixed + pen_mult * maxd * max_cpd + max_cpt.saturating_mul(maxt) + 1000).min(uw),
+                None => vw
+                    .saturating_add(
+                        max_fixed + pen_mult * maxd * max_cpd + max_cpt.saturating_mul(maxt) + 1000,
+                    )
+                    .min(uw),
             })
             .collect();
-        let demand0 = inst.stops().iter().map(|s| s.demand.first().copied().unwrap_or(0)).collect();
+        let demand0 = inst
+            .stops()
+            .iter()
+            .map(|s| s.demand.first().copied().unwrap_or(0))
+            .collect();
         let keys: Vec<String> = inst
             .vehicles()
             .iter()
@@ -176,7 +234,9 @@ impl<'a> Data<'a> {
                 format!("{v:?}")
             })
             .collect();
-        let class = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i)).collect();
+        let class = (0..keys.len())
+            .map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i))
+            .collect();
         Data {
             cap_pen: std::cell::Cell::new(0),
             total_prize,
@@ -249,7 +309,12 @@ impl<'a> Data<'a> {
                 return None;
             }
         }
-        if j.nstops > vd.max_stops || j.ndisp > vd.max_disp || j.dur > vd.max_dur || j.dist > vd.max_dist || j.nbrk != u32::from(vd.brk.is_some()) {
+        if j.nstops > vd.max_stops
+            || j.ndisp > vd.max_disp
+            || j.dur > vd.max_dur
+            || j.dist > vd.max_dist
+            || j.nbrk != u32::from(vd.brk.is_some())
+        {
             return None;
         }
         Some(vd.fixed + vd.cpd * j.dist + vd.cpt * j.dur + pen * j.excess)
@@ -290,7 +355,16 @@ pub(crate) struct RouteState {
 
 impl RouteState {
     pub fn new(veh: usize) -> Self {
-        RouteState { veh, nodes: Vec::new(), pre: Vec::new(), suf: Vec::new(), cost: 0, final_site: 0, feasible: true, excess: 0 }
+        RouteState {
+            veh,
+            nodes: Vec::new(),
+            pre: Vec::new(),
+            suf: Vec::new(),
+            cost: 0,
+            final_site: 0,
+            feasible: true,
+            excess: 0,
+        }
     }
 
     pub fn nstops(&self) -> u32 {
@@ -299,14 +373,22 @@ impl RouteState {
 
     pub fn end<'d>(&self, data: &'d Data) -> &'d Seg {
         let vd = &data.veh[self.veh];
-        &vd.ends[if vd.final_disposal { self.final_site } else { 0 }]
+        &vd.ends[if vd.final_disposal {
+            self.final_site
+        } else {
+            0
+        }]
     }
 
     /// Segment of the node at position `i` (breaks take the predecessor's place).
     pub fn node_seg(&self, data: &Data, i: usize) -> Seg {
         let x = self.nodes[i];
         if x == BREAK {
-            let loc = if i == 0 { data.veh[self.veh].start_loc } else { self.node_loc(data, i - 1) };
+            let loc = if i == 0 {
+                data.veh[self.veh].start_loc
+            } else {
+                self.node_loc(data, i - 1)
+            };
             data.brk_seg(self.veh, loc)
         } else {
             data.segs[x as usize]
@@ -316,7 +398,11 @@ impl RouteState {
     pub fn node_loc(&self, data: &Data, i: usize) -> u32 {
         let x = self.nodes[i];
         if x == BREAK {
-            if i == 0 { data.veh[self.veh].start_loc } else { self.node_loc(data, i - 1) }
+            if i == 0 {
+                data.veh[self.veh].start_loc
+            } else {
+                self.node_loc(data, i - 1)
+            }
         } else {
             data.loc(x)
         }
@@ -326,7 +412,10 @@ impl RouteState {
     /// prefixes before `p` and suffixes after the insertion are unchanged.
     pub fn rebuild_inserted(&mut self, data: &Data, p: usize, len: usize) {
         let k = self.nodes.len();
-        if self.pre.len() + len != k + 1 || self.suf.len() + len != k + 1 || self.nodes.get(p + len) == Some(&BREAK) {
+        if self.pre.len() + len != k + 1
+            || self.suf.len() + len != k + 1
+            || self.nodes.get(p + len) == Some(&BREAK)
+        {
             return self.rebuild(data);
         }
         let v = self.veh;
@@ -386,11 +475,6 @@ impl RouteState {
             }
         }
     }
-
-    /// The full route segment.
-    pub fn full(&self, data: &Data) -> Seg {
-        data.cat(self.veh, &self.pre[self.nodes.len()], self.end(data))
-    }
 }
 
 /// A complete search state.
@@ -416,10 +500,13 @@ impl State {
 
     pub fn empty(data: &Data) -> Self {
         State {
-            routes: (0..data.veh.len()).map(RouteState::new).map(|mut r| {
-                r.rebuild(data);
-                r
-            }).collect(),
+            routes: (0..data.veh.len())
+                .map(RouteState::new)
+                .map(|mut r| {
+                    r.rebuild(data);
+                    r
+                })
+                .collect(),
             route_of: vec![usize::MAX; data.n],
             unassigned: (0..data.n as u32).collect(),
             journal: Vec::new(),
@@ -449,10 +536,6 @@ impl State {
 
     pub fn used(&self) -> usize {
         self.routes.iter().filter(|r| r.nstops() > 0).count()
-    }
-
-    pub fn unserved_required(&self, data: &Data) -> usize {
-        self.unassigned.iter().filter(|&&u| data.inst.stops()[u as usize].prize.is_none()).count()
     }
 
     /// The true objective: unserved required, vehicles, cost − prizes.
@@ -500,16 +583,24 @@ impl State {
             if data.veh[r.veh].final_disposal {
                 visits.push(Visit::Disposal(r.final_site));
             }
-            routes.push(Route { vehicle: r.veh, visits });
+            routes.push(Route {
+                vehicle: r.veh,
+                visits,
+            });
         }
-        Solution { routes, unserved: Vec::new() }
+        Solution {
+            routes,
+            unserved: Vec::new(),
+        }
     }
 
     /// Loads a solution (e.g. injected from a MIP) into search form.
     pub fn from_solution(data: &Data, sol: &Solution) -> Self {
         let mut st = State::empty(data);
         for route in &sol.routes {
-            let Some(r) = st.routes.get_mut(route.vehicle) else { continue };
+            let Some(r) = st.routes.get_mut(route.vehicle) else {
+                continue;
+            };
             let mut nodes: Vec<Node> = route
                 .visits
                 .iter()
@@ -531,7 +622,9 @@ impl State {
             r.rebuild(data);
         }
         st.reindex(data);
-        st.unassigned = (0..data.n as u32).filter(|&i| st.route_of[i as usize] == usize::MAX).collect();
+        st.unassigned = (0..data.n as u32)
+            .filter(|&i| st.route_of[i as usize] == usize::MAX)
+            .collect();
         st
     }
 }

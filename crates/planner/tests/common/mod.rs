@@ -19,11 +19,18 @@ pub fn plane(points: &[(f64, f64)]) -> Vec<f64> {
 /// Builder with one profile over `points` (location 0 is the depot).
 pub fn builder(points: &[(f64, f64)]) -> InstanceBuilder {
     let m = plane(points);
-    InstanceBuilder::new().profile(m.clone(), m, 1.0).depot("depot", 0)
+    InstanceBuilder::new()
+        .profile(m.clone(), m, 1.0)
+        .depot("depot", 0)
 }
 
 pub fn params(iters: u64, seed: u64) -> SolveParams {
-    SolveParams { time_limit: None, max_iterations: Some(iters), seed, ..SolveParams::default() }
+    SolveParams {
+        time_limit: None,
+        max_iterations: Some(iters),
+        seed,
+        ..SolveParams::default()
+    }
 }
 
 /// Solves and asserts the independent checker agrees: no violations, and
@@ -32,14 +39,23 @@ pub fn solve_checked(inst: &Instance, iters: u64) -> (Solution, CheckReport) {
     let out = solve(inst, &params(iters, 1));
     let rep = check(inst, &out.solution);
     let only_unserved = rep.violations.is_empty();
-    assert!(only_unserved, "checker violations: {:?}\nsolution: {:?}", rep.violations, out.solution);
-    assert_eq!(rep.objective, out.objective, "search and checker disagree on the objective");
+    assert!(
+        only_unserved,
+        "checker violations: {:?}\nsolution: {:?}",
+        rep.violations, out.solution
+    );
+    assert_eq!(
+        rep.objective, out.objective,
+        "search and checker disagree on the objective"
+    );
     (out.solution, rep)
 }
 
 /// Path to the shared benchmarks, or `None` (with a notice) when absent.
 pub fn shared(sub: &str) -> Option<std::path::PathBuf> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/benchmarks").join(sub);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/benchmarks")
+        .join(sub);
     if p.exists() {
         Some(p)
     } else {
