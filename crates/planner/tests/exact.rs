@@ -16,6 +16,9 @@ use fillroute_planner::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Builds instance `k` of a family.
+type Family = fn(u64) -> Instance;
+
 /// Instances per feature family.
 const PER_FAMILY: u64 = 25;
 /// Search iterations for the heuristic side (small on purpose: these are
@@ -220,7 +223,7 @@ fn clean(inst: &Instance, sol: &Solution, who: &str, name: &str) -> CheckReport 
 
 /// Runs one family; returns the names of instances where the heuristic
 /// missed the optimum (with both objectives).
-fn family(name: &str, build: fn(u64) -> Instance) -> Vec<String> {
+fn family(name: &str, build: Family) -> Vec<String> {
     let t0 = Instant::now();
     let mut misses = Vec::new();
     let mut columns = 0usize;
@@ -334,7 +337,7 @@ fn exact_method_refuses_large_instances() {
 /// return checker-clean plans that are never worse than the incumbent.
 #[test]
 fn set_partitioning_never_returns_worse_than_the_incumbent() {
-    let builders: [(&str, fn(u64) -> Instance); 4] = [
+    let builders: [(&str, Family); 4] = [
         ("cvrp", cvrp),
         ("vrptw", vrptw),
         ("reloads", reloads),
@@ -402,7 +405,7 @@ fn set_partitioning_keeps_an_incumbent_from_outside_the_pool() {
 /// fails the search cannot even represent the optimum.)
 #[test]
 fn search_accepts_every_proven_optimal_plan() {
-    let builders: [(&str, fn(u64) -> Instance); 4] = [
+    let builders: [(&str, Family); 4] = [
         ("cvrp", cvrp),
         ("vrptw", vrptw),
         ("reloads", reloads),
@@ -436,4 +439,55 @@ fn search_accepts_every_proven_optimal_plan() {
 #[ignore = "search uses one window per stop; see the doc comment"]
 fn heuristic_finds_the_proven_optimum_with_two_windows_per_stop() {
     assert_all_optimal("vrptw-2w", family("vrptw-2w", vrptw_two_windows));
+}
+
+/// Where set partitioning pays: pools merged from several short searches on
+/// a larger instance hold better combinations than any one search found.
+#[test]
+fn set_partitioning_recombines_pools_of_short_searches() {
+    let mut improved = 0;
+    for k in 0..3u64 {
+        let mut rng = rng_for(6, k);
+        let n = 40;
+        let m = metric(&mut rng, n + 1);
+        let inst = InstanceBuilder::new()
+            .profile(m.clone(), m, 1.0)
+            .depot("depot", 0)
+            .stops((0..n).map(|i| Stop::new(format!("s{i}"), i + 1, rng.random_range(1..=10))))
+            .vehicles((0..12).map(|v| Vehicle::new(format!("v{v}"), vec![30], 0)))
+            .objective(distance_only())
+            .build()
+            .expect("valid");
+        let mut pool = RoutePool::default();
+        let mut best: Option<(i64, Solution)> = None;
+        for seed in 0..4 {
+            let out = solve(
+                &inst,
+                &SolveParams {
+                    time_limit: None,
+                    max_iterations: Some(300),
+                    seed,
+                    ..SolveParams::default()
+                },
+            );
+            pool.merge(&out.pool);
+            let obj = clean(&inst, &out.solution, "search", "large").objective;
+            if best.as_ref().is_none_or(|(b, _)| obj < *b) {
+                best = Some((obj, out.solution));
+            }
+        }
+        let (inc, incumbent) = best.expect("four runs");
+        let t0 = Instant::now();
+        let sp = set_partition::solve(&pool, &inst, &incumbent, Duration::from_secs(10))
+            .expect("never worse than the incumbent, so never empty");
+        let got = clean(&inst, &sp, "set-partitioning", "large").objective;
+        assert!(got <= inc, "large#{k}: MIP {got} worse than incumbent {inc}");
+        eprintln!(
+            "large#{k}: {} pool routes, incumbent {inc}, MIP {got} in {:.2}s",
+            pool.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        improved += usize::from(got < inc);
+    }
+    eprintln!("set partitioning improved {improved} of 3 merged-pool incumbents");
 }

@@ -343,9 +343,7 @@ impl Enumerator<'_> {
                             .map(|w| arrive.max(w.early))
                             .min()
                     };
-                    let Some(start) = start else {
-                        return None;
-                    };
+                    let start = start?;
                     t = start + s.service;
                     loc = s.location;
                     for d in 0..dims {
@@ -382,10 +380,10 @@ impl Enumerator<'_> {
                 return None;
             }
         }
-        if let Some(rc) = &v.route_capacity {
-            if (0..dims).any(|d| total[d] > rc[d]) {
-                return None;
-            }
+        if let Some(rc) = &v.route_capacity
+            && (0..dims).any(|d| total[d] > rc[d])
+        {
+            return None;
         }
         if v.max_stops.is_some_and(|m| nstops > m) {
             return None;
