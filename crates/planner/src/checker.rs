@@ -249,13 +249,12 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                 v.id
             ));
         }
-        if let Some(m) = v.max_disposal_trips {
-            if ndisposal > m {
+        if let Some(m) = v.max_disposal_trips
+            && ndisposal > m {
                 r.violations.push(format!(
                     "route {k}: {ndisposal} disposal visits, vehicle allows {m}"
                 ));
             }
-        }
         if let Some(rc) = &v.route_capacity {
             for d in 0..dims {
                 if total[d] > rc[d] {
@@ -266,13 +265,12 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                 }
             }
         }
-        if let Some(m) = v.max_stops {
-            if nstops > m {
+        if let Some(m) = v.max_stops
+            && nstops > m {
                 r.violations.push(format!(
                     "route {k}: {nstops} stops, vehicle allows {m} per day"
                 ));
             }
-        }
         let want_breaks = usize::from(v.break_.is_some() && nstops > 0);
         if nbreaks != want_breaks {
             r.violations.push(format!(
@@ -292,19 +290,17 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         );
         // Postponing departure by min(slack, waits) removes that much waiting.
         let duration = end - start_time - slack.min(waits).max(0);
-        if let Some(md) = v.max_duration {
-            if duration > md {
+        if let Some(md) = v.max_duration
+            && duration > md {
                 r.violations.push(format!(
                     "route {k}: duration {duration} exceeds maximum {md}"
                 ));
             }
-        }
-        if let Some(md) = v.max_distance {
-            if dist > md {
+        if let Some(md) = v.max_distance
+            && dist > md {
                 r.violations
                     .push(format!("route {k}: distance {dist} exceeds maximum {md}"));
             }
-        }
         if nstops > 0 || !route.visits.is_empty() {
             r.vehicles += 1;
             r.distance += dist;

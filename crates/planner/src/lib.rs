@@ -38,6 +38,7 @@
 
 pub mod checker;
 pub mod io;
+pub mod mip;
 pub mod model;
 pub mod search;
 pub mod solution;

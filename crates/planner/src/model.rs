@@ -220,9 +220,11 @@ impl Stop {
 
 /// How solutions are ranked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Default)]
 pub enum Objective {
     /// Unserved required stops, then vehicles used, then cost (distance/time
     /// cost minus prizes of served optional stops).
+    #[default]
     Lexicographic,
     /// A single sum: `unserved_weight` per unserved required stop plus
     /// `vehicle_weight` per used vehicle plus cost.
@@ -525,11 +527,6 @@ pub struct InstanceBuilder {
     objective: Objective,
 }
 
-impl Default for Objective {
-    fn default() -> Self {
-        Objective::Lexicographic
-    }
-}
 
 impl InstanceBuilder {
     /// Empty builder.
@@ -772,8 +769,8 @@ impl InstanceBuilder {
             for &c in &v.capacity {
                 neg(&e, "capacity", c)?;
             }
-            if let Some(rc) = &v.route_capacity {
-                if rc.len() != dims {
+            if let Some(rc) = &v.route_capacity
+                && rc.len() != dims {
                     return Err(ModelError::DimensionMismatch {
                         entity: e,
                         field: "route_capacity",
@@ -781,7 +778,6 @@ impl InstanceBuilder {
                         expected: dims,
                     });
                 }
-            }
             if v.profile >= profiles.len() {
                 return Err(ModelError::UnknownReference {
                     entity: e,

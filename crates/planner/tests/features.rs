@@ -1,6 +1,6 @@
 //! One behaviour per model feature, each on a tiny instance, each solution
 //! verified by the independent checker.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 use common::*;
@@ -562,4 +562,22 @@ fn accepts_a_better_solution_injected_from_outside() {
     assert_eq!(search.best_objective(), rep.objective);
     assert!(rep.objective <= check(&inst, &best).objective);
     assert!(search.pool().len() >= 1);
+}
+
+#[test]
+fn feeds_set_partitioning_over_the_route_pool_back_into_the_search() {
+    let pts: Vec<(f64, f64)> = (0..16)
+        .map(|i| ((i * 37 % 61) as f64, (i * 23 % 47) as f64))
+        .collect();
+    let inst = builder(&pts)
+        .stops((1..16).map(|i| stop(&format!("b{i}"), i, 1 + (i as i64 % 5))))
+        .vehicles((0..6).map(|k| Vehicle::new(format!("v{k}"), vec![12], 0)))
+        .objective(Objective::Weighted { unserved_weight: 1 << 40, vehicle_weight: 0 })
+        .build()
+        .unwrap();
+    let with = SolveParams { set_partitioning: true, ..params(200, 3) };
+    let out = solve(&inst, &with);
+    let rep = check(&inst, &out.solution);
+    assert!(rep.feasible, "{:?}", rep.violations);
+    assert_eq!(rep.objective, out.objective);
 }

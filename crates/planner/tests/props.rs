@@ -2,7 +2,7 @@
 //! breaks, prizes, skills, several capacity dimensions): every solution the
 //! search returns passes the independent checker at the cost it claims, and
 //! on tiny CVRPs the search finds the brute-force optimum.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 use common::*;

@@ -1,7 +1,7 @@
 //! Reader round trips on the shared benchmarks, every solution checked:
 //! read → solve briefly → write `.sol` → read back → checker agrees; and the
 //! published `.sol` files (MTVRPTWR) re-evaluate to their stated cost.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 use common::*;

@@ -1,5 +1,5 @@
 //! Bad input: every validation error, with the entity and field it names.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 use common::*;

@@ -185,7 +185,7 @@ pub fn list_instances(path: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    out.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+    out.sort_by_key(|a| natural_key(a));
     out
 }
 
@@ -209,13 +209,11 @@ fn natural_key(p: &Path) -> (String, Vec<u64>, String) {
 pub fn reference(bi: &BenchInstance, vehicles_first: bool) -> Option<(f64, Option<usize>)> {
     let dir = bi.path.parent()?;
     let sol = bi.path.with_extension("sol");
-    if sol.is_file() {
-        if let Ok(s) = read_sol(&sol) {
-            if let Some(c) = s.cost {
+    if sol.is_file()
+        && let Ok(s) = read_sol(&sol)
+            && let Some(c) = s.cost {
                 return Some((c, Some(s.routes.len())));
             }
-        }
-    }
     for csv in [
         dir.join("bks.csv"),
         dir.parent().map(|p| p.join("bks.csv")).unwrap_or_default(),

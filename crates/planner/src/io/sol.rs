@@ -113,7 +113,7 @@ pub fn solution_from_sol(
     // Breaks are implicit in the file: place each where the route stays feasible.
     for k in 0..out.routes.len() {
         let v = &inst.vehicles()[out.routes[k].vehicle];
-        if v.break_.is_none() || out.routes[k].visits.iter().any(|x| *x == Visit::Break) {
+        if v.break_.is_none() || out.routes[k].visits.contains(&Visit::Break) {
             continue;
         }
         let base = out.routes[k].visits.clone();

@@ -173,11 +173,10 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
                 .and_then(|v| v[i].first().copied())
                 .unwrap_or(service),
         );
-        if let Some(t) = &tws {
-            if t[i].len() >= 2 {
+        if let Some(t) = &tws
+            && t[i].len() >= 2 {
                 s.windows = vec![TimeWindow::new(conv(t[i][0]), conv(t[i][1]))];
             }
-        }
         if let Some(r) = &rel {
             s.release = conv(r[i].first().copied().unwrap_or(0.0));
         }

@@ -83,11 +83,11 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             Some(data.eval(v1, &r1.pre[i], None, &r1.suf[i + 1]))
         };
         // Relocate u after v.
-        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1) {
-            if let Some(rem1) = rem1 {
+        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1)
+            && let Some(rem1) = rem1 {
                 let ins2 = data.eval(v2, &r2.pre[j + 1], Some(&useg), &r2.suf[j + 1]);
-                if let (Some(c1), Some(c2)) = (rem1, ins2) {
-                    if c1 + c2 < base {
+                if let (Some(c1), Some(c2)) = (rem1, ins2)
+                    && c1 + c2 < base {
                         let mut n1 = r1.nodes.clone();
                         n1.remove(i);
                         let mut n2 = r2.nodes.clone();
@@ -96,16 +96,14 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                         commit(data, st, rv, n2);
                         return true;
                     }
-                }
             }
-        }
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         // Relocate u before v.
-        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j) {
-            if let Some(rem1) = rem1 {
+        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j)
+            && let Some(rem1) = rem1 {
                 let ins2 = data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j]);
-                if let (Some(c1), Some(c2)) = (rem1, ins2) {
-                    if c1 + c2 < base {
+                if let (Some(c1), Some(c2)) = (rem1, ins2)
+                    && c1 + c2 < base {
                         let mut n1 = r1.nodes.clone();
                         n1.remove(i);
                         let mut n2 = r2.nodes.clone();
@@ -114,9 +112,7 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                         commit(data, st, rv, n2);
                         return true;
                     }
-                }
             }
-        }
         // Or-opt: move u with its successor stop after v.
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         if i + 1 < r1.nodes.len()
@@ -130,8 +126,8 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             let pair = data.cat(v2, &useg, &data.segs[w as usize]);
             let c1 = data.eval(v1, &r1.pre[i], None, &r1.suf[i + 2]);
             let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j + 1], Some(&pair), &r2.suf[j + 1]) } else { None };
-            if let (Some(c1), Some(c2)) = (c1, c2) {
-                if c1 + c2 < base {
+            if let (Some(c1), Some(c2)) = (c1, c2)
+                && c1 + c2 < base {
                     let mut n1 = r1.nodes.clone();
                     n1.drain(i..i + 2);
                     let mut n2 = r2.nodes.clone();
@@ -140,7 +136,6 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                     commit(data, st, rv, n2);
                     return true;
                 }
-            }
         }
         // Swap u and v.
         if data.veh[v2].allowed[u as usize]
@@ -154,8 +149,8 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             } else {
                 None
             };
-            if let (Some(c1), Some(c2)) = (c1, c2) {
-                if c1 + c2 < base {
+            if let (Some(c1), Some(c2)) = (c1, c2)
+                && c1 + c2 < base {
                     let mut n1 = r1.nodes.clone();
                     n1[i] = v;
                     let mut n2 = r2.nodes.clone();
@@ -164,7 +159,6 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                     commit(data, st, rv, n2);
                     return true;
                 }
-            }
         }
         // 2-opt*: exchange the tails after u and after v (same vehicle class).
         if data.class[v1] == data.class[v2] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
@@ -174,8 +168,8 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             } else {
                 None
             };
-            if let (Some(c1), Some(c2)) = (c1, c2) {
-                if c1 + c2 < base {
+            if let (Some(c1), Some(c2)) = (c1, c2)
+                && c1 + c2 < base {
                     let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
                     n1.extend_from_slice(&r2.nodes[j + 1..]);
                     let mut n2: Vec<u32> = r2.nodes[..=j].to_vec();
@@ -187,7 +181,6 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                     commit(data, st, rv, n2);
                     return true;
                 }
-            }
         }
         false
     } else {
@@ -199,14 +192,13 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             for k in (i + 1..=j).rev() {
                 s = data.cat(vv, &s, &data.segs[r.nodes[k] as usize]);
             }
-            if let Some(c) = data.route_cost(vv, &data.cat(vv, &s, &r.suf[j + 1])) {
-                if c < r.cost {
+            if let Some(c) = data.route_cost(vv, &data.cat(vv, &s, &r.suf[j + 1]))
+                && c < r.cost {
                     let mut nodes = r.nodes.clone();
                     nodes[i + 1..=j].reverse();
                     commit(data, st, ru, nodes);
                     return true;
                 }
-            }
         }
         // Intra-route relocate of u to just after v (middle rebuilt node by node).
         if i == j || i == j + 1 || brk_at(st, ru, i + 1) || brk_at(st, ru, j + 1) {
@@ -232,12 +224,11 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             s = data.cat(vv, &s, &xs);
         }
         let s = data.cat(vv, &s, &r.suf[hi + 1]);
-        if let Some(c) = cost(data, vv, &s) {
-            if c < r.cost {
+        if let Some(c) = cost(data, vv, &s)
+            && c < r.cost {
                 commit(data, st, ru, nodes);
                 return true;
             }
-        }
         false
     }
 }

@@ -45,7 +45,7 @@ impl Rng {
     /// Uniform in `[0, n)`.
     #[inline]
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 }
 
@@ -146,11 +146,10 @@ pub(crate) fn place_break(data: &Data, r: &mut RouteState) {
         let loc = r.pre[p].last;
         let b = data.brk_seg(v, loc);
         let s = data.cat(v, &data.cat(v, &r.pre[p], &b), &r.suf[p]);
-        if let Some(c) = data.route_cost(v, &s) {
-            if best.is_none_or(|(bc, _)| c < bc) {
+        if let Some(c) = data.route_cost(v, &s)
+            && best.is_none_or(|(bc, _)| c < bc) {
                 best = Some((c, p));
             }
-        }
     }
     let p = best.map(|(_, p)| p).unwrap_or(k);
     r.nodes.insert(p, BREAK);
@@ -228,8 +227,8 @@ pub(crate) fn best_insertion(
                     loc = s.last;
                 }
                 for (site, end) in vd.ends.iter().enumerate() {
-                    if let Some(c) = data.route_cost(v, &data.cat(v, &s, end)) {
-                        if c < best_delta && (blink == 0.0 || rng.f64() >= blink) {
+                    if let Some(c) = data.route_cost(v, &data.cat(v, &s, end))
+                        && c < best_delta && (blink == 0.0 || rng.f64() >= blink) {
                             best_delta = c;
                             let site = vd.final_disposal.then_some(site);
                             best = Some(Ins {
@@ -241,7 +240,6 @@ pub(crate) fn best_insertion(
                                 site,
                             });
                         }
-                    }
                 }
             }
             continue;
@@ -536,11 +534,10 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
         let mut best = (r.cost, r.final_site);
         for site in 0..data.nsites {
             let s = data.cat(v, &r.pre[k], &vd.ends[site]);
-            if let Some(c) = data.route_cost(v, &s) {
-                if c < best.0 {
+            if let Some(c) = data.route_cost(v, &s)
+                && c < best.0 {
                     best = (c, site);
                 }
-            }
         }
         if best.1 != r.final_site {
             r.final_site = best.1;
@@ -559,13 +556,12 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
             // Without this visit?
             if !next_is_break {
                 let s = data.cat(v, &r.pre[i], &r.suf[i + 1]);
-                if let Some(c) = data.route_cost(v, &s) {
-                    if c <= r.cost {
+                if let Some(c) = data.route_cost(v, &s)
+                    && c <= r.cost {
                         r.nodes.remove(i);
                         r.rebuild(data);
                         continue;
                     }
-                }
             }
             if data.nsites > 1 && !next_is_break {
                 let mut best = (r.cost, x);
@@ -579,11 +575,10 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
                         &data.cat(v, &r.pre[i], &data.segs[dn as usize]),
                         &r.suf[i + 1],
                     );
-                    if let Some(c) = data.route_cost(v, &s) {
-                        if c < best.0 {
+                    if let Some(c) = data.route_cost(v, &s)
+                        && c < best.0 {
                             best = (c, dn);
                         }
-                    }
                 }
                 if best.1 != x {
                     r.nodes[i] = best.1;

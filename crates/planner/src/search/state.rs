@@ -610,14 +610,12 @@ impl State {
                     Visit::Break => BREAK,
                 })
                 .collect();
-            if data.veh[r.veh].final_disposal {
-                if let Some(pos) = nodes.iter().rposition(|&x| x != BREAK) {
-                    if nodes[pos] as usize >= data.n && nodes[pos] != BREAK {
+            if data.veh[r.veh].final_disposal
+                && let Some(pos) = nodes.iter().rposition(|&x| x != BREAK)
+                    && nodes[pos] as usize >= data.n && nodes[pos] != BREAK {
                         r.final_site = nodes[pos] as usize - data.n;
                         nodes.remove(pos);
                     }
-                }
-            }
             r.nodes = nodes;
             r.rebuild(data);
         }
