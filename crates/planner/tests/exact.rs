@@ -491,3 +491,45 @@ fn set_partitioning_recombines_pools_of_short_searches() {
     }
     eprintln!("set partitioning improved {improved} of 3 merged-pool incumbents");
 }
+
+/// Lunch breaks with time windows: 6–8 stops, a 30-minute break to start
+/// within [100, 200], one window per stop.
+fn breaks(k: u64) -> Instance {
+    let base = vrptw_with(100 + k, false);
+    let vehicles: Vec<Vehicle> = base
+        .vehicles()
+        .iter()
+        .take(3)
+        .cloned()
+        .map(|mut v| {
+            v.break_ = Some(Break {
+                window: TimeWindow::new(100, 200),
+                duration: 30,
+            });
+            v
+        })
+        .collect();
+    base.with_vehicles(vehicles).expect("valid break instance")
+}
+
+#[test]
+fn heuristic_finds_the_proven_optimum_with_lunch_breaks() {
+    let misses = (0..10)
+        .filter_map(|k| {
+            let inst = breaks(k);
+            let ex = exact::solve(&inst, &exact::ExactLimits::default()).expect("exact");
+            assert!(ex.proven);
+            clean(&inst, &ex.solution, "exact", "breaks");
+            let out = heuristic(&inst, k);
+            let h = clean(&inst, &out.solution, "heuristic", "breaks").objective;
+            assert!(h >= ex.objective, "breaks#{k}: heuristic beats the optimum");
+            (h != ex.objective).then(|| {
+                format!(
+                    "breaks#{k}: heuristic {h} vs optimum {}\n  heuristic: {:?}\n  optimum:   {:?}",
+                    ex.objective, out.solution.routes, ex.solution.routes
+                )
+            })
+        })
+        .collect();
+    assert_all_optimal("breaks", misses);
+}
