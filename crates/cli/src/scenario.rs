@@ -1,0 +1,94 @@
+//! `fillroute scenario ...`: run a scenario file (or the built-in `small`
+//! one) through cameras, vision, forecasts, decisions and routes, print the
+//! KPI table per policy, and optionally write results, plots and maps.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use fillroute_scenario::{Progress, Scenario, Vision, World, kpi_table, run as run_scenario, write_outputs};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Scenario subcommands.
+#[derive(Subcommand)]
+pub enum ScenarioCmd {
+    /// Simulate a scenario under every policy it lists and print the KPI table.
+    Run(RunArgs),
+    /// Parse and validate a scenario file without running it.
+    Check {
+        /// Scenario file.
+        file: PathBuf,
+    },
+}
+
+/// `scenario run` options.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Scenario file (default: the built-in `small` scenario, same as scenarios/small.toml).
+    pub file: Option<PathBuf>,
+    /// Write results.json, kpi-over-days.{png,svg} and route maps here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the scenario's horizon, days.
+    #[arg(long)]
+    pub days: Option<usize>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// ONNX Runtime threads for the vision backbone.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+/// Runs a scenario subcommand.
+pub fn run(cmd: ScenarioCmd) -> Result<()> {
+    match cmd {
+        ScenarioCmd::Check { file } => {
+            let s = Scenario::from_file(&file)?;
+            println!("{}: ok ({} days, {} generated + {} explicit bins, {} trucks, {} policies)", file.display(), s.run.days, s.bins.count, s.bins.explicit.len(), s.trucks.count, s.policies.len());
+            Ok(())
+        }
+        ScenarioCmd::Run(args) => run_file(args),
+    }
+}
+
+fn run_file(args: RunArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut s = match &args.file {
+        Some(f) => Scenario::from_file(f)?,
+        None => Scenario::default_small(),
+    };
+    if let Some(d) = args.days {
+        s.run.days = d;
+        s.run.map_days.retain(|&m| m <= d);
+        s.bins.holidays.retain(|h| h.day <= d);
+    }
+    if let Some(seed) = args.seed {
+        s.run.seed = seed;
+    }
+    s.validate()?;
+    let world = World::build(&s)?;
+    eprintln!("{}: {} bins, {} trucks, {} days, {} road nodes ({:.1} s)", s.name, world.bins.len(), s.trucks.count, s.run.days, world.net.node_count(), started.elapsed().as_secs_f64());
+    let mut vision = Vision::load_or_train(s.run.seed, s.cameras.train_per_class, s.cameras.batch, args.threads, |m| eprintln!("{m}"))?;
+    eprintln!("vision head {} ({})", vision.model_path.display(), if vision.cached { "cached" } else { "trained now" });
+    let bar = ProgressBar::new(s.run.days as u64);
+    bar.set_style(ProgressStyle::with_template("{msg:>12} [{bar:30}] day {pos}/{len} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    bar.set_message(s.name.clone());
+    let result = run_scenario(&s, &world, &mut vision, |p| match p {
+        Progress::Stage(m) => bar.set_message(m),
+        Progress::Day { day, .. } => {
+            bar.set_message(s.name.clone());
+            bar.set_position(day as u64);
+        }
+    })?;
+    bar.finish_and_clear();
+    println!("{}", kpi_table(&result));
+    if let Some(dir) = &args.out {
+        for path in write_outputs(dir, &result, &world)? {
+            println!("wrote {}", path.display());
+        }
+    }
+    eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

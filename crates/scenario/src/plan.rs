@@ -1,0 +1,173 @@
+//! One working day for one policy: the chosen bins become a routing
+//! instance on a sub-matrix of the city, the planner solves it, the
+//! independent checker must accept it, and the trucks then drive it in
+//! simulated time so each bin is emptied at the moment its stop is reached.
+
+use std::time::Duration;
+
+use fillroute_planner::{
+    Break, DisposalSite, Instance, InstanceBuilder, Objective, SolveParams, Stop, TimeWindow, Units, Vehicle, Visit, check, solve,
+};
+
+use crate::config::{Scenario, parse_clock};
+use crate::error::{Result, ScenarioError};
+use crate::world::World;
+
+/// A bin the policy wants today.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Bin index.
+    pub bin: usize,
+    /// Compacted litres the planner should expect.
+    pub demand: Units,
+    /// `None`: must collect. `Some(prize)`: optional, in milli-euro.
+    pub prize: Option<Units>,
+}
+
+/// A driven route.
+#[derive(Debug, Clone)]
+pub struct DrivenRoute {
+    /// Truck index.
+    pub truck: usize,
+    /// World locations in driving order, depot to depot (disposal visits included).
+    pub locations: Vec<usize>,
+    /// `(bin, seconds after midnight)` of each pickup.
+    pub pickups: Vec<(usize, i64)>,
+}
+
+/// The day's plan as driven.
+#[derive(Debug, Clone, Default)]
+pub struct DayPlan {
+    /// Routes.
+    pub routes: Vec<DrivenRoute>,
+    /// Bins the planner left out, with the reason, and whether they were required.
+    pub unserved: Vec<(usize, String, bool)>,
+    /// Metres driven (from the checker).
+    pub metres: i64,
+    /// Seconds on the road (from the checker).
+    pub seconds: i64,
+    /// Routes the checker accepted.
+    pub checked_routes: usize,
+}
+
+/// Plans and drives one day.
+pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, policy: &str, seed: u64) -> Result<DayPlan> {
+    if requests.is_empty() {
+        return Ok(DayPlan::default());
+    }
+    let t = &s.trucks;
+    // Locations of the instance: depots, sites, then the requested bins.
+    let mut locs: Vec<usize> = (0..world.depots.len() + world.sites.len()).collect();
+    locs.extend(requests.iter().map(|r| world.bin_location(r.bin)));
+    let n = locs.len();
+    let big = world.len();
+    let mut dist = Vec::with_capacity(n * n);
+    let mut dur = Vec::with_capacity(n * n);
+    for &a in &locs {
+        for &b in &locs {
+            dist.push(f64::from(world.distance_m[a * big + b]));
+            dur.push(f64::from(world.duration_s[a * big + b]));
+        }
+    }
+    let shift = TimeWindow::new(parse_clock("trucks.shift[0]", &t.shift[0])?, parse_clock("trucks.shift[1]", &t.shift[1])?);
+    let depot = t.depot.as_ref().and_then(|d| world.depots.iter().position(|x| &x.id == d)).unwrap_or(0);
+    let mut b = InstanceBuilder::new().profile(dist, dur, 1.0).objective(Objective::Lexicographic);
+    for (i, d) in world.depots.iter().enumerate() {
+        b = b.depot(d.id.clone(), i);
+    }
+    for (i, (site, cfg)) in world.sites.iter().zip(&s.disposal_sites).enumerate() {
+        b = b.site(DisposalSite {
+            id: site.id.clone(),
+            location: world.depots.len() + i,
+            hours: TimeWindow::new(parse_clock("hours", &cfg.hours[0])?, parse_clock("hours", &cfg.hours[1])?),
+            unload_time: (cfg.unload_minutes * 60.0).round() as Units,
+            accepts: u64::MAX,
+        });
+    }
+    for (k, r) in requests.iter().enumerate() {
+        let bin = &world.bins[r.bin];
+        let mut stop = Stop::new(bin.id.clone(), world.depots.len() + world.sites.len() + k, r.demand);
+        stop.service = (t.service_minutes * 60.0).round() as Units;
+        if let Some((a, c)) = bin.window {
+            stop.windows = vec![TimeWindow::new(a, c)];
+        }
+        stop.prize = r.prize;
+        b = b.stop(stop);
+    }
+    let lunch = match &t.lunch {
+        Some(l) => Some(Break {
+            window: TimeWindow::new(parse_clock("lunch", &l.window[0])?, parse_clock("lunch", &l.window[1])?),
+            duration: (l.minutes * 60.0).round() as Units,
+        }),
+        None => None,
+    };
+    for k in 0..t.count {
+        let mut v = Vehicle::new(format!("truck-{}", k + 1), vec![t.capacity_litres.round() as Units], depot);
+        v.shift = shift;
+        v.cost_per_distance = t.eur_per_km.round().max(0.0) as Units; // milli-euro per metre = euro per km
+        v.cost_per_time = (t.eur_per_hour / 3.6).round() as Units; // milli-euro per second
+        v.break_ = lunch;
+        v.final_disposal_required = t.final_disposal;
+        b = b.vehicle(v);
+    }
+    let instance = b.build().map_err(|source| ScenarioError::Model { day, policy: policy.to_string(), source })?;
+    let params = SolveParams {
+        time_limit: Some(Duration::from_secs_f64(s.run.planner_seconds)),
+        max_iterations: Some(s.run.planner_iterations),
+        seed,
+        threads: 1,
+        ..SolveParams::default()
+    };
+    let outcome = solve(&instance, &params);
+    let report = check(&instance, &outcome.solution);
+    if !report.feasible {
+        return Err(ScenarioError::Checker { day, policy: policy.to_string(), violations: report.violations.join("; ") });
+    }
+    let mut plan = DayPlan { metres: report.distance, seconds: report.duration, checked_routes: outcome.solution.routes.len(), ..DayPlan::default() };
+    for route in &outcome.solution.routes {
+        plan.routes.push(drive(&instance, route.vehicle, &route.visits, &locs, requests));
+    }
+    for &(stop, reason) in &outcome.solution.unserved {
+        plan.unserved.push((requests[stop].bin, reason.to_string(), requests[stop].prize.is_none()));
+    }
+    Ok(plan)
+}
+
+/// Replays a route's timing: leave the depot at shift start, wait for
+/// windows, opening hours and the lunch window, serve, unload.
+fn drive(inst: &Instance, vehicle: usize, visits: &[Visit], locs: &[usize], requests: &[Request]) -> DrivenRoute {
+    let v = &inst.vehicles()[vehicle];
+    let prof = &inst.profiles()[v.profile];
+    let mut at = inst.depots()[v.start_depot].location;
+    let mut t = v.shift.early;
+    let mut route = DrivenRoute { truck: vehicle, locations: vec![locs[at]], pickups: Vec::new() };
+    for visit in visits {
+        match *visit {
+            Visit::Stop(i) => {
+                let s = &inst.stops()[i];
+                t += prof.duration.get(at, s.location);
+                if let Some(w) = s.windows.iter().find(|w| w.late >= t) {
+                    t = t.max(w.early);
+                }
+                at = s.location;
+                route.locations.push(locs[at]);
+                route.pickups.push((requests[i].bin, t));
+                t += s.service;
+            }
+            Visit::Disposal(d) => {
+                let site = &inst.sites()[d];
+                t += prof.duration.get(at, site.location);
+                t = t.max(site.hours.early) + site.unload_time;
+                at = site.location;
+                route.locations.push(locs[at]);
+            }
+            Visit::Break => {
+                if let Some(b) = &v.break_ {
+                    t = t.max(b.window.early) + b.duration;
+                }
+            }
+        }
+    }
+    route.locations.push(locs[inst.depots()[v.end_depot].location]);
+    route
+}

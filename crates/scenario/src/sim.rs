@@ -1,0 +1,434 @@
+//! The day loop. Each simulated day, for every policy: forecasts and
+//! decisions from what the cameras have shown so far, the planner's routes
+//! (checked), the trucks drive and empty bins when they reach them, the bins
+//! fill, and the cameras photograph the true fill for the real model to read.
+
+use std::collections::HashMap;
+
+use fillroute_forecast::{Action, BinState, History, ModelConfig, Policy, Reading, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit};
+use fillroute_lidcam::{CameraFault, FillFraction, Scene, class_for_fill, render_jpeg};
+use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::{PolicyConfig, Scenario, parse_date};
+use crate::error::Result;
+use crate::plan::{DayPlan, Request, plan_day};
+use crate::truth::{Truth, level_at, weekday_of};
+use crate::vision::{CameraReading, Vision};
+use crate::world::World;
+
+/// Totals for one policy over the horizon.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PolicyKpis {
+    /// Policy name.
+    pub policy: String,
+    /// Kilometres driven.
+    pub truck_km: f64,
+    /// Hours on the road (shift start to return, lunch included).
+    pub truck_hours: f64,
+    /// Bins emptied.
+    pub pickups: usize,
+    /// Mean true fill of a bin when it was emptied.
+    pub mean_fill_at_pickup: f64,
+    /// Bin-days on which a bin was above 100 %.
+    pub overflow_bin_days: usize,
+    /// Must-collect bins the plan left unserved.
+    pub missed_must_collect: usize,
+    /// Share of readable camera images classified into the right fill class.
+    pub classifier_accuracy: Option<f64>,
+    /// Camera images the model read.
+    pub images_read: usize,
+    /// Images the reader flagged as unusable (dark lens) or could not decode.
+    pub images_rejected: usize,
+    /// Stops where the truck's true load exceeded its capacity.
+    pub capacity_overruns: usize,
+    /// Optional (may-collect) stops offered and served.
+    pub optional_offered: usize,
+    /// Optional stops the planner found worth serving.
+    pub optional_served: usize,
+    /// Routes driven, each accepted by the planner's checker.
+    pub routes_checked: usize,
+    /// Running cost, euro (km and hours at the scenario's rates).
+    pub cost_eur: f64,
+}
+
+/// One policy's numbers for one day.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct DayKpis {
+    /// Day, 1-based.
+    pub day: usize,
+    /// Kilometres.
+    pub km: f64,
+    /// Hours.
+    pub hours: f64,
+    /// Pickups.
+    pub pickups: usize,
+    /// Bins above 100 % at some point of the day.
+    pub overflow_bins: usize,
+    /// Must-collect bins left unserved.
+    pub missed_must: usize,
+}
+
+/// What a run produces.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Days simulated.
+    pub days: usize,
+    /// Bins.
+    pub bins: usize,
+    /// Trucks.
+    pub trucks: usize,
+    /// Totals per policy, in scenario order.
+    pub kpis: Vec<PolicyKpis>,
+    /// Per-day numbers per policy.
+    pub daily: Vec<Vec<DayKpis>>,
+    /// Cross-validated accuracy of the fill head on its rendered training photos.
+    pub head_training_accuracy: Option<f64>,
+    /// Route maps of the chosen days (roads added when written).
+    #[serde(skip)]
+    pub maps: Vec<(usize, String, MapData)>,
+}
+
+/// Progress events for a bar.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A message before the days start.
+    Stage(String),
+    /// Day `day` of `days` is done.
+    Day {
+        /// Finished day.
+        day: usize,
+        /// Horizon.
+        days: usize,
+    },
+}
+
+struct PolicyState {
+    level: Vec<f64>,
+    readings: Vec<Vec<Reading>>,
+    services: Vec<Vec<ServiceEvent>>,
+    kpi: PolicyKpis,
+    fill_at_pickup_sum: f64,
+    correct: usize,
+    daily: Vec<DayKpis>,
+    /// Levels at the start of the current day (the cameras' day is replayed from them).
+    start_of_day: Vec<f64>,
+}
+
+/// Runs the scenario: every policy, every day.
+pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl FnMut(Progress)) -> Result<RunResult> {
+    let start_days = parse_date("start_date", &s.start_date)?;
+    let offset = s.utc_offset_hours * 3600;
+    let midnight = |day: usize| Timestamp((start_days + day as i64 - 1) * 86_400 - i64::from(offset));
+    let truth = Truth::draw(s, world, start_days);
+    let n = world.bins.len();
+    let config = ModelConfig { utc_offset_secs: offset, ..ModelConfig::default() };
+    let mut states: Vec<PolicyState> = s
+        .policies
+        .iter()
+        .map(|p| PolicyState {
+            level: truth.start_level.clone(),
+            readings: vec![Vec::new(); n],
+            services: vec![Vec::new(); n],
+            kpi: PolicyKpis { policy: p.name().to_string(), ..PolicyKpis::default() },
+            fill_at_pickup_sum: 0.0,
+            correct: 0,
+            daily: Vec::new(),
+            start_of_day: truth.start_level.clone(),
+        })
+        .collect();
+    let work = s.trucks.weekdays;
+    let mut maps = Vec::new();
+    progress(Progress::Stage("day 0: cameras only".into()));
+    for day in 0..=s.run.days {
+        let wd = weekday_of(start_days, day);
+        let mut pickups_today: Vec<Vec<Option<f64>>> = vec![vec![None; n]; states.len()];
+        if day >= 1 && work[wd] {
+            let next_gap = (1..=7).find(|g| work[(wd + g) % 7]).unwrap_or(7) as f64;
+            let date = midnight(day).plus_days(0.4);
+            let planned: Vec<(Vec<Request>, DayPlan)> = s
+                .policies
+                .iter()
+                .enumerate()
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|(pi, p)| {
+                    let st = &states[pi];
+                    let requests = decide_all(s, world, st, p, &config, midnight(day), date, next_gap, wd)?;
+                    let seed = s.run.seed ^ ((day as u64) << 20) ^ ((pi as u64) << 8);
+                    let plan = plan_day(s, world, &requests, day, p.name(), seed)?;
+                    Ok((requests, plan))
+                })
+                .collect::<Result<_>>()?;
+            for (pi, (requests, plan)) in planned.into_iter().enumerate() {
+                let st = &mut states[pi];
+                st.kpi.routes_checked += plan.checked_routes;
+                st.kpi.optional_offered += requests.iter().filter(|r| r.prize.is_some()).count();
+                let missed = plan.unserved.iter().filter(|u| u.2).count();
+                st.kpi.missed_must_collect += missed;
+                let first_bin = world.depots.len() + world.sites.len();
+                for r in &plan.routes {
+                    // The true load of the trip; unloading at a disposal site resets it.
+                    let mut load = 0.0;
+                    let mut next = r.pickups.iter();
+                    for &loc in &r.locations[1..r.locations.len() - 1] {
+                        if loc < first_bin {
+                            load = 0.0;
+                            continue;
+                        }
+                        let Some(&(bin, at)) = next.next() else { break };
+                        let f = at as f64 / 86_400.0;
+                        pickups_today[pi][bin] = Some(f);
+                        let fill = level_at(st.level[bin], truth.inc[day][bin], f, None);
+                        st.fill_at_pickup_sum += fill;
+                        st.kpi.pickups += 1;
+                        if requests.iter().any(|q| q.bin == bin && q.prize.is_some()) {
+                            st.kpi.optional_served += 1;
+                        }
+                        st.services[bin].push(ServiceEvent::reported(Timestamp(midnight(day).0 + at)));
+                        load += fill * world.bins[bin].litres / s.trucks.compaction;
+                        if load > s.trucks.capacity_litres {
+                            st.kpi.capacity_overruns += 1;
+                        }
+                    }
+                }
+                st.kpi.truck_km += plan.metres as f64 / 1000.0;
+                st.kpi.truck_hours += plan.seconds as f64 / 3600.0;
+                st.daily.push(DayKpis {
+                    day,
+                    km: plan.metres as f64 / 1000.0,
+                    hours: plan.seconds as f64 / 3600.0,
+                    pickups: plan.routes.iter().map(|r| r.pickups.len()).sum(),
+                    overflow_bins: 0,
+                    missed_must: missed,
+                });
+                if s.run.map_days.contains(&day) {
+                    maps.push((day, s.policies[pi].name().to_string(), day_map(s, world, &st.level, &requests, &plan, day)?));
+                }
+            }
+        } else if day >= 1 {
+            for st in &mut states {
+                st.daily.push(DayKpis { day, ..DayKpis::default() });
+            }
+        }
+        // The bins fill over the day; count overflows and roll the levels on.
+        for (pi, st) in states.iter_mut().enumerate() {
+            let mut over = 0;
+            st.start_of_day.clone_from(&st.level);
+            for b in 0..n {
+                let (l, inc) = (st.level[b], truth.inc[day][b]);
+                let peak = match pickups_today[pi][b] {
+                    Some(f) => level_at(l, inc, f, None).max(level_at(l, inc, 1.0, Some(f))),
+                    None => l + inc,
+                };
+                if day >= 1 && peak > 1.0 {
+                    over += 1;
+                }
+                st.level[b] = level_at(l, inc, 1.0, pickups_today[pi][b]);
+            }
+            if day >= 1 {
+                st.kpi.overflow_bin_days += over;
+                if let Some(d) = st.daily.last_mut() {
+                    d.overflow_bins = over;
+                }
+            }
+        }
+        // Cameras: photograph the true fill; identical scenes are rendered and read once.
+        photograph(s, world, &truth, &mut states, &pickups_today, day, midnight(day), vision)?;
+        if day >= 1 {
+            progress(Progress::Day { day, days: s.run.days });
+        }
+    }
+    let kpis = states
+        .iter()
+        .map(|st| {
+            let mut k = st.kpi.clone();
+            k.mean_fill_at_pickup = if k.pickups > 0 { st.fill_at_pickup_sum / k.pickups as f64 } else { 0.0 };
+            k.classifier_accuracy = (k.images_read > 0).then(|| st.correct as f64 / k.images_read as f64);
+            k.cost_eur = k.truck_km * s.trucks.eur_per_km + k.truck_hours * s.trucks.eur_per_hour;
+            k
+        })
+        .collect();
+    Ok(RunResult {
+        scenario: s.name.clone(),
+        seed: s.run.seed,
+        days: s.run.days,
+        bins: n,
+        trucks: s.trucks.count,
+        kpis,
+        daily: states.into_iter().map(|st| st.daily).collect(),
+        head_training_accuracy: vision.training_accuracy(),
+        maps,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide_all(
+    s: &Scenario,
+    world: &World,
+    st: &PolicyState,
+    p: &PolicyConfig,
+    config: &ModelConfig,
+    as_of: Timestamp,
+    date: Timestamp,
+    next_gap: f64,
+    _weekday: usize,
+) -> Result<Vec<Request>> {
+    let offset = config.utc_offset_secs;
+    let work: Vec<usize> = (0..7).filter(|&d| s.trucks.weekdays[d]).collect();
+    let mut out = Vec::new();
+    for (b, bin) in world.bins.iter().enumerate() {
+        let policy = match p {
+            PolicyConfig::Fixed { per_week, .. } => {
+                // Districts rotate over the working days: k visits a week, evenly spaced.
+                let k = usize::from(*per_week);
+                let groups = (work.len() / k).max(1);
+                let g = ((bin.district * groups as f64) as usize).min(groups - 1);
+                let mut weekdays = [false; 7];
+                for j in 0..k {
+                    weekdays[work[(g + j * groups) % work.len()]] = true;
+                }
+                Policy::FixedSchedule { weekdays, utc_offset_secs: offset }
+            }
+            PolicyConfig::Threshold { fill, .. } => Policy::Threshold { fill_threshold: *fill, next_opportunity_days: next_gap },
+            PolicyConfig::ForecastRisk { risk_level, may_fill, overflow_eur, .. } => Policy::ForecastRisk(RiskPolicy {
+                risk_level: *risk_level,
+                may_fill_threshold: *may_fill,
+                next_opportunity_days: next_gap,
+                overflow_cost: overflow_eur * 1000.0,
+            }),
+        };
+        let history = History::new(&st.readings[b], &config.noise)?;
+        let forecast = fit(&history, &st.services[b], as_of, config)?;
+        let state = BinState {
+            last_service: st.services[b].last().map(|e| e.at),
+            request: None,
+            max_interval_days: s.bins.max_interval_days,
+            detour_saving: 0.0,
+        };
+        let decision = decide(&state, &forecast, &policy, date)?;
+        let prize = match decision.action {
+            Action::Skip => continue,
+            Action::Must => None,
+            Action::May => Some(decision.prize.unwrap_or(0.0).round().max(0.0) as i64),
+        };
+        let expected = forecast.fill_quantile(date, 0.8).clamp(0.05, 1.3);
+        let demand = (expected * bin.litres / s.trucks.compaction).ceil().min(s.trucks.capacity_litres) as i64;
+        out.push(Request { bin: b, demand, prize });
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn photograph(
+    s: &Scenario,
+    world: &World,
+    truth: &Truth,
+    states: &mut [PolicyState],
+    pickups: &[Vec<Option<f64>>],
+    day: usize,
+    midnight: Timestamp,
+    vision: &mut Vision,
+) -> Result<()> {
+    let per_day = s.cameras.per_day;
+    // (policy, bin, shot index, scene key)
+    let mut wanted: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut scenes: Vec<(Scene, f64)> = Vec::new();
+    let mut index: HashMap<(usize, usize, u64, bool), usize> = HashMap::new();
+    for (pi, p) in s.policies.iter().enumerate() {
+        if !p.uses_cameras() {
+            continue;
+        }
+        for (b, bin) in world.bins.iter().enumerate() {
+            if truth.silent[day][b] {
+                continue;
+            }
+            for k in 0..per_day {
+                let x = (k as f64 + 0.5) / per_day as f64;
+                let fill = level_at(states[pi].start_of_day[b], truth.inc[day][b], x, pickups[pi][b]);
+                let dark = truth.dark[day][b][k];
+                let key = (b, k, fill.to_bits(), dark);
+                let idx = *index.entry(key).or_insert_with(|| {
+                    let seed = s.run.seed ^ ((day as u64) << 40) ^ ((b as u64) << 8) ^ k as u64;
+                    let scene = Scene::new(FillFraction::saturating(fill as f32), bin.style, seed)
+                        .with_fault(if dark { CameraFault::Dark } else { CameraFault::None });
+                    scenes.push((scene, fill));
+                    scenes.len() - 1
+                });
+                wanted.push((pi, b, k, idx));
+            }
+        }
+    }
+    if scenes.is_empty() {
+        return Ok(());
+    }
+    let jpegs: Vec<Vec<u8>> = scenes.par_iter().map(|(sc, _)| render_jpeg(sc)).collect::<std::result::Result<_, _>>()?;
+    let readings: Vec<Option<CameraReading>> = vision.read(&jpegs)?;
+    for (pi, b, k, idx) in wanted {
+        let st = &mut states[pi];
+        let at = Timestamp(midnight.0 + ((k as f64 + 0.5) / per_day as f64 * 86_400.0) as i64);
+        match &readings[idx] {
+            Some(r) => {
+                st.kpi.images_read += 1;
+                if scenes[idx].0.fault == CameraFault::None && r.class == class_for_fill(scenes[idx].1 as f32) {
+                    st.correct += 1;
+                }
+                st.readings[b].push(Reading { at, fill: r.fill.clamp(0.0, 1.3), probabilities: Some(r.probabilities.clone()), source: Source::Camera });
+            }
+            None => st.kpi.images_rejected += 1,
+        }
+    }
+    Ok(())
+}
+
+fn day_map(s: &Scenario, world: &World, level: &[f64], requests: &[Request], plan: &DayPlan, day: usize) -> Result<MapData> {
+    let ll = |p: fillroute_roads::LonLat| [p.lon(), p.lat()];
+    let mut map = MapData::new(format!("{} · day {day}", s.name));
+    map.depots = world.depots.iter().map(|d| Place::new(d.id.clone(), ll(d.at))).collect();
+    map.disposal_sites = world.sites.iter().map(|d| Place::new(d.id.clone(), ll(d.at))).collect();
+    let mut served: HashMap<usize, usize> = HashMap::new();
+    for (ri, r) in plan.routes.iter().enumerate() {
+        let mut path = Vec::new();
+        for w in r.locations.windows(2) {
+            if let Some(route) = world.net.path(world.nodes[w[0]], world.nodes[w[1]])? {
+                path.extend(route.coordinates.iter().map(|&c| ll(c)));
+            }
+        }
+        let km = path.windows(2).map(|w| haversine(w[0], w[1])).sum::<f64>() / 1000.0;
+        map.routes.push(RouteLine { name: format!("truck {}", r.truck + 1), path, summary: format!("{} stops · {km:.1} km", r.pickups.len()) });
+        for &(bin, _) in &r.pickups {
+            served.insert(bin, ri);
+        }
+    }
+    let unserved: HashMap<usize, &str> = plan.unserved.iter().map(|(b, why, _)| (*b, why.as_str())).collect();
+    for (b, bin) in world.bins.iter().enumerate() {
+        let req = requests.iter().find(|r| r.bin == b);
+        map.bins.push(BinMark {
+            id: bin.id.clone(),
+            at: ll(bin.at),
+            fill: level[b],
+            route: served.get(&b).copied(),
+            unserved: unserved.get(&b).filter(|_| req.is_some_and(|r| r.prize.is_none())).map(|w| w.to_string()),
+            note: match req {
+                Some(r) if r.prize.is_some() => "may collect".into(),
+                Some(_) => "must collect".into(),
+                None => "skip".into(),
+            },
+        });
+    }
+    map.subtitle = format!("{} routes · {} pickups · {:.1} km · {} unserved must-collect", plan.routes.len(), served.len(), plan.metres as f64 / 1000.0, plan.unserved.iter().filter(|u| u.2).count());
+    Ok(map)
+}
+
+fn haversine(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (la1, la2) = (a[1].to_radians(), b[1].to_radians());
+    let dla = la2 - la1;
+    let dlo = (b[0] - a[0]).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * 6_371_000.0 * h.sqrt().asin()
+}
