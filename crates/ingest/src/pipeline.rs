@@ -31,7 +31,7 @@ pub struct Ingest {
     /// JetStream.
     pub bus: Bus,
     config: IngestConfig,
-    tokens: VerifiedTokens,
+    tokens: std::sync::Arc<VerifiedTokens>,
     rate: Mutex<HashMap<DeviceId, (Instant, i32)>>,
 }
 
@@ -124,7 +124,7 @@ impl Ingest {
             objects,
             bus,
             config,
-            tokens: VerifiedTokens::default(),
+            tokens: std::sync::Arc::default(),
             rate: Mutex::new(HashMap::new()),
         }
     }
@@ -156,11 +156,12 @@ impl Ingest {
             .device_auth(id)
             .await?
             .ok_or(IngestError::Unauthenticated)?;
-        if self.tokens.verify(&device, token) {
-            Ok(device)
-        } else {
-            Err(IngestError::Unauthenticated)
-        }
+        // argon2 is deliberately slow: keep it off the async threads.
+        let (tokens, token) = (self.tokens.clone(), token.to_owned());
+        tokio::task::spawn_blocking(move || tokens.verify(&device, &token).then_some(device))
+            .await
+            .map_err(|e| IngestError::Internal(format!("token check: {e}")))?
+            .ok_or(IngestError::Unauthenticated)
     }
 
     /// Registers a bin after checking every field.
