@@ -32,6 +32,18 @@ enum Command {
     Bench(bench::BenchCmd),
 }
 
+/// Structured logs on stderr for the long-running services (`RUST_LOG` filters;
+/// JSON when `FILLROUTE_LOG_JSON=1`, for log shippers).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("FILLROUTE_LOG_JSON").is_ok_and(|v| v == "1") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

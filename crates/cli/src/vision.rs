@@ -30,6 +30,8 @@ pub enum VisionCmd {
     Similar(SimilarArgs),
     /// Accuracy against labels per class, deep features vs raw pixels.
     LearningCurve(CurveArgs),
+    /// Serve fillroute.vision.v1.VisionService over gRPC.
+    Serve(fillroute_vision_server::cli::ServeArgs),
 }
 
 /// Backbone options shared by every command.
@@ -176,6 +178,7 @@ pub fn run(cmd: VisionCmd) -> Result<()> {
         VisionCmd::Imagenet(args) => imagenet_top5(&args),
         VisionCmd::Similar(args) => similar(&args),
         VisionCmd::LearningCurve(args) => learning_curve(&args),
+        VisionCmd::Serve(args) => serve(args),
     }
 }
 
@@ -360,4 +363,14 @@ pub fn learning_curve(args: &CurveArgs) -> Result<()> {
     draw_learning_curve(&args.out, &title, &[deep, pixels])?;
     println!("wrote {} (L2 picked by cross-validation inside the training labels)", args.out.display());
     Ok(())
+}
+
+fn serve(args: fillroute_vision_server::cli::ServeArgs) -> Result<()> {
+    crate::init_logging();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let result = runtime.block_on(fillroute_vision_server::serve(args.into_config()));
+    if let Some(rss) = fillroute_vision_server::cli::peak_rss() {
+        eprintln!("peak RSS (VmHWM): {rss}");
+    }
+    Ok(result?)
 }

@@ -10,6 +10,7 @@
 //! tests drive the real server on port 0.
 
 pub mod batcher;
+pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod engine;

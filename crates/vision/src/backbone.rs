@@ -105,6 +105,10 @@ impl Backbone {
             .map_err(model_err)?
             .with_intra_threads(config.intra_threads)
             .map_err(|e| model_err(e.into()))?
+            // Spinning threads burn the cores that decoding and other
+            // services need; batches are long enough that waking is cheap.
+            .with_intra_op_spinning(false)
+            .map_err(|e| model_err(e.into()))?
             .commit_from_memory(&bytes)
             .map_err(model_err)?;
         let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
