@@ -15,7 +15,7 @@ pub enum ServerError {
     Config(#[from] ConfigError),
     /// The backbone (ONNX Runtime or the model file) did not load.
     #[error("backbone: {0}")]
-    Backbone(#[source] VisionError),
+    Backbone(VisionError),
     /// The classifier artifact was trained on features of another backbone.
     #[error(
         "classifier {path} was trained on backbone {artifact_sha256} but this server runs {backbone_sha256}: retrain it with `fillroute vision train` against this backbone"
@@ -30,10 +30,10 @@ pub enum ServerError {
     },
     /// The classifier artifact is missing, malformed or has the wrong shape.
     #[error("classifier: {0}")]
-    Classifier(#[source] VisionError),
+    Classifier(VisionError),
     /// The similarity index folder could not be read or embedded.
     #[error("similarity index: {0}")]
-    SimilarityIndex(#[source] VisionError),
+    SimilarityIndex(VisionError),
     /// The reflection service could not be built from the descriptor set.
     #[error("reflection: {0}")]
     Reflection(String),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Artifact schema version; bump when the JSON layout changes.
-pub const ARTIFACT_FORMAT: u32 = 1;
+pub const ARTIFACT_FORMAT: u32 = 2;
 
 /// The default ordered fill classes of a bin camera.
 pub const DEFAULT_FILL_CLASSES: [&str; 6] = ["empty", "quarter", "half", "three_quarter", "full", "overflowing"];
@@ -297,6 +297,14 @@ impl Classifier {
     pub fn load(path: &Path, backbone_sha256: Option<&str>) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| VisionError::io(path, e))?;
         let bad = |reason: String| VisionError::Artifact { path: path.to_path_buf(), reason };
+        #[derive(Deserialize)]
+        struct Header {
+            format: u32,
+        }
+        let header: Header = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
+        if header.format != ARTIFACT_FORMAT {
+            return Err(bad(format!("format {} is not {ARTIFACT_FORMAT}: retrain with `fillroute vision train`", header.format)));
+        }
         let model: Self = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
         if model.format != ARTIFACT_FORMAT {
             return Err(bad(format!("format {} is not {ARTIFACT_FORMAT}: retrain with this version", model.format)));
