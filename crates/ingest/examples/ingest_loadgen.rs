@@ -226,13 +226,19 @@ async fn main() {
     // the verified-token memo. A long-lived server is in the second regime.
     let cold_start = Instant::now();
     for d in &devices {
-        let mut r = tonic::Request::new(pb::HeartbeatRequest { firmware: "bench".into() });
-        r.metadata_mut().insert("x-device-id", d.id.parse().unwrap());
-        r.metadata_mut().insert("authorization", format!("Bearer {}", d.token).parse().unwrap());
+        let mut r = tonic::Request::new(pb::HeartbeatRequest {
+            firmware: "bench".into(),
+        });
+        r.metadata_mut()
+            .insert("x-device-id", d.id.parse().unwrap());
+        r.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", d.token).parse().unwrap(),
+        );
         client.clone().heartbeat(r).await.unwrap();
     }
     let cold_ms = cold_start.elapsed().as_secs_f64() * 1000.0 / devices.len() as f64;
- (0..64)
+    let frames: Vec<Vec<u8>> = (0..64)
         .map(|i| {
             fillroute_vision_server::synthetic::jpeg(
                 &fillroute_vision_server::synthetic::fill_frame((i % 6) as f32 / 5.0, i, args.side),
