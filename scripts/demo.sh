@@ -7,4 +7,4 @@ bash scripts/setup.sh
 CACHE="${FILLROUTE_CACHE:-$HOME/.cache/fillroute}"
 # shellcheck source=/dev/null
 source "$CACHE/env.sh"
-cargo run --release --locked -q -p fillroute-cli -- demo "$@"
+cargo run --release --locked -q -p fillroute-cli -- scenario run --out out/scenario "$@"

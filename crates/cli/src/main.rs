@@ -5,7 +5,9 @@
 
 mod bench;
 mod demo;
+mod ingest;
 mod route;
+mod scenario;
 mod vision;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +26,12 @@ enum Command {
     Route(route::RouteCmd),
     /// The main job on embedded defaults.
     Demo(demo::DemoArgs),
+    /// Device uploads and vision workers (PostGIS + NATS JetStream).
+    #[command(subcommand)]
+    Ingest(ingest::IngestCmd),
+    /// Replay a scenario: cameras → vision → forecasts → decisions → routes, KPI table per policy.
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCmd),
     /// Read bin-camera images: train, evaluate, classify.
     #[command(subcommand)]
     Vision(vision::VisionCmd),
@@ -51,6 +59,8 @@ fn main() -> std::process::ExitCode {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Vision(cmd) => vision::run(cmd),
         Command::Demo(args) => demo::run(args),
+        Command::Ingest(cmd) => ingest::run(cmd),
+        Command::Scenario(cmd) => scenario::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,106 @@
+//! `fillroute ingest ...`: the upload service and the vision workers, each a
+//! stateless process that can run in as many copies as the load needs.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use fillroute_ingest::config::{BusConfig, IngestConfig, ObjectStoreConfig};
+use fillroute_ingest::worker::WorkerConfig;
+use fillroute_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Ingest subcommands.
+#[derive(Subcommand)]
+pub enum IngestCmd {
+    /// Serve fillroute.ingest.v1.IngestService (device uploads, registration).
+    Serve(ServeArgs),
+    /// Run a vision worker: JetStream → VisionService → fill readings in PostGIS.
+    Worker(WorkerArgs),
+    /// Apply the database migrations (PostGIS schema) and exit.
+    Migrate(DbArgs),
+}
+
+/// Where the state lives.
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/fillroute")]
+    pub database_url: String,
+}
+
+/// Shared bus and storage options.
+#[derive(Args, Clone)]
+pub struct BusArgs {
+    /// NATS (JetStream) URL.
+    #[arg(long, env = "FILLROUTE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Folder of the local object store holding uploaded images.
+    #[arg(long, env = "FILLROUTE_OBJECTS_DIR", default_value = "var/objects")]
+    pub objects_dir: PathBuf,
+}
+
+/// `ingest serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FILLROUTE_INGEST_LISTEN", default_value = "127.0.0.1:50061")]
+    pub listen: SocketAddr,
+    /// Admin token for registration calls (at least 16 characters).
+    #[arg(long, env = "FILLROUTE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub bus: BusArgs,
+}
+
+/// `ingest worker`.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// The vision service to call.
+    #[arg(long, env = "FILLROUTE_VISION_URL", default_value = "http://127.0.0.1:50051")]
+    pub vision_url: String,
+    /// Messages fetched and classified per batch.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub bus: BusArgs,
+}
+
+/// Runs an ingest subcommand.
+pub fn run(cmd: IngestCmd) -> Result<()> {
+    crate::init_logging();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match cmd {
+            IngestCmd::Migrate(db) => {
+                Store::connect(&db.database_url).await?.migrate().await?;
+                println!("migrated {}", db.database_url);
+            }
+            IngestCmd::Serve(args) => {
+                Store::connect(&args.db.database_url).await?.migrate().await?;
+                let mut config = IngestConfig::new(
+                    args.db.database_url,
+                    BusConfig::new(args.bus.nats_url),
+                    args.bus.objects_dir,
+                    args.admin_token,
+                );
+                config.listen = args.listen;
+                fillroute_ingest::serve(config, fillroute_vision_server::shutdown_signal()).await?;
+            }
+            IngestCmd::Worker(args) => {
+                let mut config = WorkerConfig::new(
+                    args.db.database_url,
+                    BusConfig::new(args.bus.nats_url),
+                    ObjectStoreConfig::LocalDir(args.bus.objects_dir),
+                    args.vision_url,
+                );
+                config.batch = args.batch;
+                fillroute_ingest::worker::run(config, fillroute_vision_server::shutdown_signal()).await?;
+            }
+        }
+        Ok(())
+    })
+}
