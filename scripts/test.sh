@@ -10,4 +10,4 @@ source "$CACHE/env.sh"
 bash scripts/services.sh
 # CI reuses one build directory per machine between clean clones.
 if [ "${CI:-}" = "true" ]; then export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/ci-target}"; fi
-cargo test --workspace --release --locked "$@"
+cargo test --workspace --release --locked --no-fail-fast "$@"

@@ -250,8 +250,10 @@ impl Store {
     }
 }
 
-/// Records a `fill_drop` service event when `fill` is at least `min_drop`
-/// below the bin's previous reading.
+/// Keeps `fill_drop` service events equal to "consecutive readings (by time)
+/// whose fill fell by at least `min_drop`", whatever order workers store them
+/// in: a reading landing between P and N replaces the pair (P, N) with (P, R)
+/// and (R, N), so N's event is re-derived from R and R gets its own.
 async fn detect_service(
     tx: &mut Transaction<'_, Postgres>,
     bin: BinId,
@@ -260,6 +262,9 @@ async fn detect_service(
     reading_id: i64,
     min_drop: f32,
 ) -> Result<Option<i64>, StoreError> {
+    // Concurrent workers write the same bin's readings: lock the bin so each
+    // transaction sees the others' committed neighbours, not a stale gap.
+    sqlx::query!("SELECT id FROM bins WHERE id = $1 FOR NO KEY UPDATE", bin.0).fetch_optional(&mut **tx).await?;
     let previous = sqlx::query_scalar!(
         r#"SELECT fill_fraction FROM fill_readings
            WHERE bin_id = $1 AND observed_at < $2 ORDER BY observed_at DESC, id DESC LIMIT 1"#,
@@ -268,20 +273,46 @@ async fn detect_service(
     )
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(before) = previous else {
-        return Ok(None);
-    };
-    if before - fill < min_drop {
-        return Ok(None);
+    let next = sqlx::query!(
+        r#"SELECT id, observed_at, fill_fraction FROM fill_readings
+           WHERE bin_id = $1 AND observed_at > $2 ORDER BY observed_at, id LIMIT 1"#,
+        bin.0,
+        observed_at
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let mut recorded = None;
+    if let Some(before) = previous.filter(|before| before - fill >= min_drop) {
+        recorded = record_fall(tx, bin, observed_at, before, fill, reading_id).await?;
     }
+    if let Some(n) = next {
+        sqlx::query!("DELETE FROM service_events WHERE reading_id = $1 AND detection = 'fill_drop'", n.id)
+            .execute(&mut **tx)
+            .await?;
+        if fill - n.fill_fraction >= min_drop {
+            record_fall(tx, bin, n.observed_at, fill, n.fill_fraction, n.id).await?;
+        }
+    }
+    Ok(recorded)
+}
+
+/// Inserts one `fill_drop` event, keyed by the reading that shows the fall.
+async fn record_fall(
+    tx: &mut Transaction<'_, Postgres>,
+    bin: BinId,
+    at: OffsetDateTime,
+    before: f32,
+    after: f32,
+    reading_id: i64,
+) -> Result<Option<i64>, StoreError> {
     let id = sqlx::query_scalar!(
         r#"INSERT INTO service_events (bin_id, serviced_at, detection, fill_before, fill_after, reading_id)
            VALUES ($1, $2, 'fill_drop', $3, $4, $5)
            ON CONFLICT (reading_id) DO NOTHING RETURNING id"#,
         bin.0,
-        observed_at,
+        at,
         before,
-        fill,
+        after,
         reading_id
     )
     .fetch_optional(&mut **tx)

@@ -202,6 +202,28 @@ async fn sharp_fall_in_fill_records_one_service_event() {
 }
 
 #[tokio::test]
+async fn readings_stored_out_of_order_give_the_same_single_service_event() {
+    let db = TestDb::new().await;
+    let b = db.store.insert_bin(&bin()).await.unwrap();
+    let d = device(&db.store, b).await;
+    let t0 = OffsetDateTime::now_utc() - Duration::hours(3);
+    // Captured in this order; stored with the emptying (0.05) last.
+    let captured = [('d', 0.5), ('e', 0.85), ('f', 0.05), ('0', 0.15)];
+    for i in [0usize, 1, 3, 2] {
+        let (sha, fill) = captured[i];
+        let (img, _) = db
+            .store
+            .insert_pending_image(&image(d, b, t0 + Duration::hours(i as i64), sha))
+            .await
+            .unwrap();
+        db.store.record_classification(&classification(img.id, fill)).await.unwrap();
+    }
+    let events = db.store.service_events_for_bin(b, OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0].fill_before, events[0].fill_after), (Some(0.85), Some(0.05)));
+}
+
+#[tokio::test]
 async fn unpublished_pending_images_are_offered_for_republishing() {
     let db = TestDb::new().await;
     let b = db.store.insert_bin(&bin()).await.unwrap();
