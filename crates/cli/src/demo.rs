@@ -85,11 +85,7 @@ fn report_margin(model: &Classifier, baseline: Option<f64>) {
 }
 
 fn read_fresh_photos(classifier: Classifier, args: &DemoArgs) -> Result<()> {
-    let mut config = fillroute_vision::BackboneConfig::from_env(args.backbone.threads);
-    if let Some(path) = &args.backbone.backbone {
-        config.model_path = path.clone();
-    }
-    let mut reader = FillReader { backbone: Backbone::load(&config)?, classifier, limits: DecodeLimits::default() };
+    let mut reader = FillReader { backbone: Backbone::load(&args.backbone.config())?, classifier, limits: DecodeLimits::default() };
     println!("\nFresh photos, never seen in training:");
     println!("  true fill  read as        p     fill  health");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed_f00d);

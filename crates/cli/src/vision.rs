@@ -49,7 +49,8 @@ pub struct BackboneArgs {
 }
 
 impl BackboneArgs {
-    fn config(&self) -> BackboneConfig {
+    /// The backbone configuration these flags describe.
+    pub fn config(&self) -> BackboneConfig {
         let mut config = BackboneConfig::from_env(self.threads);
         if let Some(path) = &self.backbone {
             config.model_path = path.clone();
