@@ -22,7 +22,8 @@ SKIMAGE_PKG=scikit-image==0.26.0
 need_apt=()
 command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 command -v cmake >/dev/null || need_apt+=(cmake)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
+# libclang.so itself (bindgen for highs-sys); libclang-cpp from other packages does not count.
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ -d /etc/postgresql ]; then
   pg_major="$(ls /etc/postgresql | sort -n | tail -1)"
