@@ -1,11 +1,14 @@
 //! The `fillroute` command line: a thin shell over the domain crates.
 //!
 //! Each subcommand parses its arguments, calls one domain function, and
-//! prints the result. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
+//! prints the result. Exit codes: 0 success, 1 runtime failure, 2 bad usage;
+//! the planning commands use the finer table in [`exit`].
 
 mod bench;
 mod demo;
+mod exit;
 mod ingest;
+mod roads;
 mod route;
 mod scenario;
 mod vision;
@@ -35,6 +38,9 @@ enum Command {
     /// Read bin-camera images: train, evaluate, classify.
     #[command(subcommand)]
     Vision(vision::VisionCmd),
+    /// Road networks in PostGIS: import OSM or GeoJSON files.
+    #[command(subcommand)]
+    Roads(roads::RoadsCmd),
     /// Benchmarks against public instances.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -55,6 +61,7 @@ pub fn init_logging() {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Roads(cmd) => return roads::run(cmd),
         Command::Route(cmd) => route::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Vision(cmd) => vision::run(cmd),

@@ -23,6 +23,9 @@ pub enum StoreError {
         /// PostgreSQL's message.
         message: String,
     },
+    /// The request contradicts stored state (e.g. changing a committed plan).
+    #[error("{0}")]
+    Conflict(String),
     /// Any other database error (a bug or a schema mismatch).
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),

@@ -12,13 +12,25 @@
 mod bins;
 mod devices;
 mod error;
+mod fleet;
 mod images;
+mod plans;
 mod readings;
+mod roads;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
 
 pub use error::StoreError;
+pub use fleet::{
+    Area, BinOverview, DisposalSiteRow, NewDisposalSite, NewPlace, NewRegion, NewTruck, RegionBin, RegionId,
+    RegionRow, TruckRow,
+};
+pub use plans::{
+    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, PlanRouteRow, PlanRow, PlanStopRow,
+    StopKind,
+};
+pub use roads::{NetworkId, NewRoadNetwork, RoadEdge, RoadGraphRows, RoadNetworkInfo};
 pub use types::*;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
