@@ -8,6 +8,7 @@ mod bench;
 mod demo;
 mod exit;
 mod ingest;
+mod plan;
 mod roads;
 mod route;
 mod scenario;
@@ -38,6 +39,8 @@ enum Command {
     /// Read bin-camera images: train, evaluate, classify.
     #[command(subcommand)]
     Vision(vision::VisionCmd),
+    /// The nightly planning job: decide every bin, route the trucks, store a draft plan.
+    Plan(plan::PlanArgs),
     /// Road networks in PostGIS: import OSM or GeoJSON files.
     #[command(subcommand)]
     Roads(roads::RoadsCmd),
@@ -62,6 +65,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Roads(cmd) => return roads::run(cmd),
+        Command::Plan(args) => return plan::run(args),
         Command::Route(cmd) => route::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Vision(cmd) => vision::run(cmd),

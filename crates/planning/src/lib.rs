@@ -4,12 +4,16 @@
 //! checked truck routes on the real road network, with disposal trips, lunch
 //! breaks, shifts and time windows. This crate owns that job and nothing else:
 //! it imports road networks into PostGIS and loads them back ([`network`]),
-//! and it will plan a region's day and write the plan as one draft. All SQL is
+//! plans a region's day and writes it as one draft ([`job`]), and reads plans
+//! back as maps and GeoJSON ([`view`]). All SQL is
 //! in `fillroute-store`; the CLI and the gRPC adapter call the same functions.
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod job;
 pub mod network;
+pub mod view;
 
 pub use error::{PlanningError, Result};
+pub use job::{PlanRequest, PlanSummary, Progress, ProgressFn, plan_day};
 pub use network::{ImportReport, LoadedNetwork, NetworkCache, import_road_file, read_road_file};

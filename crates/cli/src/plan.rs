@@ -1,0 +1,229 @@
+//! `fillroute plan ...`: the nightly planning job (cron-friendly: structured
+//! logs on stderr, a progress bar only on a terminal, exit codes in [`crate::exit`])
+//! and the plan viewers.
+
+use crate::exit;
+use clap::{Args, Subcommand};
+use fillroute_planning::PlanningError;
+use fillroute_planning::job::{PlanRequest, Progress, plan_day};
+use fillroute_planning::network::NetworkCache;
+use fillroute_planning::view::{commit_plan, load_plan, plan_geojson, plan_map};
+use fillroute_store::{PlanId, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// `fillroute plan --date D --region R [--time-budget S]`, or a plan subcommand.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, after_help = EXIT_CODES)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub cmd: Option<PlanCmd>,
+    /// Local date the trucks drive, YYYY-MM-DD (today or later).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Region name (as stored in the `regions` table).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Seconds the route search may take.
+    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true)]
+    pub time_budget: f64,
+    /// Search seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 ok; 1 internal failure; 2 invalid argument; 3 unknown region/plan; \
+4 date already has a committed plan; 5 road file unreadable; 6 database unavailable (retry); \
+7 plan written but must-collect bins unserved (reasons stored).";
+
+/// Plan subcommands.
+#[derive(Subcommand)]
+pub enum PlanCmd {
+    /// Write a stored plan as an offline HTML map and/or GeoJSON.
+    Show(ShowArgs),
+    /// Commit a draft plan; committed plans never change.
+    Commit(CommitArgs),
+}
+
+/// `plan show`.
+#[derive(Args)]
+pub struct ShowArgs {
+    /// Plan id.
+    pub plan: i64,
+    /// Self-contained HTML map to write.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// GeoJSON FeatureCollection to write.
+    #[arg(long)]
+    pub geojson: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
+}
+
+/// `plan commit`.
+#[derive(Args)]
+pub struct CommitArgs {
+    /// Plan id.
+    pub plan: i64,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
+}
+
+/// Runs `fillroute plan`; see [`crate::exit`] for the exit codes.
+pub fn run(args: PlanArgs) -> ExitCode {
+    crate::init_logging();
+    let result = tokio::runtime::Runtime::new()
+        .map_err(|e| PlanningError::Internal(e.to_string()))
+        .and_then(|rt| rt.block_on(dispatch(args)));
+    match result {
+        Ok(code) => code,
+        Err(e) => exit::failure(&e),
+    }
+}
+
+async fn dispatch(args: PlanArgs) -> Result<ExitCode, PlanningError> {
+    match args.cmd {
+        Some(PlanCmd::Show(s)) => show(s).await,
+        Some(PlanCmd::Commit(c)) => {
+            let store = Store::connect(&c.db.database_url).await?;
+            let view = commit_plan(&store, PlanId(c.plan)).await?;
+            println!(
+                "plan {} committed ({} routes)",
+                view.plan.id,
+                view.routes.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => nightly(args).await,
+    }
+}
+
+/// Parses `YYYY-MM-DD`, naming the flag on failure.
+pub fn parse_date(field: &'static str, raw: &str) -> Result<time::Date, PlanningError> {
+    time::Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| {
+        PlanningError::invalid(
+            field,
+            raw,
+            format!("give a date as YYYY-MM-DD, e.g. 2026-12-01 ({e})"),
+        )
+    })
+}
+
+async fn nightly(args: PlanArgs) -> Result<ExitCode, PlanningError> {
+    let date = args.date.as_deref().ok_or_else(|| {
+        PlanningError::invalid(
+            "--date",
+            "(missing)",
+            "give the day to plan, e.g. --date 2026-12-01",
+        )
+    })?;
+    let date = parse_date("--date", date)?;
+    let region = args.region.ok_or_else(|| {
+        PlanningError::invalid(
+            "--region",
+            "(missing)",
+            "give a region name, e.g. --region andorra",
+        )
+    })?;
+    let mut req = PlanRequest::new(region, date, args.time_budget);
+    req.seed = args.seed;
+    fillroute_planning::job::check_time_budget(req.time_budget_s)?;
+    let store = Store::connect(&args.db.database_url).await?;
+    store.migrate().await?;
+    let bar = ProgressBar::new(100);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}% {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let progress = Arc::new(move |p: Progress| match p {
+        Progress::Loaded { bins } => b.set_message(format!("{bins} bins loaded")),
+        Progress::Decided { must, may, skip } => {
+            b.set_position(5);
+            b.set_message(format!("must {must} · may {may} · skip {skip}"));
+        }
+        Progress::Matrix { points } => {
+            b.set_position(10);
+            b.set_message(format!("travel matrix of {points} points"));
+        }
+        Progress::Solving { done, objective } => {
+            b.set_position(10 + (done * 85.0) as u64);
+            b.set_message(format!("searching, best objective {objective}"));
+        }
+        Progress::Written { plan } => {
+            b.set_position(100);
+            b.set_message(format!("plan {plan} written"));
+        }
+    });
+    let summary = plan_day(
+        &store,
+        &NetworkCache::default(),
+        &req,
+        time::OffsetDateTime::now_utc(),
+        progress,
+    )
+    .await;
+    bar.finish_and_clear();
+    let s = summary?;
+    println!(
+        "plan {} (draft) for {} on {}: {} routes, {} bins served, {:.1} km, {:.1} h; must {} · may {} · skip {}; {} must-collect bins unserved",
+        s.plan,
+        req.region,
+        req.date,
+        s.routes,
+        s.served,
+        s.distance_m / 1000.0,
+        s.duration_s / 3600.0,
+        s.must,
+        s.may,
+        s.skip,
+        s.unserved_must.len()
+    );
+    for (bin, reason) in &s.unserved_must {
+        println!("  unserved bin {bin}: {reason}");
+    }
+    Ok(if s.unserved_must.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::UNSERVED_MUST)
+    })
+}
+
+async fn show(args: ShowArgs) -> Result<ExitCode, PlanningError> {
+    if args.html.is_none() && args.geojson.is_none() {
+        return Err(PlanningError::invalid(
+            "--html/--geojson",
+            "(none)",
+            "give --html out.html and/or --geojson out.geojson",
+        ));
+    }
+    let store = Store::connect(&args.db.database_url).await?;
+    let view = load_plan(&store, PlanId(args.plan)).await?;
+    let write = |path: &PathBuf, text: String| {
+        std::fs::write(path, text).map_err(|e| {
+            PlanningError::invalid(
+                "output",
+                path.display(),
+                format!("choose a writable path ({e})"),
+            )
+        })
+    };
+    if let Some(path) = &args.html {
+        let map = plan_map(&store, &NetworkCache::default(), &view).await?;
+        write(path, fillroute_routemap::render_html(&map))?;
+        println!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.geojson {
+        write(path, plan_geojson(&view).to_string())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,790 @@
+//! One region, one date: forecast and decide every bin, route the trucks on
+//! the road network under the time budget, re-check the routes with the
+//! independent checker, and write plan, routes, stops, geometry and decisions
+//! as one draft. Bins that cannot be routed (no road near them, no route to
+//! the depot, no service window that day) are reported with the reason.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fillroute_forecast::reading::FILL_CLASSES;
+use fillroute_forecast::{
+    Action, BinState, Decision, History, ModelConfig, Policy, Request, RiskPolicy, Source,
+    Timestamp, decide, fit,
+};
+use fillroute_planner::{
+    Break, DisposalSite, Instance, InstanceBuilder, Objective, Search, Solution, Stop, TimeWindow,
+    Units, Vehicle, Visit, check,
+};
+use fillroute_roads::{LonLat, NodeId};
+use fillroute_store::{
+    BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, ReadingSource,
+    RegionBin, RegionRow, StopKind, Store, TruckRow,
+};
+use serde::Serialize;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use crate::error::{PlanningError, Result};
+use crate::network::{LoadedNetwork, NetworkCache};
+
+/// Farthest a bin, depot or site may stand from the nearest road node.
+pub const MAX_SNAP_M: f64 = 300.0;
+
+/// Disposal sites this far outside a region still serve it.
+pub const SITE_RADIUS_M: f64 = 30_000.0;
+
+/// Planner cost units per currency unit: costs are milli-units (per metre).
+const MILLI: f64 = 1000.0;
+
+/// What to plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanRequest {
+    /// Region name.
+    pub region: String,
+    /// Local date the trucks drive.
+    pub date: Date,
+    /// Seconds the route search may take (> 0).
+    pub time_budget_s: f64,
+    /// The must/may/skip rule.
+    pub policy: RiskPolicy,
+    /// Search seed (same seed, same machine speed: same plan).
+    pub seed: u64,
+}
+
+impl PlanRequest {
+    /// A request with the default policy and seed.
+    pub fn new(region: impl Into<String>, date: Date, time_budget_s: f64) -> Self {
+        Self {
+            region: region.into(),
+            date,
+            time_budget_s,
+            policy: RiskPolicy::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// How far a job has got, for progress bars and server streams.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// Bins and readings loaded.
+    Loaded {
+        /// Bins in the region.
+        bins: usize,
+    },
+    /// Every bin decided.
+    Decided {
+        /// Must-collect bins.
+        must: usize,
+        /// Optional bins.
+        may: usize,
+        /// Skipped bins.
+        skip: usize,
+    },
+    /// Travel matrix ready.
+    Matrix {
+        /// Locations in it.
+        points: usize,
+    },
+    /// Part of the search budget spent.
+    Solving {
+        /// Fraction of the budget used, 0..=1.
+        done: f64,
+        /// Best objective so far.
+        objective: i64,
+    },
+    /// Plan written.
+    Written {
+        /// Its id.
+        plan: PlanId,
+    },
+}
+
+/// A progress callback shared with the search thread.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// What a finished job reports.
+#[derive(Debug, Clone)]
+pub struct PlanSummary {
+    /// The draft written.
+    pub plan: PlanId,
+    /// Routes (used trucks).
+    pub routes: usize,
+    /// Routes the independent checker accepted one by one.
+    pub checked_routes: usize,
+    /// Bins on a route.
+    pub served: usize,
+    /// Must-collect bins.
+    pub must: usize,
+    /// Optional bins.
+    pub may: usize,
+    /// Skipped bins.
+    pub skip: usize,
+    /// Must-collect bins on no route, with the reason.
+    pub unserved_must: Vec<(BinId, String)>,
+    /// Metres driven.
+    pub distance_m: f64,
+    /// Seconds on the road.
+    pub duration_s: f64,
+    /// Search iterations run.
+    pub iterations: u64,
+}
+
+/// Rejects a non-positive or absurd search budget.
+pub fn check_time_budget(seconds: f64) -> Result<Duration> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(PlanningError::invalid(
+            "time_budget",
+            seconds,
+            "give the route search a positive number of seconds, at most 3600 (e.g. --time-budget 30)",
+        ))
+    }
+}
+
+/// The region called `name`, or a not-found error listing the known ones.
+pub async fn region(store: &Store, name: &str) -> Result<RegionRow> {
+    if let Some(r) = store.region_by_name(name).await? {
+        return Ok(r);
+    }
+    let known = store.region_names().await?;
+    Err(PlanningError::NotFound {
+        what: "region",
+        id: format!("{name:?}"),
+        hint: if known.is_empty() {
+            "; no regions are defined yet".into()
+        } else {
+            format!("; known regions: {}", known.join(", "))
+        },
+    })
+}
+
+/// Local midnight starting `date` in the region.
+pub fn local_midnight(date: Date, utc_offset_s: i32) -> OffsetDateTime {
+    let offset = UtcOffset::from_whole_seconds(utc_offset_s).unwrap_or(UtcOffset::UTC);
+    date.midnight().assume_offset(offset)
+}
+
+/// Today's date in the region.
+pub fn local_today(now: OffsetDateTime, utc_offset_s: i32) -> Date {
+    let offset = UtcOffset::from_whole_seconds(utc_offset_s).unwrap_or(UtcOffset::UTC);
+    now.to_offset(offset).date()
+}
+
+fn stamp(t: OffsetDateTime) -> Timestamp {
+    Timestamp(t.unix_timestamp())
+}
+
+/// One bin's forecast-based decision, or why there is none.
+struct Decided {
+    bin: RegionBin,
+    decision: Option<Decision>,
+    error: Option<String>,
+}
+
+/// Fits and decides every bin; bins whose history cannot be fitted are
+/// skipped with the fitting error as their reason.
+async fn decide_all(
+    store: &Store,
+    region: &RegionRow,
+    policy: &RiskPolicy,
+    now: OffsetDateTime,
+    collect_at: OffsetDateTime,
+) -> Result<Vec<Decided>> {
+    let config = ModelConfig {
+        utc_offset_secs: region.utc_offset_s,
+        ..ModelConfig::default()
+    };
+    let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
+    let bins = store.bins_in_region(region.id).await?;
+    let mut readings: HashMap<BinId, Vec<fillroute_forecast::Reading>> = HashMap::new();
+    for r in store.readings_in_region(region.id, since).await? {
+        let source = match r.source {
+            ReadingSource::Camera => Source::Camera,
+            ReadingSource::Ultrasonic | ReadingSource::Weight => Source::Sensor,
+            ReadingSource::Driver => Source::Driver,
+        };
+        let probabilities = (r.probabilities.len() == FILL_CLASSES.len())
+            .then(|| r.probabilities.iter().map(|&p| f64::from(p)).collect());
+        readings
+            .entry(r.bin)
+            .or_default()
+            .push(fillroute_forecast::Reading {
+                at: stamp(r.observed_at),
+                fill: f64::from(r.fill_fraction).min(1.5),
+                probabilities,
+                source,
+            });
+    }
+    let mut reported: HashMap<BinId, Vec<fillroute_forecast::ServiceEvent>> = HashMap::new();
+    for e in store.service_events_in_region(region.id, since).await? {
+        if e.detection != "fill_drop" {
+            reported
+                .entry(e.bin)
+                .or_default()
+                .push(fillroute_forecast::ServiceEvent::reported(stamp(
+                    e.serviced_at,
+                )));
+        }
+    }
+    let policy = Policy::ForecastRisk(*policy);
+    let out = bins
+        .into_iter()
+        .map(|bin| {
+            let history = readings.remove(&bin.id).unwrap_or_default();
+            let services = reported.remove(&bin.id).unwrap_or_default();
+            let state = BinState {
+                last_service: services.iter().map(|s| s.at).max(),
+                request: match bin.open_request.as_deref() {
+                    Some("customer") => Some(Request::Customer),
+                    Some(_) => Some(Request::Driver),
+                    None => None,
+                },
+                max_interval_days: bin.max_interval_days,
+                detour_saving: 0.0,
+            };
+            let result = History::new(&history, &config.noise)
+                .and_then(|h| fit(&h, &services, stamp(now), &config))
+                .and_then(|f| decide(&state, &f, &policy, stamp(collect_at)));
+            match result {
+                Ok(d) => Decided {
+                    bin,
+                    decision: Some(d),
+                    error: None,
+                },
+                Err(e) => Decided {
+                    bin,
+                    decision: None,
+                    error: Some(e.to_string()),
+                },
+            }
+        })
+        .collect();
+    Ok(out)
+}
+
+/// A location of the instance: what it is and where on the network.
+#[derive(Debug, Clone, Copy)]
+enum Loc {
+    Depot,
+    Site(usize),
+    Bin(usize),
+}
+
+/// Everything the search and the writer share.
+struct Built {
+    instance: Instance,
+    /// Road node per instance location.
+    nodes: Vec<NodeId>,
+    /// Decided-bin index per instance stop.
+    stop_bin: Vec<usize>,
+    /// Demand (litres) per instance stop.
+    demand: Vec<i32>,
+    /// Why decided bins that wanted a stop did not get one.
+    excluded: HashMap<usize, String>,
+}
+
+fn weekday_index(date: Date) -> i16 {
+    date.weekday().number_days_from_monday() as i16
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_instance(
+    net: &LoadedNetwork,
+    region: &RegionRow,
+    sites: &[DisposalSiteRow],
+    trucks: &[TruckRow],
+    decided: &[Decided],
+    date: Date,
+    earliest_s: i64,
+    progress: &ProgressFn,
+) -> Result<Built> {
+    let g = &net.graph;
+    let snap = |lon: f64, lat: f64, what: &str| -> std::result::Result<NodeId, String> {
+        let p = LonLat::checked(lon, lat, what).map_err(|e| e.to_string())?;
+        g.snap(p, MAX_SNAP_M).map(|s| s.node).map_err(|_| {
+            let d = g.snap(p, f64::MAX).map(|s| s.distance_m).unwrap_or(f64::INFINITY);
+            format!(
+                "no road route to the depot: the nearest road of network {} is {d:.0} m away (limit {MAX_SNAP_M:.0} m)",
+                net.id
+            )
+        })
+    };
+    let depot = snap(region.depot_at[0], region.depot_at[1], "depot").map_err(|e| {
+        PlanningError::invalid(
+            "region.depot",
+            &region.depot_name,
+            format!("move the depot onto the region's road network ({e})"),
+        )
+    })?;
+    let mut locs = vec![Loc::Depot];
+    let mut nodes = vec![depot];
+    for (i, s) in sites.iter().enumerate() {
+        match snap(s.lon, s.lat, "disposal site") {
+            Ok(n) => {
+                locs.push(Loc::Site(i));
+                nodes.push(n);
+            }
+            Err(e) => tracing::warn!(site = s.id, reason = %e, "disposal site left out"),
+        }
+    }
+    let weekday = weekday_index(date);
+    let mut excluded = HashMap::new();
+    for (k, d) in decided.iter().enumerate() {
+        let Some(dec) = &d.decision else { continue };
+        if dec.action == Action::Skip {
+            continue;
+        }
+        if !d.bin.windows.is_empty() && !d.bin.windows.iter().any(|w| w.0 < 0 || w.0 == weekday) {
+            excluded.insert(k, format!("no service window on {}", date.weekday()));
+            continue;
+        }
+        match snap(d.bin.lon, d.bin.lat, "bin") {
+            Ok(n) => {
+                locs.push(Loc::Bin(k));
+                nodes.push(n);
+            }
+            Err(e) => {
+                excluded.insert(k, e);
+            }
+        }
+    }
+    let matrix = net.matrix(&nodes)?;
+    progress(Progress::Matrix {
+        points: nodes.len(),
+    });
+    // With a strongly connected network every pair has a route; check anyway.
+    let unreachable = |i: usize| matrix.get(0, i).is_none() || matrix.get(i, 0).is_none();
+    let keep: Vec<usize> = (0..locs.len())
+        .filter(|&i| {
+            if i > 0 && unreachable(i) {
+                if let Loc::Bin(k) = locs[i] {
+                    excluded.insert(k, "no road route between the depot and this bin".into());
+                }
+                false
+            } else {
+                true
+            }
+        })
+        .collect();
+    let n = keep.len();
+    let mut dist = Vec::with_capacity(n * n);
+    let mut dur = Vec::with_capacity(n * n);
+    for &a in &keep {
+        for &b in &keep {
+            let (m, s) = matrix.get(a, b).unwrap_or((u32::MAX / 4, u32::MAX / 4));
+            dist.push(f64::from(m));
+            dur.push(f64::from(s));
+        }
+    }
+    let mut b = InstanceBuilder::new()
+        .profile(dist, dur, 1.0)
+        .objective(Objective::Lexicographic)
+        .depot(region.depot_name.clone(), 0);
+    let mut stop_bin = Vec::new();
+    let mut demand = Vec::new();
+    let mut has_site = false;
+    for (pos, &i) in keep.iter().enumerate() {
+        match locs[i] {
+            Loc::Depot => {}
+            Loc::Site(s) => {
+                has_site = true;
+                let site = &sites[s];
+                b = b.site(DisposalSite {
+                    id: site.name.clone(),
+                    location: pos,
+                    hours: TimeWindow::new(site.opens_s.into(), site.closes_s.into()),
+                    unload_time: site.service_time_s.into(),
+                    accepts: u64::MAX,
+                });
+            }
+            Loc::Bin(k) => {
+                let d = &decided[k];
+                let Some(dec) = &d.decision else { continue };
+                let litres = (dec.numbers.fill_now.clamp(0.0, 1.2)
+                    * f64::from(d.bin.capacity_litres))
+                .ceil()
+                .max(1.0) as i32;
+                let mut stop = Stop::new(d.bin.id.to_string(), pos, litres.into());
+                stop.service = d.bin.service_time_s.into();
+                stop.windows = d
+                    .bin
+                    .windows
+                    .iter()
+                    .filter(|w| w.0 < 0 || w.0 == weekday)
+                    .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
+                    .collect();
+                stop.prize = dec.prize.map(|p| (p * MILLI).round() as Units);
+                b = b.stop(stop);
+                stop_bin.push(k);
+                demand.push(litres);
+            }
+        }
+    }
+    let lunch = (region.lunch_minutes > 0).then(|| Break {
+        window: TimeWindow::new(region.lunch_opens_s.into(), region.lunch_closes_s.into()),
+        duration: i64::from(region.lunch_minutes) * 60,
+    });
+    for t in trucks {
+        let mut v = Vehicle::new(
+            t.truck.name.clone(),
+            vec![t.truck.capacity_litres.into()],
+            0,
+        );
+        v.shift = TimeWindow::new(
+            i64::from(t.truck.shift_start_s).max(earliest_s),
+            t.truck.shift_end_s.into(),
+        );
+        // Cost per km is currency per km, i.e. milli-currency per metre.
+        v.cost_per_distance = t.truck.cost_per_km.round().max(1.0) as Units;
+        v.break_ = lunch;
+        v.final_disposal_required = has_site;
+        b = b.vehicle(v);
+    }
+    let instance = b
+        .build()
+        .map_err(|e| PlanningError::Internal(format!("planner model: {e}")))?;
+    Ok(Built {
+        instance,
+        nodes: keep.iter().map(|&i| nodes[i]).collect(),
+        stop_bin,
+        demand,
+        excluded,
+    })
+}
+
+/// Runs the search in slices so progress can be reported between them.
+fn search(
+    instance: &Instance,
+    budget: Duration,
+    seed: u64,
+    progress: &ProgressFn,
+) -> (Solution, u64) {
+    const SLICES: u32 = 10;
+    let mut s = Search::new(instance, seed);
+    for i in 1..=SLICES {
+        s.run(Some(budget / SLICES), None, None);
+        progress(Progress::Solving {
+            done: f64::from(i) / f64::from(SLICES),
+            objective: s.best_objective(),
+        });
+    }
+    (s.best_solution(), s.iterations)
+}
+
+/// Timed stops of one route, replayed from the shift start exactly as the checker does.
+struct Timed {
+    stops: Vec<NewPlanStop>,
+    nodes: Vec<NodeId>,
+    distance_m: f64,
+    duration_s: f64,
+    load: i32,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn time_route(
+    inst: &Instance,
+    built: &Built,
+    decided: &[Decided],
+    sites: &[DisposalSiteRow],
+    depot_id: i64,
+    vehicle: usize,
+    visits: &[Visit],
+    midnight: OffsetDateTime,
+) -> Timed {
+    let v = &inst.vehicles()[vehicle];
+    let prof = &inst.profiles()[v.profile];
+    let at = |s: i64| midnight + time::Duration::seconds(s);
+    let mut loc = inst.depots()[v.start_depot].location;
+    let mut t = v.shift.early;
+    let start = t;
+    let (mut load, mut total, mut dist) = (0i32, 0i32, 0i64);
+    let stop = |kind, eta: i64, dep: i64, load: i32, fill: Option<f32>| NewPlanStop {
+        kind,
+        eta: at(eta),
+        departs_at: at(dep),
+        load_litres: load,
+        expected_fill: fill,
+        status: "planned".into(),
+    };
+    let mut out = vec![stop(StopKind::Depot(depot_id), t, t, 0, None)];
+    let mut nodes = vec![built.nodes[loc]];
+    for visit in visits {
+        match *visit {
+            Visit::Stop(i) => {
+                let s = &inst.stops()[i];
+                dist += prof.distance.get(loc, s.location);
+                let arrive = t + prof.duration.get(loc, s.location);
+                let begin = s
+                    .windows
+                    .iter()
+                    .filter(|w| arrive.max(w.early) <= w.late)
+                    .map(|w| arrive.max(w.early))
+                    .min()
+                    .unwrap_or(arrive);
+                t = begin + s.service;
+                load += built.demand[i];
+                total += built.demand[i];
+                let d = &decided[built.stop_bin[i]];
+                let fill = d.decision.as_ref().map(|x| x.numbers.fill_now as f32);
+                out.push(stop(StopKind::Bin(d.bin.id), begin, t, load, fill));
+                loc = s.location;
+                nodes.push(built.nodes[loc]);
+            }
+            Visit::Disposal(k) => {
+                let site = &inst.sites()[k];
+                dist += prof.distance.get(loc, site.location);
+                let begin = (t + prof.duration.get(loc, site.location)).max(site.hours.early);
+                t = begin + site.unload_time;
+                load = 0;
+                let id = sites.iter().find(|s| s.name == site.id).map_or(0, |s| s.id);
+                out.push(stop(StopKind::Disposal(id), begin, t, 0, None));
+                loc = site.location;
+                nodes.push(built.nodes[loc]);
+            }
+            Visit::Break => {
+                if let Some(b) = &v.break_ {
+                    let begin = t.max(b.window.early);
+                    t = begin + b.duration;
+                    out.push(stop(StopKind::Break, begin, t, load, None));
+                }
+            }
+        }
+    }
+    let end = inst.depots()[v.end_depot].location;
+    dist += prof.distance.get(loc, end);
+    t += prof.duration.get(loc, end);
+    out.push(stop(StopKind::Depot(depot_id), t, t, load, None));
+    nodes.push(built.nodes[end]);
+    Timed {
+        stops: out,
+        nodes,
+        distance_m: dist as f64,
+        duration_s: (t - start) as f64,
+        load: total,
+    }
+}
+
+/// The road path through `nodes`, at least two points.
+fn path(net: &LoadedNetwork, nodes: &[NodeId]) -> Result<Vec<[f64; 2]>> {
+    let mut out: Vec<[f64; 2]> = Vec::new();
+    for w in nodes.windows(2) {
+        let coords = match net.graph.path(w[0], w[1])? {
+            Some(r) => r.coordinates,
+            None => vec![net.graph.position(w[0])?, net.graph.position(w[1])?],
+        };
+        let skip = usize::from(!out.is_empty());
+        out.extend(coords.iter().skip(skip).map(|p| [p.lon(), p.lat()]));
+    }
+    if out.len() < 2 {
+        let p = net.graph.position(nodes[0])?;
+        out = vec![[p.lon(), p.lat()]; 2];
+    }
+    Ok(out)
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Must => "must",
+        Action::May => "may",
+        Action::Skip => "skip",
+    }
+}
+
+fn json_name(v: impl Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Plans `req.date` for `req.region` and writes it as the region's draft for
+/// that date, replacing an earlier draft; a committed plan for that date is
+/// never replaced ([`PlanningError::Conflict`]).
+pub async fn plan_day(
+    store: &Store,
+    cache: &NetworkCache,
+    req: &PlanRequest,
+    now: OffsetDateTime,
+    progress: ProgressFn,
+) -> Result<PlanSummary> {
+    let budget = check_time_budget(req.time_budget_s)?;
+    let region = region(store, &req.region).await?;
+    let today = local_today(now, region.utc_offset_s);
+    if req.date < today {
+        return Err(PlanningError::invalid(
+            "date",
+            req.date,
+            format!("plan today ({today}) or a later date; past days keep the plans they had"),
+        ));
+    }
+    let trucks = store.trucks_of_depot(region.depot_id).await?;
+    if trucks.is_empty() {
+        return Err(PlanningError::invalid(
+            "region",
+            &region.name,
+            format!(
+                "register trucks at depot {} ({}) before planning",
+                region.depot_id, region.depot_name
+            ),
+        ));
+    }
+    let midnight = local_midnight(req.date, region.utc_offset_s);
+    let first_shift = trucks
+        .iter()
+        .map(|t| t.truck.shift_start_s)
+        .min()
+        .unwrap_or(0);
+    let collect_at = (midnight + time::Duration::seconds(first_shift.into())).max(now);
+    let earliest_s = (now - midnight).whole_seconds().max(0);
+    let net = cache.get(store, region.network).await?;
+    let sites = store
+        .disposal_sites_near_region(region.id, SITE_RADIUS_M)
+        .await?;
+    let decided = decide_all(store, &region, &req.policy, now, collect_at).await?;
+    progress(Progress::Loaded {
+        bins: decided.len(),
+    });
+    let count = |a: Action| {
+        decided
+            .iter()
+            .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
+            .count()
+    };
+    let (must, may) = (count(Action::Must), count(Action::May));
+    let skip = decided.len() - must - may;
+    progress(Progress::Decided { must, may, skip });
+    tracing::info!(region = %region.name, date = %req.date, bins = decided.len(), must, may, skip, "bins decided");
+
+    let (net2, region2, sites2, progress2, seed) = (
+        Arc::clone(&net),
+        region.clone(),
+        sites.clone(),
+        Arc::clone(&progress),
+        req.seed,
+    );
+    let date = req.date;
+    let truck_ids: Vec<i64> = trucks.iter().map(|t| t.id).collect();
+    let (built, solution, iterations, decided) = tokio::task::spawn_blocking(move || {
+        let built = build_instance(
+            &net2, &region2, &sites2, &trucks, &decided, date, earliest_s, &progress2,
+        )?;
+        let (solution, iterations) = search(&built.instance, budget, seed, &progress2);
+        Ok::<_, PlanningError>((built, solution, iterations, decided))
+    })
+    .await
+    .map_err(|e| PlanningError::Internal(format!("search thread: {e}")))??;
+
+    let report = check(&built.instance, &solution);
+    if !report.feasible {
+        return Err(PlanningError::Checker(report.violations.join("; ")));
+    }
+    let mut checked_routes = 0;
+    for r in &solution.routes {
+        let one = Solution {
+            routes: vec![r.clone()],
+            unserved: Vec::new(),
+        };
+        if check(&built.instance, &one).violations.is_empty() {
+            checked_routes += 1;
+        }
+    }
+    let mut unserved: HashMap<usize, String> = built.excluded.clone();
+    for &(i, reason) in &solution.unserved {
+        unserved.insert(built.stop_bin[i], format!("planner: {reason}"));
+    }
+    let mut routes = Vec::new();
+    let mut served = 0;
+    for r in &solution.routes {
+        let timed = time_route(
+            &built.instance,
+            &built,
+            &decided,
+            &sites,
+            region.depot_id,
+            r.vehicle,
+            &r.visits,
+            midnight,
+        );
+        served += r.stops().count();
+        routes.push(NewPlanRoute {
+            truck_id: truck_ids[r.vehicle],
+            path: path(&net, &timed.nodes)?,
+            distance_m: timed.distance_m,
+            duration_s: timed.duration_s,
+            load_litres: timed.load,
+            stops: timed.stops,
+        });
+    }
+    let decisions: Vec<NewDecision> = decided
+        .iter()
+        .enumerate()
+        .map(|(k, d)| match &d.decision {
+            Some(dec) => NewDecision {
+                bin: d.bin.id,
+                action: action_name(dec.action).into(),
+                reason: json_name(dec.reason),
+                prize: dec.prize,
+                fill_now: dec.numbers.fill_now,
+                p_overflow: dec.numbers.p_overflow,
+                numbers_json: serde_json::to_string(&dec.numbers).unwrap_or_else(|_| "{}".into()),
+                explanation: dec.explanation.clone(),
+                unserved_reason: unserved.get(&k).cloned(),
+            },
+            None => NewDecision {
+                bin: d.bin.id,
+                action: "skip".into(),
+                reason: "no_forecast".into(),
+                prize: None,
+                fill_now: 0.0,
+                p_overflow: 0.0,
+                numbers_json: "{}".into(),
+                explanation: format!(
+                    "Skip: its readings could not be fitted ({})",
+                    d.error.as_deref().unwrap_or("unknown error")
+                ),
+                unserved_reason: None,
+            },
+        })
+        .collect();
+    let unserved_must: Vec<(BinId, String)> = decisions
+        .iter()
+        .filter(|d| d.action == "must")
+        .filter_map(|d| d.unserved_reason.clone().map(|r| (d.bin, r)))
+        .collect();
+    let plan = NewPlan {
+        region: region.id,
+        date: req.date,
+        horizon_start: midnight,
+        horizon_end: midnight + time::Duration::days(1),
+        network: (net.id, net.version),
+        parent: None,
+        solver: format!("fillroute-planner ruin-and-recreate, {iterations} iterations"),
+        params_json: serde_json::to_string(req).unwrap_or_else(|_| "{}".into()),
+        objective: report.objective as f64,
+        distance_m: report.distance as f64,
+        duration_s: routes.iter().map(|r| r.duration_s).sum(),
+        routes,
+        decisions,
+    };
+    let id = store.save_plan(&plan).await?;
+    progress(Progress::Written { plan: id });
+    tracing::info!(plan = %id, routes = plan.routes.len(), served, unserved_must = unserved_must.len(),
+        distance_m = plan.distance_m, "draft plan written");
+    Ok(PlanSummary {
+        plan: id,
+        routes: plan.routes.len(),
+        checked_routes,
+        served,
+        must,
+        may,
+        skip,
+        unserved_must,
+        distance_m: plan.distance_m,
+        duration_s: plan.duration_s,
+        iterations,
+    })
+}
