@@ -25,7 +25,10 @@ pub struct BinState {
     pub request: Option<Request>,
     /// Contractual maximum days between services.
     pub max_interval_days: Option<f64>,
-    /// Cost saved by collecting now because a truck passes anyway (from the planner).
+    /// Cost of a separate future visit to this bin (its detour, service and share of a
+    /// truckload's driving). Collecting it now, while a truck passes anyway, saves that
+    /// visit; the saving counts in proportion to the bin's fill, because an early pickup
+    /// only carries what is in the bin. 0 if unknown.
     pub detour_saving: f64,
 }
 
@@ -213,7 +216,8 @@ pub struct Decision {
     pub action: Action,
     /// The deciding reason.
     pub reason: Reason,
-    /// For optional stops: value of collecting now (avoided overflow cost + detour saving).
+    /// For optional stops: value of collecting now (avoided overflow cost + the fill-weighted
+    /// saving of a separate future visit).
     pub prize: Option<f64>,
     /// The numbers behind it.
     pub numbers: DecisionNumbers,
@@ -383,11 +387,13 @@ pub fn decide(
                 );
                 done(Action::Must, Reason::OverflowRisk, None, numbers, why)
             } else if numbers.fill_now >= p.may_fill_threshold {
-                let prize = numbers.p_overflow * p.overflow_cost + bin.detour_saving;
+                let avoided = numbers.p_overflow * p.overflow_cost;
+                let saving = numbers.fill_now.clamp(0.0, 1.0) * bin.detour_saving;
+                let prize = avoided + saving;
                 let why = format!(
-                    "above the {} fill threshold but not urgent; prize {prize:.2} = avoided overflow {:.2} + detour saving {:.2}",
+                    "above the {} fill threshold but not urgent; prize {prize:.2} = avoided overflow {avoided:.2} + saved future visit {saving:.2} ({} of {:.2})",
                     pct(p.may_fill_threshold),
-                    numbers.p_overflow * p.overflow_cost,
+                    pct(numbers.fill_now.clamp(0.0, 1.0)),
                     bin.detour_saving
                 );
                 done(

@@ -388,7 +388,24 @@ fn may_collect_a_fullish_bin_with_a_prize() {
         d.explanation
     );
     let prize = d.prize.expect("optional stops carry a prize");
-    assert!((prize - (d.numbers.p_overflow * 100.0 + 3.0)).abs() < 1e-9);
+    let saved_visit = d.numbers.fill_now * 3.0;
+    assert!((prize - (d.numbers.p_overflow * 100.0 + saved_visit)).abs() < 1e-9);
+}
+
+#[test]
+fn a_fuller_bin_saves_more_of_its_future_visit() {
+    let bin = BinState {
+        detour_saving: 3.0,
+        ..BinState::default()
+    };
+    let prize_at = |start: f64| {
+        let f = fitted(&readings(5, |t| start + 0.01 * t), 4.84);
+        decide(&bin, &f, &risk(), at(5.25))
+            .expect("decide")
+            .prize
+            .expect("may collect")
+    };
+    assert!(prize_at(0.8) > prize_at(0.65));
 }
 
 #[test]

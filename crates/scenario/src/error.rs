@@ -80,6 +80,14 @@ pub enum ScenarioError {
 /// Shorthand.
 pub type Result<T, E = ScenarioError> = std::result::Result<T, E>;
 
-pub(crate) fn invalid(field: impl Into<String>, value: impl std::fmt::Display, fix: impl Into<String>) -> ScenarioError {
-    ScenarioError::Invalid { field: field.into(), value: value.to_string(), fix: fix.into() }
+pub(crate) fn invalid(
+    field: impl Into<String>,
+    value: impl std::fmt::Display,
+    fix: impl Into<String>,
+) -> ScenarioError {
+    ScenarioError::Invalid {
+        field: field.into(),
+        value: value.to_string(),
+        fix: fix.into(),
+    }
 }

@@ -16,11 +16,24 @@ use crate::world::World;
 /// The KPI table, one row per policy.
 pub fn kpi_table(r: &RunResult) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "{} · {} bins · {} trucks · {} days · seed {}", r.scenario, r.bins, r.trucks, r.days, r.seed);
+    let _ = writeln!(
+        t,
+        "{} · {} bins · {} trucks · {} days · seed {}",
+        r.scenario, r.bins, r.trucks, r.days, r.seed
+    );
     let _ = writeln!(
         t,
         "{:<14} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>9} {:>8} {:>9}",
-        "policy", "truck-km", "truck-h", "pickups", "fill@pick", "overflow", "missed", "vision", "routes", "cost EUR"
+        "policy",
+        "truck-km",
+        "truck-h",
+        "pickups",
+        "fill@pick",
+        "overflow",
+        "missed",
+        "vision",
+        "routes",
+        "cost EUR"
     );
     for k in &r.kpis {
         let _ = writeln!(
@@ -33,7 +46,8 @@ pub fn kpi_table(r: &RunResult) -> String {
             k.mean_fill_at_pickup * 100.0,
             k.overflow_bin_days,
             k.missed_must_collect,
-            k.classifier_accuracy.map_or("—".to_string(), |a| format!("{:.1}%", a * 100.0)),
+            k.classifier_accuracy
+                .map_or("—".to_string(), |a| format!("{:.1}%", a * 100.0)),
             k.routes_checked,
             k.cost_eur
         );
@@ -47,7 +61,10 @@ pub fn kpi_table(r: &RunResult) -> String {
 
 /// Writes results.json, the plots and the maps into `dir`.
 pub fn write_outputs(dir: &Path, r: &RunResult, world: &World) -> Result<Vec<std::path::PathBuf>> {
-    let io = |path: &Path, source| ScenarioError::Io { path: path.to_path_buf(), source };
+    let io = |path: &Path, source| ScenarioError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut written = Vec::new();
     let json = dir.join("results.json");
@@ -56,7 +73,10 @@ pub fn write_outputs(dir: &Path, r: &RunResult, world: &World) -> Result<Vec<std
     written.push(json);
     for ext in ["png", "svg"] {
         let path = dir.join(format!("kpi-over-days.{ext}"));
-        plot(&path, r).map_err(|message| ScenarioError::Plot { path: path.clone(), message })?;
+        plot(&path, r).map_err(|message| ScenarioError::Plot {
+            path: path.clone(),
+            message,
+        })?;
         written.push(path);
     }
     if !r.maps.is_empty() {
@@ -91,11 +111,17 @@ fn road_lines(world: &World) -> Vec<Vec<[f64; 2]>> {
 fn register_font() -> bool {
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DONE.get_or_init(|| {
-        let candidates = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"];
-        candidates.iter().find_map(|p| std::fs::read(p).ok()).is_some_and(|bytes| {
-            let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            plotters::style::register_font("sans-serif", FontStyle::Normal, leaked).is_ok()
-        })
+        let candidates = [
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+            "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        ];
+        candidates
+            .iter()
+            .find_map(|p| std::fs::read(p).ok())
+            .is_some_and(|bytes| {
+                let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                plotters::style::register_font("sans-serif", FontStyle::Normal, leaked).is_ok()
+            })
     })
 }
 
@@ -107,7 +133,10 @@ fn plot(path: &Path, r: &RunResult) -> std::result::Result<(), String> {
     }
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, r: &RunResult) -> std::result::Result<(), String> {
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    r: &RunResult,
+) -> std::result::Result<(), String> {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     let text = register_font();
     root.fill(&WHITE).map_err(e)?;
@@ -118,17 +147,21 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, r: &R
             .iter()
             .map(|d| {
                 let mut acc = 0.0;
-                std::iter::once((0.0, 0.0)).chain(d.iter().map(|k| {
-                    acc += f(k);
-                    (k.day as f64, acc)
-                }))
-                .collect()
+                std::iter::once((0.0, 0.0))
+                    .chain(d.iter().map(|k| {
+                        acc += f(k);
+                        (k.day as f64, acc)
+                    }))
+                    .collect()
             })
             .collect()
     };
     let series = [
         ("cumulative truck-km", cumulative(&|k| k.km)),
-        ("cumulative overflow bin-days", cumulative(&|k| k.overflow_bins as f64)),
+        (
+            "cumulative overflow bin-days",
+            cumulative(&|k| k.overflow_bins as f64),
+        ),
     ];
     for (area, (title, lines)) in panels.iter().zip(series.iter()) {
         let ymax = lines.iter().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.1;
@@ -140,20 +173,32 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, r: &R
         let mut chart = b.build_cartesian_2d(0.0..days, 0.0..ymax).map_err(e)?;
         let mut mesh = chart.configure_mesh();
         if !text {
-            mesh.disable_x_mesh().disable_y_mesh().x_labels(0).y_labels(0);
+            mesh.disable_x_mesh()
+                .disable_y_mesh()
+                .x_labels(0)
+                .y_labels(0);
         } else {
             mesh.x_desc("day");
         }
         mesh.draw().map_err(e)?;
         for (i, (k, pts)) in r.kpis.iter().zip(lines).enumerate() {
             let colour = Palette99::pick(i).to_rgba();
-            let s = chart.draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2))).map_err(e)?;
+            let s = chart
+                .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
+                .map_err(e)?;
             if text {
-                s.label(k.policy.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+                s.label(k.policy.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
             }
         }
         if text {
-            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(e)?;
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(e)?;
         }
     }
     root.present().map_err(e)

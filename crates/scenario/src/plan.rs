@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use fillroute_planner::{
-    Break, DisposalSite, Instance, InstanceBuilder, Objective, SolveParams, Stop, TimeWindow, Units, Vehicle, Visit, check, solve,
+    Break, DisposalSite, Instance, InstanceBuilder, Objective, SolveParams, Stop, TimeWindow,
+    Units, Vehicle, Visit, check, solve,
 };
 
 use crate::config::{Scenario, parse_clock};
@@ -51,7 +52,14 @@ pub struct DayPlan {
 }
 
 /// Plans and drives one day.
-pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, policy: &str, seed: u64) -> Result<DayPlan> {
+pub fn plan_day(
+    s: &Scenario,
+    world: &World,
+    requests: &[Request],
+    day: usize,
+    policy: &str,
+    seed: u64,
+) -> Result<DayPlan> {
     if requests.is_empty() {
         return Ok(DayPlan::default());
     }
@@ -69,9 +77,18 @@ pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, p
             dur.push(f64::from(world.duration_s[a * big + b]));
         }
     }
-    let shift = TimeWindow::new(parse_clock("trucks.shift[0]", &t.shift[0])?, parse_clock("trucks.shift[1]", &t.shift[1])?);
-    let depot = t.depot.as_ref().and_then(|d| world.depots.iter().position(|x| &x.id == d)).unwrap_or(0);
-    let mut b = InstanceBuilder::new().profile(dist, dur, 1.0).objective(Objective::Lexicographic);
+    let shift = TimeWindow::new(
+        parse_clock("trucks.shift[0]", &t.shift[0])?,
+        parse_clock("trucks.shift[1]", &t.shift[1])?,
+    );
+    let depot = t
+        .depot
+        .as_ref()
+        .and_then(|d| world.depots.iter().position(|x| &x.id == d))
+        .unwrap_or(0);
+    let mut b = InstanceBuilder::new()
+        .profile(dist, dur, 1.0)
+        .objective(Objective::Lexicographic);
     for (i, d) in world.depots.iter().enumerate() {
         b = b.depot(d.id.clone(), i);
     }
@@ -79,14 +96,21 @@ pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, p
         b = b.site(DisposalSite {
             id: site.id.clone(),
             location: world.depots.len() + i,
-            hours: TimeWindow::new(parse_clock("hours", &cfg.hours[0])?, parse_clock("hours", &cfg.hours[1])?),
+            hours: TimeWindow::new(
+                parse_clock("hours", &cfg.hours[0])?,
+                parse_clock("hours", &cfg.hours[1])?,
+            ),
             unload_time: (cfg.unload_minutes * 60.0).round() as Units,
             accepts: u64::MAX,
         });
     }
     for (k, r) in requests.iter().enumerate() {
         let bin = &world.bins[r.bin];
-        let mut stop = Stop::new(bin.id.clone(), world.depots.len() + world.sites.len() + k, r.demand);
+        let mut stop = Stop::new(
+            bin.id.clone(),
+            world.depots.len() + world.sites.len() + k,
+            r.demand,
+        );
         stop.service = (t.service_minutes * 60.0).round() as Units;
         if let Some((a, c)) = bin.window {
             stop.windows = vec![TimeWindow::new(a, c)];
@@ -96,13 +120,20 @@ pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, p
     }
     let lunch = match &t.lunch {
         Some(l) => Some(Break {
-            window: TimeWindow::new(parse_clock("lunch", &l.window[0])?, parse_clock("lunch", &l.window[1])?),
+            window: TimeWindow::new(
+                parse_clock("lunch", &l.window[0])?,
+                parse_clock("lunch", &l.window[1])?,
+            ),
             duration: (l.minutes * 60.0).round() as Units,
         }),
         None => None,
     };
     for k in 0..t.count {
-        let mut v = Vehicle::new(format!("truck-{}", k + 1), vec![t.capacity_litres.round() as Units], depot);
+        let mut v = Vehicle::new(
+            format!("truck-{}", k + 1),
+            vec![t.capacity_litres.round() as Units],
+            depot,
+        );
         v.shift = shift;
         v.cost_per_distance = t.eur_per_km.round().max(0.0) as Units; // milli-euro per metre = euro per km
         v.cost_per_time = (t.eur_per_hour / 3.6).round() as Units; // milli-euro per second
@@ -110,7 +141,11 @@ pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, p
         v.final_disposal_required = t.final_disposal;
         b = b.vehicle(v);
     }
-    let instance = b.build().map_err(|source| ScenarioError::Model { day, policy: policy.to_string(), source })?;
+    let instance = b.build().map_err(|source| ScenarioError::Model {
+        day,
+        policy: policy.to_string(),
+        source,
+    })?;
     let params = SolveParams {
         time_limit: Some(Duration::from_secs_f64(s.run.planner_seconds)),
         max_iterations: Some(s.run.planner_iterations),
@@ -121,26 +156,55 @@ pub fn plan_day(s: &Scenario, world: &World, requests: &[Request], day: usize, p
     let outcome = solve(&instance, &params);
     let report = check(&instance, &outcome.solution);
     if !report.feasible {
-        return Err(ScenarioError::Checker { day, policy: policy.to_string(), violations: report.violations.join("; ") });
+        return Err(ScenarioError::Checker {
+            day,
+            policy: policy.to_string(),
+            violations: report.violations.join("; "),
+        });
     }
-    let mut plan = DayPlan { metres: report.distance, seconds: report.duration, checked_routes: outcome.solution.routes.len(), ..DayPlan::default() };
+    let mut plan = DayPlan {
+        metres: report.distance,
+        seconds: report.duration,
+        checked_routes: outcome.solution.routes.len(),
+        ..DayPlan::default()
+    };
     for route in &outcome.solution.routes {
-        plan.routes.push(drive(&instance, route.vehicle, &route.visits, &locs, requests));
+        plan.routes.push(drive(
+            &instance,
+            route.vehicle,
+            &route.visits,
+            &locs,
+            requests,
+        ));
     }
     for &(stop, reason) in &outcome.solution.unserved {
-        plan.unserved.push((requests[stop].bin, reason.to_string(), requests[stop].prize.is_none()));
+        plan.unserved.push((
+            requests[stop].bin,
+            reason.to_string(),
+            requests[stop].prize.is_none(),
+        ));
     }
     Ok(plan)
 }
 
 /// Replays a route's timing: leave the depot at shift start, wait for
 /// windows, opening hours and the lunch window, serve, unload.
-fn drive(inst: &Instance, vehicle: usize, visits: &[Visit], locs: &[usize], requests: &[Request]) -> DrivenRoute {
+fn drive(
+    inst: &Instance,
+    vehicle: usize,
+    visits: &[Visit],
+    locs: &[usize],
+    requests: &[Request],
+) -> DrivenRoute {
     let v = &inst.vehicles()[vehicle];
     let prof = &inst.profiles()[v.profile];
     let mut at = inst.depots()[v.start_depot].location;
     let mut t = v.shift.early;
-    let mut route = DrivenRoute { truck: vehicle, locations: vec![locs[at]], pickups: Vec::new() };
+    let mut route = DrivenRoute {
+        truck: vehicle,
+        locations: vec![locs[at]],
+        pickups: Vec::new(),
+    };
     for visit in visits {
         match *visit {
             Visit::Stop(i) => {
@@ -168,6 +232,96 @@ fn drive(inst: &Instance, vehicle: usize, visits: &[Visit], locs: &[usize], requ
             }
         }
     }
-    route.locations.push(locs[inst.depots()[v.end_depot].location]);
     route
+        .locations
+        .push(locs[inst.depots()[v.end_depot].location]);
+    route
+}
+
+/// What a separate future visit to a bin costs, in milli-euro, in two parts.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitCost {
+    /// Service time plus the detour of slotting the bin between two of its
+    /// nearest neighbouring bins.
+    pub marginal: f64,
+    /// Driving a truck does for a route through this bin whatever it holds:
+    /// depot → bin → nearest disposal site → depot. A visit carries its share,
+    /// this divided by the bins such a route serves.
+    pub dispatch: f64,
+}
+
+impl VisitCost {
+    /// The cost of one visit on a route that serves `bins_per_route` bins.
+    pub fn per_visit(&self, bins_per_route: f64) -> f64 {
+        self.marginal + self.dispatch / bins_per_route.max(1.0)
+    }
+}
+
+/// What one separate future visit to each bin would cost.
+///
+/// Collecting a fullish bin today, while a truck passes, saves that visit;
+/// the forecast-and-risk policy scales it by the bin's fill into the prize of
+/// a may-collect stop, so the planner picks up neighbours of the bins it must
+/// visit anyway and routes stay compact. Uses only the map and the fleet's
+/// rates, never the bins' true fill rates.
+pub fn future_visit_costs(s: &Scenario, world: &World) -> Vec<VisitCost> {
+    const NEIGHBOURS: usize = 4;
+    let t = &s.trucks;
+    let big = world.len();
+    let (per_m, per_s) = (t.eur_per_km, t.eur_per_hour / 3.6); // milli-euro per metre and per second
+    let cost = |a: usize, b: usize| {
+        f64::from(world.distance_m[a * big + b]) * per_m
+            + f64::from(world.duration_s[a * big + b]) * per_s
+    };
+    let depot = t
+        .depot
+        .as_ref()
+        .and_then(|d| world.depots.iter().position(|x| &x.id == d))
+        .unwrap_or(0);
+    let service = t.service_minutes * 60.0 * per_s;
+    let bin_locs: Vec<usize> = (0..world.bins.len())
+        .map(|b| world.bin_location(b))
+        .collect();
+    bin_locs
+        .iter()
+        .map(|&b| {
+            let mut near: Vec<(f64, usize)> = bin_locs
+                .iter()
+                .filter(|&&o| o != b)
+                .map(|&o| (cost(o, b) + cost(b, o), o))
+                .collect();
+            let k = NEIGHBOURS.min(near.len());
+            if k > 0 {
+                near.select_nth_unstable_by(k - 1, |x, y| x.0.total_cmp(&y.0));
+            }
+            let near = &near[..k];
+            let mut detour = near.first().map_or(0.0, |n| n.0);
+            for &(_, i) in near {
+                for &(_, j) in near {
+                    if i != j {
+                        detour = detour.min((cost(i, b) + cost(b, j) - cost(i, j)).max(0.0));
+                    }
+                }
+            }
+            let via_site = (0..world.sites.len())
+                .map(|x| cost(b, world.site_location(x)) + cost(world.site_location(x), depot))
+                .fold(f64::INFINITY, f64::min);
+            let dispatch = if via_site.is_finite() {
+                cost(depot, b) + via_site
+            } else {
+                0.0
+            };
+            VisitCost {
+                marginal: service + detour,
+                dispatch,
+            }
+        })
+        .collect()
+}
+
+/// Bins one truckload holds when they are emptied at about 80 % fill.
+pub fn bins_per_load(s: &Scenario, world: &World) -> f64 {
+    let mean_litres =
+        world.bins.iter().map(|b| b.litres).sum::<f64>() / world.bins.len().max(1) as f64;
+    (s.trucks.capacity_litres * s.trucks.compaction / (0.8 * mean_litres).max(1.0)).max(1.0)
 }

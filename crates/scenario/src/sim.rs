@@ -5,7 +5,10 @@
 
 use std::collections::HashMap;
 
-use fillroute_forecast::{Action, BinState, History, ModelConfig, Policy, Reading, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit};
+use fillroute_forecast::{
+    Action, BinState, History, ModelConfig, Policy, Reading, RiskPolicy, ServiceEvent, Source,
+    Timestamp, decide, fit,
+};
 use fillroute_lidcam::{CameraFault, FillFraction, Scene, class_for_fill, render_jpeg};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
 use rayon::prelude::*;
@@ -13,7 +16,7 @@ use serde::Serialize;
 
 use crate::config::{PolicyConfig, Scenario, parse_date};
 use crate::error::Result;
-use crate::plan::{DayPlan, Request, plan_day};
+use crate::plan::{DayPlan, Request, VisitCost, bins_per_load, future_visit_costs, plan_day};
 use crate::truth::{Truth, level_at, weekday_of};
 use crate::vision::{CameraReading, Vision};
 use crate::world::World;
@@ -118,16 +121,30 @@ struct PolicyState {
     daily: Vec<DayKpis>,
     /// Levels at the start of the current day (the cameras' day is replayed from them).
     start_of_day: Vec<f64>,
+    /// Bins a route of this policy serves, as a dispatcher knows it from the
+    /// plans so far (a full truckload before the first route).
+    bins_per_route: f64,
+    routes_driven: usize,
 }
 
 /// Runs the scenario: every policy, every day.
-pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl FnMut(Progress)) -> Result<RunResult> {
+pub fn run(
+    s: &Scenario,
+    world: &World,
+    vision: &mut Vision,
+    mut progress: impl FnMut(Progress),
+) -> Result<RunResult> {
     let start_days = parse_date("start_date", &s.start_date)?;
     let offset = s.utc_offset_hours * 3600;
-    let midnight = |day: usize| Timestamp((start_days + day as i64 - 1) * 86_400 - i64::from(offset));
+    let midnight =
+        |day: usize| Timestamp((start_days + day as i64 - 1) * 86_400 - i64::from(offset));
     let truth = Truth::draw(s, world, start_days);
     let n = world.bins.len();
-    let config = ModelConfig { utc_offset_secs: offset, ..ModelConfig::default() };
+    let configs: Vec<ModelConfig> = world
+        .bins
+        .iter()
+        .map(|b| model_config(s, &b.zone, offset))
+        .collect();
     let mut states: Vec<PolicyState> = s
         .policies
         .iter()
@@ -135,14 +152,20 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
             level: truth.start_level.clone(),
             readings: vec![Vec::new(); n],
             services: vec![Vec::new(); n],
-            kpi: PolicyKpis { policy: p.name().to_string(), ..PolicyKpis::default() },
+            kpi: PolicyKpis {
+                policy: p.name().to_string(),
+                ..PolicyKpis::default()
+            },
             fill_at_pickup_sum: 0.0,
             correct: 0,
             daily: Vec::new(),
             start_of_day: truth.start_level.clone(),
+            bins_per_route: bins_per_load(s, world),
+            routes_driven: 0,
         })
         .collect();
     let work = s.trucks.weekdays;
+    let visit_cost = future_visit_costs(s, world);
     let mut maps = Vec::new();
     progress(Progress::Stage("day 0: cameras only".into()));
     for day in 0..=s.run.days {
@@ -159,7 +182,17 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
                 .into_iter()
                 .map(|(pi, p)| {
                     let st = &states[pi];
-                    let requests = decide_all(s, world, st, p, &config, midnight(day), date, next_gap, wd)?;
+                    let requests = decide_all(
+                        s,
+                        world,
+                        st,
+                        p,
+                        &configs,
+                        midnight(day),
+                        date,
+                        next_gap,
+                        &visit_cost,
+                    )?;
                     let seed = s.run.seed ^ ((day as u64) << 20) ^ ((pi as u64) << 8);
                     let plan = plan_day(s, world, &requests, day, p.name(), seed)?;
                     Ok((requests, plan))
@@ -170,6 +203,13 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
                 st.kpi.routes_checked += plan.checked_routes;
                 st.kpi.optional_offered += requests.iter().filter(|r| r.prize.is_some()).count();
                 let missed = plan.unserved.iter().filter(|u| u.2).count();
+                if !plan.routes.is_empty() {
+                    st.routes_driven += plan.routes.len();
+                    st.bins_per_route = (st.kpi.pickups
+                        + plan.routes.iter().map(|r| r.pickups.len()).sum::<usize>())
+                        as f64
+                        / st.routes_driven as f64;
+                }
                 st.kpi.missed_must_collect += missed;
                 let first_bin = world.depots.len() + world.sites.len();
                 for r in &plan.routes {
@@ -190,7 +230,8 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
                         if requests.iter().any(|q| q.bin == bin && q.prize.is_some()) {
                             st.kpi.optional_served += 1;
                         }
-                        st.services[bin].push(ServiceEvent::reported(Timestamp(midnight(day).0 + at)));
+                        st.services[bin]
+                            .push(ServiceEvent::reported(Timestamp(midnight(day).0 + at)));
                         load += fill * world.bins[bin].litres / s.trucks.compaction;
                         if load > s.trucks.capacity_litres {
                             st.kpi.capacity_overruns += 1;
@@ -208,12 +249,19 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
                     missed_must: missed,
                 });
                 if s.run.map_days.contains(&day) {
-                    maps.push((day, s.policies[pi].name().to_string(), day_map(s, world, &st.level, &requests, &plan, day)?));
+                    maps.push((
+                        day,
+                        s.policies[pi].name().to_string(),
+                        day_map(s, world, &st.level, &requests, &plan, day)?,
+                    ));
                 }
             }
         } else if day >= 1 {
             for st in &mut states {
-                st.daily.push(DayKpis { day, ..DayKpis::default() });
+                st.daily.push(DayKpis {
+                    day,
+                    ..DayKpis::default()
+                });
             }
         }
         // The bins fill over the day; count overflows and roll the levels on.
@@ -239,17 +287,34 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
             }
         }
         // Cameras: photograph the true fill; identical scenes are rendered and read once.
-        photograph(s, world, &truth, &mut states, &pickups_today, day, midnight(day), vision)?;
+        photograph(
+            s,
+            world,
+            &truth,
+            &mut states,
+            &pickups_today,
+            day,
+            midnight(day),
+            vision,
+        )?;
         if day >= 1 {
-            progress(Progress::Day { day, days: s.run.days });
+            progress(Progress::Day {
+                day,
+                days: s.run.days,
+            });
         }
     }
     let kpis = states
         .iter()
         .map(|st| {
             let mut k = st.kpi.clone();
-            k.mean_fill_at_pickup = if k.pickups > 0 { st.fill_at_pickup_sum / k.pickups as f64 } else { 0.0 };
-            k.classifier_accuracy = (k.images_read > 0).then(|| st.correct as f64 / k.images_read as f64);
+            k.mean_fill_at_pickup = if k.pickups > 0 {
+                st.fill_at_pickup_sum / k.pickups as f64
+            } else {
+                0.0
+            };
+            k.classifier_accuracy =
+                (k.images_read > 0).then(|| st.correct as f64 / k.images_read as f64);
             k.cost_eur = k.truck_km * s.trucks.eur_per_km + k.truck_hours * s.trucks.eur_per_hour;
             k
         })
@@ -267,19 +332,39 @@ pub fn run(s: &Scenario, world: &World, vision: &mut Vision, mut progress: impl 
     })
 }
 
+/// The forecast model as a city would set it up: the rate prior of a bin
+/// with little history is its land-use zone's planning figure (never the
+/// bin's own true rate), and a camera reading counts as no better than the
+/// ±0.08 the real model reaches on lid-camera photos, however confident its
+/// class probabilities look.
+fn model_config(s: &Scenario, zone: &str, utc_offset_secs: i32) -> ModelConfig {
+    let mut c = ModelConfig {
+        utc_offset_secs,
+        ..ModelConfig::default()
+    };
+    if let Some(z) = s.bins.zones.iter().find(|z| z.name == zone) {
+        c.prior_rate_per_day = z.rate_mean.clamp(1e-3, 10.0);
+        c.prior_rate_log_sd = (z.rate_log_sd.powi(2) + 0.2f64.powi(2))
+            .sqrt()
+            .clamp(0.05, 5.0);
+    }
+    c.noise.camera_floor_sd = 0.08;
+    c
+}
+
 #[allow(clippy::too_many_arguments)]
 fn decide_all(
     s: &Scenario,
     world: &World,
     st: &PolicyState,
     p: &PolicyConfig,
-    config: &ModelConfig,
+    configs: &[ModelConfig],
     as_of: Timestamp,
     date: Timestamp,
     next_gap: f64,
-    _weekday: usize,
+    visit_cost: &[VisitCost],
 ) -> Result<Vec<Request>> {
-    let offset = config.utc_offset_secs;
+    let offset = s.utc_offset_hours * 3600;
     let work: Vec<usize> = (0..7).filter(|&d| s.trucks.weekdays[d]).collect();
     let mut out = Vec::new();
     for (b, bin) in world.bins.iter().enumerate() {
@@ -293,23 +378,35 @@ fn decide_all(
                 for j in 0..k {
                     weekdays[work[(g + j * groups) % work.len()]] = true;
                 }
-                Policy::FixedSchedule { weekdays, utc_offset_secs: offset }
+                Policy::FixedSchedule {
+                    weekdays,
+                    utc_offset_secs: offset,
+                }
             }
-            PolicyConfig::Threshold { fill, .. } => Policy::Threshold { fill_threshold: *fill, next_opportunity_days: next_gap },
-            PolicyConfig::ForecastRisk { risk_level, may_fill, overflow_eur, .. } => Policy::ForecastRisk(RiskPolicy {
+            PolicyConfig::Threshold { fill, .. } => Policy::Threshold {
+                fill_threshold: *fill,
+                next_opportunity_days: next_gap,
+            },
+            PolicyConfig::ForecastRisk {
+                risk_level,
+                may_fill,
+                overflow_eur,
+                ..
+            } => Policy::ForecastRisk(RiskPolicy {
                 risk_level: *risk_level,
                 may_fill_threshold: *may_fill,
                 next_opportunity_days: next_gap,
                 overflow_cost: overflow_eur * 1000.0,
             }),
         };
+        let config = &configs[b];
         let history = History::new(&st.readings[b], &config.noise)?;
         let forecast = fit(&history, &st.services[b], as_of, config)?;
         let state = BinState {
             last_service: st.services[b].last().map(|e| e.at),
             request: None,
             max_interval_days: s.bins.max_interval_days,
-            detour_saving: 0.0,
+            detour_saving: visit_cost[b].per_visit(st.bins_per_route),
         };
         let decision = decide(&state, &forecast, &policy, date)?;
         let prize = match decision.action {
@@ -318,8 +415,14 @@ fn decide_all(
             Action::May => Some(decision.prize.unwrap_or(0.0).round().max(0.0) as i64),
         };
         let expected = forecast.fill_quantile(date, 0.8).clamp(0.05, 1.3);
-        let demand = (expected * bin.litres / s.trucks.compaction).ceil().min(s.trucks.capacity_litres) as i64;
-        out.push(Request { bin: b, demand, prize });
+        let demand = (expected * bin.litres / s.trucks.compaction)
+            .ceil()
+            .min(s.trucks.capacity_litres) as i64;
+        out.push(Request {
+            bin: b,
+            demand,
+            prize,
+        });
     }
     Ok(out)
 }
@@ -350,13 +453,22 @@ fn photograph(
             }
             for k in 0..per_day {
                 let x = (k as f64 + 0.5) / per_day as f64;
-                let fill = level_at(states[pi].start_of_day[b], truth.inc[day][b], x, pickups[pi][b]);
+                let fill = level_at(
+                    states[pi].start_of_day[b],
+                    truth.inc[day][b],
+                    x,
+                    pickups[pi][b],
+                );
                 let dark = truth.dark[day][b][k];
                 let key = (b, k, fill.to_bits(), dark);
                 let idx = *index.entry(key).or_insert_with(|| {
                     let seed = s.run.seed ^ ((day as u64) << 40) ^ ((b as u64) << 8) ^ k as u64;
                     let scene = Scene::new(FillFraction::saturating(fill as f32), bin.style, seed)
-                        .with_fault(if dark { CameraFault::Dark } else { CameraFault::None });
+                        .with_fault(if dark {
+                            CameraFault::Dark
+                        } else {
+                            CameraFault::None
+                        });
                     scenes.push((scene, fill));
                     scenes.len() - 1
                 });
@@ -367,7 +479,10 @@ fn photograph(
     if scenes.is_empty() {
         return Ok(());
     }
-    let jpegs: Vec<Vec<u8>> = scenes.par_iter().map(|(sc, _)| render_jpeg(sc)).collect::<std::result::Result<_, _>>()?;
+    let jpegs: Vec<Vec<u8>> = scenes
+        .par_iter()
+        .map(|(sc, _)| render_jpeg(sc))
+        .collect::<std::result::Result<_, _>>()?;
     let readings: Vec<Option<CameraReading>> = vision.read(&jpegs)?;
     for (pi, b, k, idx) in wanted {
         let st = &mut states[pi];
@@ -375,10 +490,17 @@ fn photograph(
         match &readings[idx] {
             Some(r) => {
                 st.kpi.images_read += 1;
-                if scenes[idx].0.fault == CameraFault::None && r.class == class_for_fill(scenes[idx].1 as f32) {
+                if scenes[idx].0.fault == CameraFault::None
+                    && r.class == class_for_fill(scenes[idx].1 as f32)
+                {
                     st.correct += 1;
                 }
-                st.readings[b].push(Reading { at, fill: r.fill.clamp(0.0, 1.3), probabilities: Some(r.probabilities.clone()), source: Source::Camera });
+                st.readings[b].push(Reading {
+                    at,
+                    fill: r.fill.clamp(0.0, 1.3),
+                    probabilities: Some(r.probabilities.clone()),
+                    source: Source::Camera,
+                });
             }
             None => st.kpi.images_rejected += 1,
         }
@@ -386,11 +508,26 @@ fn photograph(
     Ok(())
 }
 
-fn day_map(s: &Scenario, world: &World, level: &[f64], requests: &[Request], plan: &DayPlan, day: usize) -> Result<MapData> {
+fn day_map(
+    s: &Scenario,
+    world: &World,
+    level: &[f64],
+    requests: &[Request],
+    plan: &DayPlan,
+    day: usize,
+) -> Result<MapData> {
     let ll = |p: fillroute_roads::LonLat| [p.lon(), p.lat()];
     let mut map = MapData::new(format!("{} · day {day}", s.name));
-    map.depots = world.depots.iter().map(|d| Place::new(d.id.clone(), ll(d.at))).collect();
-    map.disposal_sites = world.sites.iter().map(|d| Place::new(d.id.clone(), ll(d.at))).collect();
+    map.depots = world
+        .depots
+        .iter()
+        .map(|d| Place::new(d.id.clone(), ll(d.at)))
+        .collect();
+    map.disposal_sites = world
+        .sites
+        .iter()
+        .map(|d| Place::new(d.id.clone(), ll(d.at)))
+        .collect();
     let mut served: HashMap<usize, usize> = HashMap::new();
     for (ri, r) in plan.routes.iter().enumerate() {
         let mut path = Vec::new();
@@ -400,12 +537,20 @@ fn day_map(s: &Scenario, world: &World, level: &[f64], requests: &[Request], pla
             }
         }
         let km = path.windows(2).map(|w| haversine(w[0], w[1])).sum::<f64>() / 1000.0;
-        map.routes.push(RouteLine { name: format!("truck {}", r.truck + 1), path, summary: format!("{} stops · {km:.1} km", r.pickups.len()) });
+        map.routes.push(RouteLine {
+            name: format!("truck {}", r.truck + 1),
+            path,
+            summary: format!("{} stops · {km:.1} km", r.pickups.len()),
+        });
         for &(bin, _) in &r.pickups {
             served.insert(bin, ri);
         }
     }
-    let unserved: HashMap<usize, &str> = plan.unserved.iter().map(|(b, why, _)| (*b, why.as_str())).collect();
+    let unserved: HashMap<usize, &str> = plan
+        .unserved
+        .iter()
+        .map(|(b, why, _)| (*b, why.as_str()))
+        .collect();
     for (b, bin) in world.bins.iter().enumerate() {
         let req = requests.iter().find(|r| r.bin == b);
         map.bins.push(BinMark {
@@ -413,7 +558,10 @@ fn day_map(s: &Scenario, world: &World, level: &[f64], requests: &[Request], pla
             at: ll(bin.at),
             fill: level[b],
             route: served.get(&b).copied(),
-            unserved: unserved.get(&b).filter(|_| req.is_some_and(|r| r.prize.is_none())).map(|w| w.to_string()),
+            unserved: unserved
+                .get(&b)
+                .filter(|_| req.is_some_and(|r| r.prize.is_none()))
+                .map(|w| w.to_string()),
             note: match req {
                 Some(r) if r.prize.is_some() => "may collect".into(),
                 Some(_) => "must collect".into(),
@@ -421,7 +569,13 @@ fn day_map(s: &Scenario, world: &World, level: &[f64], requests: &[Request], pla
             },
         });
     }
-    map.subtitle = format!("{} routes · {} pickups · {:.1} km · {} unserved must-collect", plan.routes.len(), served.len(), plan.metres as f64 / 1000.0, plan.unserved.iter().filter(|u| u.2).count());
+    map.subtitle = format!(
+        "{} routes · {} pickups · {:.1} km · {} unserved must-collect",
+        plan.routes.len(),
+        served.len(),
+        plan.metres as f64 / 1000.0,
+        plan.unserved.iter().filter(|u| u.2).count()
+    );
     Ok(map)
 }
 

@@ -37,21 +37,56 @@ impl Truth {
         let mut silent = Vec::with_capacity(days + 1);
         let mut dark = Vec::with_capacity(days + 1);
         for day in 0..=days {
-            let mut rng = ChaCha8Rng::seed_from_u64(s.run.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (day as u64 + 1));
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                s.run.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (day as u64 + 1),
+            );
             let wd = weekday_of(start_days, day);
-            let holiday: f64 = s.bins.holidays.iter().filter(|h| h.day == day).map(|h| h.factor).product();
+            let holiday: f64 = s
+                .bins
+                .holidays
+                .iter()
+                .filter(|h| h.day == day)
+                .map(|h| h.factor)
+                .product();
             inc.push(
                 world
                     .bins
                     .iter()
-                    .map(|b| b.rate * s.bins.weekday_pattern[wd] * holiday * lognormal(&mut rng, s.bins.noise_log_sd))
+                    .map(|b| {
+                        b.rate
+                            * s.bins.weekday_pattern[wd]
+                            * holiday
+                            * lognormal(&mut rng, s.bins.noise_log_sd)
+                    })
                     .collect(),
             );
-            silent.push((0..n).map(|_| rng.random_bool(s.cameras.silent_rate)).collect());
-            dark.push((0..n).map(|_| (0..s.cameras.per_day).map(|_| rng.random_bool(s.cameras.dark_lens_rate)).collect()).collect());
+            silent.push(
+                (0..n)
+                    .map(|_| rng.random_bool(s.cameras.silent_rate))
+                    .collect(),
+            );
+            dark.push(
+                (0..n)
+                    .map(|_| {
+                        (0..s.cameras.per_day)
+                            .map(|_| rng.random_bool(s.cameras.dark_lens_rate))
+                            .collect()
+                    })
+                    .collect(),
+            );
         }
-        let start_level = world.bins.iter().zip(&inc[0]).map(|(b, i): (&crate::world::Bin, &f64)| (b.fill0 - i).max(0.0)).collect();
-        Self { inc, silent, dark, start_level }
+        let start_level = world
+            .bins
+            .iter()
+            .zip(&inc[0])
+            .map(|(b, i): (&crate::world::Bin, &f64)| (b.fill0 - i).max(0.0))
+            .collect();
+        Self {
+            inc,
+            silent,
+            dark,
+            start_level,
+        }
     }
 }
 

@@ -41,15 +41,36 @@ pub struct Vision {
 impl Vision {
     /// Loads the backbone and the cached head, or trains the head from
     /// `per_class` rendered photos per fill class.
-    pub fn load_or_train(seed: u64, per_class: usize, batch: usize, threads: usize, mut progress: impl FnMut(&str)) -> Result<Self> {
+    pub fn load_or_train(
+        seed: u64,
+        per_class: usize,
+        batch: usize,
+        threads: usize,
+        mut progress: impl FnMut(&str),
+    ) -> Result<Self> {
         let backbone = Backbone::load(&BackboneConfig::from_env(threads))?;
         let sha = backbone.sha256().to_string();
         let dir = default_cache_dir().join("scenario");
-        let model_path = dir.join(format!("fill-head-{}-seed{seed}-n{per_class}.json", &sha[..12]));
+        let model_path = dir.join(format!(
+            "fill-head-{}-seed{seed}-n{per_class}.json",
+            &sha[..12]
+        ));
         if let Ok(classifier) = Classifier::load(&model_path, Some(&sha)) {
-            return Ok(Self { reader: FillReader { backbone, classifier, limits: DecodeLimits::default() }, batch, model_path, cached: true });
+            return Ok(Self {
+                reader: FillReader {
+                    backbone,
+                    classifier,
+                    limits: DecodeLimits::default(),
+                },
+                batch,
+                model_path,
+                cached: true,
+            });
         }
-        progress(&format!("training the fill head on {} rendered photos", per_class * 6));
+        progress(&format!(
+            "training the fill head on {} rendered photos",
+            per_class * 6
+        ));
         let classes = FillClasses::default();
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7EA1_7EA1);
         let mut scenes = Vec::new();
@@ -61,11 +82,22 @@ impl Vision {
                 labels.push(c);
             }
         }
-        let jpegs: Vec<Vec<u8>> = scenes.par_iter().map(render_jpeg).collect::<std::result::Result<_, _>>()?;
-        let mut extractor = Extractor { backbone, cache: None, batch_size: batch, limits: DecodeLimits::default() };
+        let jpegs: Vec<Vec<u8>> = scenes
+            .par_iter()
+            .map(render_jpeg)
+            .collect::<std::result::Result<_, _>>()?;
+        let mut extractor = Extractor {
+            backbone,
+            cache: None,
+            batch_size: batch,
+            limits: DecodeLimits::default(),
+        };
         let refs: Vec<&[u8]> = jpegs.iter().map(Vec::as_slice).collect();
-        let rows: Vec<Vec<f32>> =
-            extractor.run_encoded(&refs)?.into_iter().map(|r| r.map(|o| o.features)).collect::<std::result::Result<_, _>>()?;
+        let rows: Vec<Vec<f32>> = extractor
+            .run_encoded(&refs)?
+            .into_iter()
+            .map(|r| r.map(|o| o.features))
+            .collect::<std::result::Result<_, _>>()?;
         let names: Vec<String> = DEFAULT_FILL_CLASSES.iter().map(|s| s.to_string()).collect();
         let data = TrainingData {
             classes: &names,
@@ -73,14 +105,22 @@ impl Vision {
             train: (&rows, &labels),
             test: (&[], &[]),
         };
-        let summary = TrainingSummary { data: format!("rendered lidcam, seed {seed}"), seed, ..TrainingSummary::default() };
+        let summary = TrainingSummary {
+            data: format!("rendered lidcam, seed {seed}"),
+            seed,
+            ..TrainingSummary::default()
+        };
         let classifier = Classifier::train(&data, &sha, summary)?;
         if std::fs::create_dir_all(&dir).is_ok() {
             // A failed cache write only costs the next run a retrain.
             let _ = classifier.save(&model_path);
         }
         Ok(Self {
-            reader: FillReader { backbone: extractor.backbone, classifier, limits: DecodeLimits::default() },
+            reader: FillReader {
+                backbone: extractor.backbone,
+                classifier,
+                limits: DecodeLimits::default(),
+            },
             batch,
             model_path,
             cached: false,
@@ -100,10 +140,20 @@ impl Vision {
             let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
             for r in self.reader.read_batch(&refs)? {
                 out.push(r.ok().and_then(|r| {
-                    let unusable = r.health.iter().any(|h| matches!(h, HealthFlag::Dark { .. } | HealthFlag::NearlyUniform { .. }));
+                    let unusable = r.health.iter().any(|h| {
+                        matches!(
+                            h,
+                            HealthFlag::Dark { .. } | HealthFlag::NearlyUniform { .. }
+                        )
+                    });
                     (!unusable).then(|| CameraReading {
                         fill: f64::from(r.prediction.fill_fraction.unwrap_or(0.0)),
-                        probabilities: r.prediction.probabilities.iter().map(|&p| f64::from(p)).collect(),
+                        probabilities: r
+                            .prediction
+                            .probabilities
+                            .iter()
+                            .map(|&p| f64::from(p))
+                            .collect(),
                         class: r.prediction.class,
                     })
                 }));

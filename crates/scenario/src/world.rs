@@ -85,7 +85,11 @@ impl World {
                 let path = s.base_dir.join(file);
                 let name = path.to_string_lossy().to_lowercase();
                 if !path.is_file() {
-                    return Err(invalid("roads.file", path.display(), "point to an existing OSM extract (paths are relative to the scenario file)"));
+                    return Err(invalid(
+                        "roads.file",
+                        path.display(),
+                        "point to an existing OSM extract (paths are relative to the scenario file)",
+                    ));
                 }
                 if name.ends_with(".pbf") {
                     RoadNetwork::from_osm_pbf(&path)?
@@ -106,11 +110,15 @@ impl World {
                 ..GridCity::default()
             }
             .build()?,
-            (None, None) => return Err(invalid("roads", "empty", "set roads.file or [roads.grid]")),
+            (None, None) => {
+                return Err(invalid("roads", "empty", "set roads.file or [roads.grid]"));
+            }
         };
         let mut rng = ChaCha8Rng::seed_from_u64(s.run.seed ^ 0xB1A5_0000);
-        let positions: Vec<(NodeId, LonLat)> =
-            net.node_ids().map(|n| net.position(n).map(|p| (n, p))).collect::<std::result::Result<_, _>>()?;
+        let positions: Vec<(NodeId, LonLat)> = net
+            .node_ids()
+            .map(|n| net.position(n).map(|p| (n, p)))
+            .collect::<std::result::Result<_, _>>()?;
         let center = match s.bins.center {
             Some(c) => LonLat::checked(c[0], c[1], "bins.center")?,
             None => {
@@ -129,7 +137,11 @@ impl World {
             .filter(|&(_, _, d)| s.bins.radius_m.is_none_or(|r| d <= r))
             .collect();
         if in_area.is_empty() && s.bins.count > 0 {
-            return Err(invalid("bins.radius_m", format!("{:?}", s.bins.radius_m), "no road lies that close to bins.center: widen the radius or move the centre"));
+            return Err(invalid(
+                "bins.radius_m",
+                format!("{:?}", s.bins.radius_m),
+                "no road lies that close to bins.center: widen the radius or move the centre",
+            ));
         }
         let total_share: f64 = s.bins.zones.iter().map(|z| z.share).sum();
         let mut bins = Vec::with_capacity(s.bins.count + s.bins.explicit.len());
@@ -141,9 +153,16 @@ impl World {
             });
             let zi = zi.unwrap_or(s.bins.zones.len() - 1);
             let z = &s.bins.zones[zi];
-            let candidates: Vec<&(NodeId, LonLat, f64)> = in_area.iter().filter(|c| z.within_m.is_none_or(|w| c.2 <= w)).collect();
+            let candidates: Vec<&(NodeId, LonLat, f64)> = in_area
+                .iter()
+                .filter(|c| z.within_m.is_none_or(|w| c.2 <= w))
+                .collect();
             if candidates.is_empty() {
-                return Err(invalid(format!("bins.zones[{zi}].within_m"), format!("{:?}", z.within_m), "no road lies that close to the centre: widen within_m"));
+                return Err(invalid(
+                    format!("bins.zones[{zi}].within_m"),
+                    format!("{:?}", z.within_m),
+                    "no road lies that close to the centre: widen within_m",
+                ));
             }
             let at = candidates[rng.random_range(0..candidates.len())].1;
             let rate = z.rate_mean * lognormal(&mut rng, z.rate_log_sd);
@@ -178,8 +197,16 @@ impl World {
         }
         // Districts for fixed schedules: sectors of equal size around the centre,
         // the way councils split a city into collection days.
-        let mut order: Vec<(f64, usize)> =
-            bins.iter().enumerate().map(|(i, b)| ((b.at.lat() - center.lat()).atan2(b.at.lon() - center.lon()), i)).collect();
+        let mut order: Vec<(f64, usize)> = bins
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                (
+                    (b.at.lat() - center.lat()).atan2(b.at.lon() - center.lon()),
+                    i,
+                )
+            })
+            .collect();
         order.sort_by(|a, b| a.0.total_cmp(&b.0));
         let n = bins.len() as f64;
         for (rank, &(_, i)) in order.iter().enumerate() {
@@ -189,24 +216,55 @@ impl World {
             .depots
             .iter()
             .enumerate()
-            .map(|(i, d)| Ok(Site { id: d.id.clone(), at: LonLat::checked(d.at[0], d.at[1], &format!("depots[{i}].at"))? }))
+            .map(|(i, d)| {
+                Ok(Site {
+                    id: d.id.clone(),
+                    at: LonLat::checked(d.at[0], d.at[1], &format!("depots[{i}].at"))?,
+                })
+            })
             .collect::<Result<_>>()?;
         let sites: Vec<Site> = s
             .disposal_sites
             .iter()
             .enumerate()
-            .map(|(i, d)| Ok(Site { id: d.id.clone(), at: LonLat::checked(d.at[0], d.at[1], &format!("disposal_sites[{i}].at"))? }))
+            .map(|(i, d)| {
+                Ok(Site {
+                    id: d.id.clone(),
+                    at: LonLat::checked(d.at[0], d.at[1], &format!("disposal_sites[{i}].at"))?,
+                })
+            })
             .collect::<Result<_>>()?;
-        let points: Vec<LonLat> = depots.iter().map(|d| d.at).chain(sites.iter().map(|d| d.at)).chain(bins.iter().map(|b| b.at)).collect();
+        let points: Vec<LonLat> = depots
+            .iter()
+            .map(|d| d.at)
+            .chain(sites.iter().map(|d| d.at))
+            .chain(bins.iter().map(|b| b.at))
+            .collect();
         let snaps = net.snap_all(&points, s.roads.snap_max_m).map_err(|e| {
-            invalid("depots/disposal_sites/bins.explicit .at", e.to_string(), "move the point onto the road network or raise roads.snap_max_m")
+            invalid(
+                "depots/disposal_sites/bins.explicit .at",
+                e.to_string(),
+                "move the point onto the road network or raise roads.snap_max_m",
+            )
         })?;
         let nodes: Vec<NodeId> = snaps.iter().map(|x| x.node).collect();
         let m = net.matrix(&nodes, &nodes)?;
         if let Some(&(i, j)) = m.unreachable_pairs().first() {
-            return Err(invalid("roads", format!("no route from location {i} to {j}"), "use a connected extract or move the point"));
+            return Err(invalid(
+                "roads",
+                format!("no route from location {i} to {j}"),
+                "use a connected extract or move the point",
+            ));
         }
-        Ok(Self { net, depots, sites, bins, nodes, distance_m: m.distance_m, duration_s: m.duration_s })
+        Ok(Self {
+            net,
+            depots,
+            sites,
+            bins,
+            nodes,
+            distance_m: m.distance_m,
+            duration_s: m.duration_s,
+        })
     }
 }
 

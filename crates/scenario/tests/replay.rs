@@ -16,10 +16,16 @@ fn small_with(days: usize, bins: usize) -> Scenario {
 
 fn replay(s: &Scenario) -> (RunResult, World) {
     let world = World::build(s).expect("world builds");
-    let mut vision = Vision::load_or_train(s.run.seed, s.cameras.train_per_class, s.cameras.batch, 1, |_| {}).expect(
-        "vision backbone loads: run scripts/setup.sh and `source ~/.cache/fillroute/env.sh`",
-    );
-    let result = run(s, &world, &mut vision, |_| {}).expect("scenario runs and every plan passes the checker");
+    let mut vision = Vision::load_or_train(
+        s.run.seed,
+        s.cameras.train_per_class,
+        s.cameras.batch,
+        1,
+        |_| {},
+    )
+    .expect("vision backbone loads: run scripts/setup.sh and `source ~/.cache/fillroute/env.sh`");
+    let result = run(s, &world, &mut vision, |_| {})
+        .expect("scenario runs and every plan passes the checker");
     (result, world)
 }
 
@@ -48,15 +54,17 @@ fn every_simulated_route_passes_the_checker() {
     }
 }
 
-fn small_outcome() -> (RunResult, World) {
-    replay(&Scenario::default_small())
-}
-
+/// The issue's asserted claim, on the shipped `small` city (RESULTS.md has the table).
 #[test]
-fn on_small_fill_driven_has_no_more_overflow_and_fewer_pickups_than_weekly() {
+fn on_small_fill_driven_drives_fewer_km_with_fewer_pickups_and_no_more_overflow_than_weekly() {
     let s = Scenario::default_small();
-    let (r, world) = small_outcome();
-    let by = |name: &str| r.kpis.iter().find(|k| k.policy == name).unwrap_or_else(|| panic!("policy {name} in small.toml"));
+    let (r, world) = replay(&s);
+    let by = |name: &str| {
+        r.kpis
+            .iter()
+            .find(|k| k.policy == name)
+            .unwrap_or_else(|| panic!("policy {name} in small.toml"))
+    };
     let (fill, weekly) = (by("fill-driven"), by("weekly"));
     eprintln!("{}", fillroute_scenario::kpi_table(&r));
     assert!(
@@ -65,33 +73,45 @@ fn on_small_fill_driven_has_no_more_overflow_and_fewer_pickups_than_weekly() {
         fill.overflow_bin_days,
         weekly.overflow_bin_days
     );
-    assert!(fill.pickups < weekly.pickups, "fill-driven {} pickups vs weekly {}", fill.pickups, weekly.pickups);
-    assert!(fill.classifier_accuracy.is_some_and(|a| a > 0.4), "the real model read the cameras: {:?}", fill.classifier_accuracy);
+    assert!(
+        fill.pickups < weekly.pickups,
+        "fill-driven {} pickups vs weekly {}",
+        fill.pickups,
+        weekly.pickups
+    );
+    assert!(
+        fill.truck_km < weekly.truck_km,
+        "fill-driven {:.1} km vs weekly {:.1} km",
+        fill.truck_km,
+        weekly.truck_km
+    );
+    assert_eq!(
+        fill.missed_must_collect, 0,
+        "every must-collect bin was served"
+    );
+    assert!(
+        fill.classifier_accuracy.is_some_and(|a| a > 0.4),
+        "the real model read the cameras: {:?}",
+        fill.classifier_accuracy
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let written = write_outputs(dir.path(), &r, &world).expect("outputs written");
     assert!(dir.path().join("results.json").is_file());
     assert!(dir.path().join("kpi-over-days.png").is_file());
-    let maps: Vec<_> = written.iter().filter(|p| p.extension().is_some_and(|e| e == "html")).collect();
+    let maps: Vec<_> = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
     assert_eq!(maps.len(), s.run.map_days.len() * s.policies.len());
     for (path, (_, _, map)) in maps.iter().zip(&r.maps) {
         let html = std::fs::read_to_string(path).expect("map readable");
         assert!(html.contains("© OpenStreetMap contributors"));
-        assert_eq!(html.matches(r#"class="legend-route""#).count(), map.routes.len());
+        assert_eq!(
+            html.matches(r#"class="legend-route""#).count(),
+            map.routes.len()
+        );
     }
-}
-
-/// The issue's asserted claim. It does not hold yet on `small` (17.7 km
-/// fill-driven vs 17.4 km weekly, see RESULTS.md), so it is kept, red, out
-/// of the default run: `cargo test -p fillroute-scenario -- --ignored`.
-#[test]
-#[ignore = "fails on small today: fill-driven 17.7 km vs weekly 17.4 km (RESULTS.md)"]
-fn on_small_fill_driven_uses_fewer_truck_km_than_weekly_with_no_more_overflow() {
-    let (r, _) = small_outcome();
-    let by = |name: &str| r.kpis.iter().find(|k| k.policy == name).unwrap_or_else(|| panic!("policy {name} in small.toml"));
-    let (fill, weekly) = (by("fill-driven"), by("weekly"));
-    assert!(fill.truck_km < weekly.truck_km, "fill-driven {:.1} km vs weekly {:.1} km", fill.truck_km, weekly.truck_km);
-    assert!(fill.overflow_bin_days <= weekly.overflow_bin_days);
 }
 
 fn error_of(toml: &str) -> String {
@@ -105,27 +125,46 @@ fn error_of(toml: &str) -> String {
 fn validation_errors_name_the_field_and_the_fix() {
     let small = fillroute_scenario::config::SMALL_TOML;
     let e = error_of(&small.replace("count = 2\n", "count = 0\n"));
-    assert!(e.contains("trucks.count") && e.contains("use 1..=500 trucks"), "{e}");
-    let e = error_of(&small.replace("shift = [\"06:00\", \"14:00\"]", "shift = [\"14:00\", \"06:00\"]"));
-    assert!(e.contains("trucks.shift") && e.contains("start before it ends"), "{e}");
+    assert!(
+        e.contains("trucks.count") && e.contains("use 1..=500 trucks"),
+        "{e}"
+    );
+    let e = error_of(&small.replace(
+        "shift = [\"06:00\", \"14:00\"]",
+        "shift = [\"14:00\", \"06:00\"]",
+    ));
+    assert!(
+        e.contains("trucks.shift") && e.contains("start before it ends"),
+        "{e}"
+    );
     let e = error_of(&small.replace("\nshare = 0.25", "\nshare = 1.5"));
-    assert!(e.contains("bins.zones[1].share") && e.contains("0..=1"), "{e}");
+    assert!(
+        e.contains("bins.zones[1].share") && e.contains("0..=1"),
+        "{e}"
+    );
     let e = error_of(&small.replace("per_day = 2", "per_day = 0"));
     assert!(e.contains("cameras.per_day") && e.contains("1..=24"), "{e}");
     let e = error_of(&small.replace("start_date = \"2026-11-30\"", "start_date = \"30/11/2026\""));
     assert!(e.contains("start_date") && e.contains("YYYY-MM-DD"), "{e}");
     let e = error_of(&small.replace("per_week = 2", "per_week = 9"));
-    assert!(e.contains("policies[1].per_week") && e.contains("use 1..=6"), "{e}");
+    assert!(
+        e.contains("policies[1].per_week") && e.contains("use 1..=6"),
+        "{e}"
+    );
     // Typos are errors, not silently ignored keys; the parser names the key.
     let e = error_of(&small.replace("capacity_litres = 12000", "capacity_liters = 12000"));
     assert!(e.contains("capacity_liters"), "{e}");
-    assert!(matches!(Scenario::from_toml_str(&small.replace("[[depots]]", "[[depot]]")), Err(ScenarioError::Parse { .. })));
+    assert!(matches!(
+        Scenario::from_toml_str(&small.replace("[[depots]]", "[[depot]]")),
+        Err(ScenarioError::Parse { .. })
+    ));
 }
 
 #[test]
 fn shipped_scenarios_are_valid() {
     for name in ["small", "andorra", "metro"] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../scenarios/{name}.toml"));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../scenarios/{name}.toml"));
         Scenario::from_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
