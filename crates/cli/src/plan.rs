@@ -47,6 +47,28 @@ pub enum PlanCmd {
     Show(ShowArgs),
     /// Commit a draft plan; committed plans never change.
     Commit(CommitArgs),
+    /// Serve fillroute.planner.v1.PlannerService (the fleet dashboard's API).
+    Serve(ServeArgs),
+}
+
+/// `plan serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "FILLROUTE_PLANNER_LISTEN",
+        default_value = "127.0.0.1:50071"
+    )]
+    pub listen: std::net::SocketAddr,
+    /// Read-only token for dashboards (at least 16 characters).
+    #[arg(long, env = "FILLROUTE_DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: String,
+    /// Token that may plan, re-plan and commit (at least 16 characters).
+    #[arg(long, env = "FILLROUTE_PLANNER_TOKEN", hide_env_values = true)]
+    pub planner_token: String,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
 }
 
 /// `plan show`.
@@ -96,6 +118,25 @@ async fn dispatch(args: PlanArgs) -> Result<ExitCode, PlanningError> {
                 view.plan.id,
                 view.routes.len()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(PlanCmd::Serve(a)) => {
+            let store = Store::connect(&a.db.database_url).await?;
+            store.migrate().await?;
+            let listener = tokio::net::TcpListener::bind(a.listen).await.map_err(|e| {
+                PlanningError::invalid("--listen", a.listen, format!("use a free address ({e})"))
+            })?;
+            let tokens = fillroute_planning_server::Tokens {
+                dashboard: a.dashboard_token,
+                planner: a.planner_token,
+            };
+            fillroute_planning_server::run(
+                listener,
+                store,
+                tokens,
+                fillroute_vision_server::shutdown_signal(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         None => nightly(args).await,

@@ -456,7 +456,7 @@ fn build_instance(
 }
 
 /// Runs the search in slices so progress can be reported between them.
-fn search(
+pub(crate) fn search(
     instance: &Instance,
     budget: Duration,
     seed: u64,
@@ -475,24 +475,32 @@ fn search(
 }
 
 /// Timed stops of one route, replayed from the shift start exactly as the checker does.
-struct Timed {
-    stops: Vec<NewPlanStop>,
-    nodes: Vec<NodeId>,
-    distance_m: f64,
-    duration_s: f64,
-    load: i32,
+pub(crate) struct Timed {
+    pub(crate) stops: Vec<NewPlanStop>,
+    pub(crate) nodes: Vec<NodeId>,
+    pub(crate) distance_m: f64,
+    pub(crate) duration_s: f64,
+    pub(crate) load: i32,
+}
+
+/// What the timing of a route needs to know about each instance stop.
+pub(crate) struct StopInfo {
+    pub(crate) bin: BinId,
+    pub(crate) demand: i32,
+    pub(crate) fill: Option<f32>,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn time_route(
+pub(crate) fn time_route(
     inst: &Instance,
-    built: &Built,
-    decided: &[Decided],
+    nodes: &[NodeId],
+    info: &[StopInfo],
     sites: &[DisposalSiteRow],
     depot_id: i64,
     vehicle: usize,
     visits: &[Visit],
     midnight: OffsetDateTime,
+    initial_load: i32,
 ) -> Timed {
     let v = &inst.vehicles()[vehicle];
     let prof = &inst.profiles()[v.profile];
@@ -500,7 +508,7 @@ fn time_route(
     let mut loc = inst.depots()[v.start_depot].location;
     let mut t = v.shift.early;
     let start = t;
-    let (mut load, mut total, mut dist) = (0i32, 0i32, 0i64);
+    let (mut load, mut total, mut dist) = (initial_load, 0i32, 0i64);
     let stop = |kind, eta: i64, dep: i64, load: i32, fill: Option<f32>| NewPlanStop {
         kind,
         eta: at(eta),
@@ -509,8 +517,8 @@ fn time_route(
         expected_fill: fill,
         status: "planned".into(),
     };
-    let mut out = vec![stop(StopKind::Depot(depot_id), t, t, 0, None)];
-    let mut nodes = vec![built.nodes[loc]];
+    let mut out = vec![stop(StopKind::Depot(depot_id), t, t, load, None)];
+    let mut path_nodes = vec![nodes[loc]];
     for visit in visits {
         match *visit {
             Visit::Stop(i) => {
@@ -525,13 +533,17 @@ fn time_route(
                     .min()
                     .unwrap_or(arrive);
                 t = begin + s.service;
-                load += built.demand[i];
-                total += built.demand[i];
-                let d = &decided[built.stop_bin[i]];
-                let fill = d.decision.as_ref().map(|x| x.numbers.fill_now as f32);
-                out.push(stop(StopKind::Bin(d.bin.id), begin, t, load, fill));
+                load += info[i].demand;
+                total += info[i].demand;
+                out.push(stop(
+                    StopKind::Bin(info[i].bin),
+                    begin,
+                    t,
+                    load,
+                    info[i].fill,
+                ));
                 loc = s.location;
-                nodes.push(built.nodes[loc]);
+                path_nodes.push(nodes[loc]);
             }
             Visit::Disposal(k) => {
                 let site = &inst.sites()[k];
@@ -542,7 +554,7 @@ fn time_route(
                 let id = sites.iter().find(|s| s.name == site.id).map_or(0, |s| s.id);
                 out.push(stop(StopKind::Disposal(id), begin, t, 0, None));
                 loc = site.location;
-                nodes.push(built.nodes[loc]);
+                path_nodes.push(nodes[loc]);
             }
             Visit::Break => {
                 if let Some(b) = &v.break_ {
@@ -557,32 +569,39 @@ fn time_route(
     dist += prof.distance.get(loc, end);
     t += prof.duration.get(loc, end);
     out.push(stop(StopKind::Depot(depot_id), t, t, load, None));
-    nodes.push(built.nodes[end]);
+    path_nodes.push(nodes[end]);
     Timed {
         stops: out,
-        nodes,
+        nodes: path_nodes,
         distance_m: dist as f64,
         duration_s: (t - start) as f64,
         load: total,
     }
 }
 
-/// The road path through `nodes`, at least two points.
-fn path(net: &LoadedNetwork, nodes: &[NodeId]) -> Result<Vec<[f64; 2]>> {
+/// The road path through `nodes` (at least two points) and its length in metres.
+pub(crate) fn path(net: &LoadedNetwork, nodes: &[NodeId]) -> Result<(Vec<[f64; 2]>, f64)> {
     let mut out: Vec<[f64; 2]> = Vec::new();
+    let mut metres = 0.0;
     for w in nodes.windows(2) {
         let coords = match net.graph.path(w[0], w[1])? {
-            Some(r) => r.coordinates,
+            Some(r) => {
+                metres += r.distance_m;
+                r.coordinates
+            }
             None => vec![net.graph.position(w[0])?, net.graph.position(w[1])?],
         };
         let skip = usize::from(!out.is_empty());
         out.extend(coords.iter().skip(skip).map(|p| [p.lon(), p.lat()]));
     }
     if out.len() < 2 {
-        let p = net.graph.position(nodes[0])?;
+        let p = match nodes.first() {
+            Some(&n) => net.graph.position(n)?,
+            None => return Err(PlanningError::Internal("empty route".into())),
+        };
         out = vec![[p.lon(), p.lat()]; 2];
     }
-    Ok(out)
+    Ok((out, metres))
 }
 
 fn action_name(a: Action) -> &'static str {
@@ -696,23 +715,37 @@ pub async fn plan_day(
     for &(i, reason) in &solution.unserved {
         unserved.insert(built.stop_bin[i], format!("planner: {reason}"));
     }
+    let info: Vec<StopInfo> = built
+        .stop_bin
+        .iter()
+        .zip(&built.demand)
+        .map(|(&k, &demand)| StopInfo {
+            bin: decided[k].bin.id,
+            demand,
+            fill: decided[k]
+                .decision
+                .as_ref()
+                .map(|x| x.numbers.fill_now as f32),
+        })
+        .collect();
     let mut routes = Vec::new();
     let mut served = 0;
     for r in &solution.routes {
         let timed = time_route(
             &built.instance,
-            &built,
-            &decided,
+            &built.nodes,
+            &info,
             &sites,
             region.depot_id,
             r.vehicle,
             &r.visits,
             midnight,
+            0,
         );
         served += r.stops().count();
         routes.push(NewPlanRoute {
             truck_id: truck_ids[r.vehicle],
-            path: path(&net, &timed.nodes)?,
+            path: path(&net, &timed.nodes)?.0,
             distance_m: timed.distance_m,
             duration_s: timed.duration_s,
             load_litres: timed.load,

@@ -9,11 +9,15 @@
 //! in `fillroute-store`; the CLI and the gRPC adapter call the same functions.
 #![forbid(unsafe_code)]
 
+pub mod dashboard;
 pub mod error;
 pub mod job;
 pub mod network;
+pub mod replan;
 pub mod view;
 
 pub use error::{PlanningError, Result};
+pub use fillroute_forecast::RiskPolicy;
 pub use job::{PlanRequest, PlanSummary, Progress, ProgressFn, plan_day};
 pub use network::{ImportReport, LoadedNetwork, NetworkCache, import_road_file, read_road_file};
+pub use replan::{ReplanRequest, replan_from};

@@ -18,5 +18,13 @@ pub mod ingest {
     }
 }
 
+/// `fillroute.planner.v1`: the fleet dashboard and planning API.
+pub mod planner {
+    /// Version 1 of the planner API.
+    pub mod v1 {
+        tonic::include_proto!("fillroute.planner.v1");
+    }
+}
+
 /// Encoded file descriptor set of every package, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("fillroute_descriptor");

@@ -1,0 +1,277 @@
+//! The handlers: authenticate, convert, call the planning domain, convert back.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use fillroute_planning::dashboard::{self, resolve_area};
+use fillroute_planning::job::{PlanRequest, check_time_budget, plan_day};
+use fillroute_planning::network::NetworkCache;
+use fillroute_planning::replan::{ReplanRequest, replan_from};
+use fillroute_planning::view::{commit_plan, load_plan};
+use fillroute_planning::{PlanSummary, PlanningError, ProgressFn, RiskPolicy};
+use fillroute_proto::planner::v1 as pb;
+use fillroute_proto::planner::v1::planner_service_server::PlannerService;
+use fillroute_store::{BinId, PlanId, Store};
+use futures::Stream;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
+use tonic::{Request, Response, Status};
+
+use crate::auth::Tokens;
+use crate::convert;
+use crate::error::ApiError;
+
+/// A server stream of messages.
+pub type MessageStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// The service state: the store, the network cache, the tokens.
+#[derive(Debug)]
+pub struct PlannerApi {
+    store: Store,
+    cache: Arc<NetworkCache>,
+    tokens: Tokens,
+    jobs: AtomicU64,
+}
+
+impl PlannerApi {
+    /// A service over `store`.
+    pub fn new(store: Store, tokens: Tokens) -> Self {
+        Self {
+            store,
+            cache: Arc::new(NetworkCache::default()),
+            tokens,
+            jobs: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs a planning job in the background and streams its progress.
+    fn stream_job<F>(&self, job: F) -> MessageStream<pb::PlanProgress>
+    where
+        F: FnOnce(
+                Store,
+                Arc<NetworkCache>,
+                ProgressFn,
+            )
+                -> futures::future::BoxFuture<'static, Result<PlanSummary, PlanningError>>
+            + Send
+            + 'static,
+    {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let job_id = format!("job-{}", self.jobs.fetch_add(1, Ordering::Relaxed) + 1);
+        let _ = tx.send(Ok(pb::PlanProgress {
+            event: Some(pb::plan_progress::Event::Accepted(
+                pb::plan_progress::Accepted { job_id },
+            )),
+        }));
+        let progress_tx = tx.clone();
+        let progress: ProgressFn = Arc::new(move |p| {
+            let _ = progress_tx.send(Ok(convert::progress(&p)));
+        });
+        let (store, cache) = (self.store.clone(), Arc::clone(&self.cache));
+        tokio::spawn(async move {
+            let result = job(store, cache, progress).await;
+            let _ = tx.send(
+                result
+                    .map(|s| convert::done(&s))
+                    .map_err(|e| Status::from(ApiError::from(e))),
+            );
+        });
+        Box::pin(UnboundedReceiverStream::new(rx))
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl PlannerService for PlannerApi {
+    type PlanDayStream = MessageStream<pb::PlanProgress>;
+    type ReplanFromStream = MessageStream<pb::PlanProgress>;
+    type WatchFillStream = MessageStream<pb::FillEvent>;
+
+    async fn get_fleet_overview(
+        &self,
+        request: Request<pb::GetFleetOverviewRequest>,
+    ) -> Reply<pb::GetFleetOverviewResponse> {
+        self.tokens.role(request.metadata())?;
+        let area = convert::area(request.into_inner().area).map_err(ApiError::from)?;
+        let bins = dashboard::overview(&self.store, &area)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::GetFleetOverviewResponse {
+            bins: bins.iter().map(convert::bin).collect(),
+        }))
+    }
+
+    async fn get_bin(&self, request: Request<pb::GetBinRequest>) -> Reply<pb::GetBinResponse> {
+        self.tokens.role(request.metadata())?;
+        let bin = convert::id("bin_id", request.into_inner().bin_id).map_err(ApiError::from)?;
+        let detail = dashboard::bin_detail(&self.store, BinId(bin), OffsetDateTime::now_utc())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(convert::bin_detail(&detail)))
+    }
+
+    async fn plan_day(&self, request: Request<pb::PlanDayRequest>) -> Reply<Self::PlanDayStream> {
+        self.tokens.planner(request.metadata(), "plan a day")?;
+        let r = request.into_inner();
+        let date = convert::date("date", &r.date)
+            .and_then(|d| {
+                d.ok_or_else(|| {
+                    PlanningError::invalid("date", "(empty)", "give the day as YYYY-MM-DD")
+                })
+            })
+            .map_err(ApiError::from)?;
+        check_time_budget(r.time_budget_s).map_err(ApiError::from)?;
+        let mut req = PlanRequest::new(r.region, date, r.time_budget_s);
+        let defaults = RiskPolicy::default();
+        req.policy = RiskPolicy {
+            risk_level: if r.risk_level > 0.0 {
+                r.risk_level
+            } else {
+                defaults.risk_level
+            },
+            may_fill_threshold: if r.may_fill_threshold > 0.0 {
+                r.may_fill_threshold
+            } else {
+                defaults.may_fill_threshold
+            },
+            ..defaults
+        };
+        req.seed = r.seed;
+        // Unknown regions and past dates fail the call itself, not just the stream.
+        let region = fillroute_planning::job::region(&self.store, &req.region)
+            .await
+            .map_err(ApiError::from)?;
+        let today =
+            fillroute_planning::job::local_today(OffsetDateTime::now_utc(), region.utc_offset_s);
+        if date < today {
+            return Err(ApiError::from(PlanningError::invalid(
+                "date",
+                date,
+                format!("plan today ({today}) or a later date; past days keep the plans they had"),
+            ))
+            .into());
+        }
+        Ok(Response::new(self.stream_job(
+            move |store, cache, progress| {
+                Box::pin(async move {
+                    plan_day(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
+                })
+            },
+        )))
+    }
+
+    async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Reply<pb::Plan> {
+        self.tokens.role(request.metadata())?;
+        let id = convert::id("plan_id", request.into_inner().plan_id).map_err(ApiError::from)?;
+        let view = load_plan(&self.store, PlanId(id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(convert::plan(&view)))
+    }
+
+    async fn list_plans(
+        &self,
+        request: Request<pb::ListPlansRequest>,
+    ) -> Reply<pb::ListPlansResponse> {
+        self.tokens.role(request.metadata())?;
+        let r = request.into_inner();
+        let from = convert::date("from_date", &r.from_date).map_err(ApiError::from)?;
+        let to = convert::date("to_date", &r.to_date).map_err(ApiError::from)?;
+        let region = (!r.region.is_empty()).then_some(r.region.as_str());
+        let plans = dashboard::list_plans(&self.store, region, from, to, i64::from(r.limit))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListPlansResponse {
+            plans: plans.iter().map(convert::header).collect(),
+        }))
+    }
+
+    async fn commit_plan(&self, request: Request<pb::CommitPlanRequest>) -> Reply<pb::Plan> {
+        self.tokens.planner(request.metadata(), "commit a plan")?;
+        let id = convert::id("plan_id", request.into_inner().plan_id).map_err(ApiError::from)?;
+        let view = commit_plan(&self.store, PlanId(id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(convert::plan(&view)))
+    }
+
+    async fn replan_from(
+        &self,
+        request: Request<pb::ReplanFromRequest>,
+    ) -> Reply<Self::ReplanFromStream> {
+        self.tokens.planner(request.metadata(), "re-plan a day")?;
+        let r = request.into_inner();
+        let req = ReplanRequest {
+            plan: PlanId(convert::id("plan_id", r.plan_id).map_err(ApiError::from)?),
+            done_stops: r.done_stop_ids,
+            locked_stops: r.locked_stop_ids,
+            broken_trucks: r.broken_truck_ids,
+            as_of: convert::time_ms("as_of_ms", r.as_of_ms).map_err(ApiError::from)?,
+            time_budget_s: r.time_budget_s,
+            seed: 1,
+        };
+        check_time_budget(req.time_budget_s).map_err(ApiError::from)?;
+        load_plan(&self.store, req.plan)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(self.stream_job(
+            move |store, cache, progress| {
+                Box::pin(async move {
+                    replan_from(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
+                })
+            },
+        )))
+    }
+
+    async fn watch_fill(
+        &self,
+        request: Request<pb::WatchFillRequest>,
+    ) -> Reply<Self::WatchFillStream> {
+        self.tokens.role(request.metadata())?;
+        let r = request.into_inner();
+        let area = convert::area(r.area).map_err(ApiError::from)?;
+        let area = resolve_area(&self.store, &area)
+            .await
+            .map_err(ApiError::from)?;
+        let alert = if r.alert_fill > 0.0 {
+            r.alert_fill as f32
+        } else {
+            0.9
+        };
+        let poll = Duration::from_millis(if r.poll_ms == 0 {
+            1000
+        } else {
+            u64::from(r.poll_ms.clamp(50, 60_000))
+        });
+        let store = self.store.clone();
+        let mut cursor = store.last_reading_id().await.map_err(ApiError::from)?;
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(async move {
+            loop {
+                match dashboard::fill_events(&store, area, cursor, alert).await {
+                    Ok((events, next)) => {
+                        cursor = next;
+                        for e in &events {
+                            if tx.send(Ok(convert::fill_event(e))).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(Status::from(ApiError::from(e)))).await;
+                        return;
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = tx.closed() => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}

@@ -1,0 +1,379 @@
+//! PlannerService over real gRPC (port 0) on a real PostGIS database per test,
+//! with the Andorra road network.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+#[path = "../../planning/tests/common/mod.rs"]
+mod common;
+
+use std::collections::HashSet;
+
+use fillroute_planning_server::Tokens;
+use fillroute_proto::planner::v1 as pb;
+use fillroute_proto::planner::v1::planner_service_client::PlannerServiceClient;
+use futures::StreamExt;
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+const PLANNER: &str = "planner-token-0123456789";
+const DASHBOARD: &str = "dashboard-token-0123456789";
+
+async fn serve(city: &common::City) -> PlannerServiceClient<Channel> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tokens = Tokens {
+        dashboard: DASHBOARD.into(),
+        planner: PLANNER.into(),
+    };
+    tokio::spawn(fillroute_planning_server::run(
+        listener,
+        city.store().clone(),
+        tokens,
+        std::future::pending(),
+    ));
+    for _ in 0..50 {
+        if let Ok(c) = PlannerServiceClient::connect(format!("http://{addr}")).await {
+            return c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("server did not start");
+}
+
+fn auth<T>(token: &str, msg: T) -> Request<T> {
+    let mut r = Request::new(msg);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+/// Drains a planning stream: the first message is `accepted`, the last `done`.
+async fn finish(mut s: tonic::Streaming<pb::PlanProgress>) -> pb::plan_progress::Done {
+    use pb::plan_progress::Event;
+    let first = s.next().await.unwrap().unwrap();
+    assert!(matches!(first.event, Some(Event::Accepted(_))), "{first:?}");
+    let mut steps = 0;
+    while let Some(m) = s.next().await {
+        match m.unwrap().event {
+            Some(Event::Step(_)) => steps += 1,
+            Some(Event::Done(d)) => {
+                assert!(steps > 0, "progress is reported");
+                return d;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    panic!("stream ended without done");
+}
+
+fn bins_on_routes(plan: &pb::Plan) -> HashSet<i64> {
+    plan.routes
+        .iter()
+        .flat_map(|r| r.stops.iter().filter(|s| s.kind == "bin").map(|s| s.ref_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn nightly_plan_over_grpc_then_breakdown_replan_keeps_done_stops_and_reassigns_the_rest() {
+    let city = common::andorra(12, 2).await;
+    let mut c = serve(&city).await;
+    let day = pb::PlanDayRequest {
+        region: city.region.clone(),
+        date: city.tomorrow().to_string(),
+        time_budget_s: 1.0,
+        ..Default::default()
+    };
+    let denied = c.plan_day(auth(DASHBOARD, day.clone())).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let done = finish(c.plan_day(auth(PLANNER, day)).await.unwrap().into_inner()).await;
+    assert_eq!(
+        done.checked_routes, done.routes,
+        "every route passes the checker"
+    );
+    assert!(done.must >= 3);
+
+    let plan = c
+        .get_plan(auth(
+            DASHBOARD,
+            pb::GetPlanRequest {
+                plan_id: done.plan_id,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let header = plan.header.clone().unwrap();
+    assert_eq!(header.status, "draft");
+    let served = bins_on_routes(&plan);
+    let overview = c
+        .get_fleet_overview(auth(
+            DASHBOARD,
+            pb::GetFleetOverviewRequest {
+                area: Some(pb::Area {
+                    area: Some(pb::area::Area::Region(city.region.clone())),
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(overview.bins.len(), 12);
+    for b in overview.bins.iter().filter(|b| b.action == "must") {
+        assert!(
+            served.contains(&b.bin_id)
+                || plan
+                    .unserved
+                    .iter()
+                    .any(|u| u.bin_id == b.bin_id && !u.reason.is_empty()),
+            "must bin {} is served or carries a reason",
+            b.bin_id
+        );
+    }
+    for r in &plan.routes {
+        assert!(r.geojson.contains("LineString"));
+        assert!(r.stops.iter().any(|s| s.kind == "disposal"));
+        assert!(r.stops.windows(2).all(|w| w[0].eta_ms <= w[1].eta_ms));
+    }
+    let bin = c
+        .get_bin(auth(
+            DASHBOARD,
+            pb::GetBinRequest {
+                bin_id: city.bins[0].0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bin.readings.len(), 10);
+    assert!(!bin.forecast.is_empty() && bin.decision_numbers_json.contains("p_overflow"));
+    let list = c
+        .list_plans(auth(DASHBOARD, pb::ListPlansRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.plans.iter().any(|p| p.plan_id == done.plan_id));
+
+    // The busiest truck breaks down after its first two bins.
+    let route = plan
+        .routes
+        .iter()
+        .max_by_key(|r| r.stops.iter().filter(|s| s.kind == "bin").count())
+        .unwrap();
+    let route_bins: Vec<&pb::Stop> = route.stops.iter().filter(|s| s.kind == "bin").collect();
+    assert!(route_bins.len() >= 3, "a route worth breaking down");
+    let done_ids: Vec<i64> = route_bins[..2].iter().map(|s| s.stop_id).collect();
+    let done_bins: HashSet<i64> = route_bins[..2].iter().map(|s| s.ref_id).collect();
+    let replan = pb::ReplanFromRequest {
+        plan_id: done.plan_id,
+        done_stop_ids: done_ids,
+        broken_truck_ids: vec![route.truck_id],
+        as_of_ms: route_bins[1].departs_at_ms,
+        time_budget_s: 1.0,
+        ..Default::default()
+    };
+    let again = finish(
+        c.replan_from(auth(PLANNER, replan))
+            .await
+            .unwrap()
+            .into_inner(),
+    )
+    .await;
+    let new = c
+        .get_plan(auth(
+            DASHBOARD,
+            pb::GetPlanRequest {
+                plan_id: again.plan_id,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(new.header.as_ref().unwrap().parent_plan_id, done.plan_id);
+    let broken = new
+        .routes
+        .iter()
+        .find(|r| r.truck_id == route.truck_id)
+        .unwrap();
+    let kept: HashSet<i64> = broken
+        .stops
+        .iter()
+        .filter(|s| s.kind == "bin")
+        .map(|s| s.ref_id)
+        .collect();
+    assert_eq!(
+        kept, done_bins,
+        "the broken truck keeps only its done stops"
+    );
+    assert!(
+        broken
+            .stops
+            .iter()
+            .filter(|s| s.kind == "bin")
+            .all(|s| s.status == "done")
+    );
+    let now_served = bins_on_routes(&new);
+    let must: HashSet<i64> = overview
+        .bins
+        .iter()
+        .filter(|b| b.action == "must")
+        .map(|b| b.bin_id)
+        .collect();
+    for b in route_bins[2..]
+        .iter()
+        .map(|s| s.ref_id)
+        .filter(|b| must.contains(b))
+    {
+        let other = new.routes.iter().any(|r| {
+            r.truck_id != route.truck_id && r.stops.iter().any(|s| s.ref_id == b && s.kind == "bin")
+        });
+        assert!(
+            other || new.unserved.iter().any(|u| u.bin_id == b),
+            "must bin {b} reassigned or explained"
+        );
+    }
+    assert!(
+        served
+            .iter()
+            .all(|b| now_served.contains(b) || new.unserved.iter().any(|u| u.bin_id == *b))
+    );
+
+    let committed = c
+        .commit_plan(auth(
+            PLANNER,
+            pb::CommitPlanRequest {
+                plan_id: again.plan_id,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(committed.header.unwrap().status, "committed");
+    let twice = c
+        .commit_plan(auth(
+            PLANNER,
+            pb::CommitPlanRequest {
+                plan_id: again.plan_id,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn bad_input_over_grpc_gets_a_clear_status_naming_the_field() {
+    let city = common::andorra(3, 1).await;
+    let mut c = serve(&city).await;
+    let day = |region: &str, date: String, budget: f64| pb::PlanDayRequest {
+        region: region.into(),
+        date,
+        time_budget_s: budget,
+        ..Default::default()
+    };
+    let tomorrow = city.tomorrow().to_string();
+    let unknown = c
+        .plan_day(auth(PLANNER, day("atlantis", tomorrow.clone(), 1.0)))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    assert!(
+        unknown.message().contains("andorra"),
+        "{}",
+        unknown.message()
+    );
+    let past = (city.now.date() - time::Duration::days(3)).to_string();
+    let old = c
+        .plan_day(auth(PLANNER, day("andorra", past, 1.0)))
+        .await
+        .unwrap_err();
+    assert_eq!(old.code(), Code::InvalidArgument);
+    assert!(old.message().contains("`date`"), "{}", old.message());
+    let zero = c
+        .plan_day(auth(PLANNER, day("andorra", tomorrow.clone(), 0.0)))
+        .await
+        .unwrap_err();
+    assert_eq!(zero.code(), Code::InvalidArgument);
+    assert!(zero.message().contains("time_budget"), "{}", zero.message());
+    let garbled = c
+        .plan_day(auth(PLANNER, day("andorra", "tomorrow".into(), 1.0)))
+        .await
+        .unwrap_err();
+    assert_eq!(garbled.code(), Code::InvalidArgument);
+    let anonymous = c
+        .get_plan(Request::new(pb::GetPlanRequest { plan_id: 1 }))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    let missing = c
+        .get_plan(auth(DASHBOARD, pb::GetPlanRequest { plan_id: 999 }))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let bbox = pb::Area {
+        area: Some(pb::area::Area::Bbox(pb::BoundingBox {
+            min_lon: 2.0,
+            min_lat: 42.0,
+            max_lon: 1.0,
+            max_lat: 43.0,
+        })),
+    };
+    let flipped = c
+        .get_fleet_overview(auth(
+            DASHBOARD,
+            pb::GetFleetOverviewRequest { area: Some(bbox) },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(flipped.code(), Code::InvalidArgument);
+    assert!(flipped.message().contains("bbox"));
+}
+
+#[tokio::test]
+async fn watch_fill_streams_new_readings_and_overflow_alerts() {
+    let city = common::andorra(2, 1).await;
+    let mut c = serve(&city).await;
+    let mut s = c
+        .watch_fill(auth(
+            DASHBOARD,
+            pb::WatchFillRequest {
+                area: Some(pb::Area {
+                    area: Some(pb::area::Area::Region(city.region.clone())),
+                }),
+                alert_fill: 0.9,
+                poll_ms: 100,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    city.store()
+        .insert_reading(
+            &fillroute_store::NewReading {
+                bin: city.bins[1],
+                device: None,
+                observed_at: time::OffsetDateTime::now_utc(),
+                fill_fraction: 0.97,
+                source: fillroute_store::ReadingSource::Driver,
+            },
+            0.3,
+        )
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), s.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(first.event, Some(pb::fill_event::Event::Reading(_))),
+        "{first:?}"
+    );
+    let second = tokio::time::timeout(std::time::Duration::from_secs(10), s.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    match second.event {
+        Some(pb::fill_event::Event::Alert(a)) => assert_eq!(a.kind, "overflow_risk"),
+        other => panic!("expected an alert, got {other:?}"),
+    }
+}
