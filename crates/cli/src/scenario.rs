@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use fillroute_scenario::{Progress, Scenario, Vision, World, kpi_table, run as run_scenario, write_outputs};
+use fillroute_scenario::{
+    Progress, Scenario, Vision, World, kpi_table, run as run_scenario, write_outputs,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Scenario subcommands.
@@ -46,7 +48,15 @@ pub fn run(cmd: ScenarioCmd) -> Result<()> {
     match cmd {
         ScenarioCmd::Check { file } => {
             let s = Scenario::from_file(&file)?;
-            println!("{}: ok ({} days, {} generated + {} explicit bins, {} trucks, {} policies)", file.display(), s.run.days, s.bins.count, s.bins.explicit.len(), s.trucks.count, s.policies.len());
+            println!(
+                "{}: ok ({} days, {} generated + {} explicit bins, {} trucks, {} policies)",
+                file.display(),
+                s.run.days,
+                s.bins.count,
+                s.bins.explicit.len(),
+                s.trucks.count,
+                s.policies.len()
+            );
             Ok(())
         }
         ScenarioCmd::Run(args) => run_file(args),
@@ -69,11 +79,37 @@ fn run_file(args: RunArgs) -> Result<()> {
     }
     s.validate()?;
     let world = World::build(&s)?;
-    eprintln!("{}: {} bins, {} trucks, {} days, {} road nodes ({:.1} s)", s.name, world.bins.len(), s.trucks.count, s.run.days, world.net.node_count(), started.elapsed().as_secs_f64());
-    let mut vision = Vision::load_or_train(s.run.seed, s.cameras.train_per_class, s.cameras.batch, args.threads, |m| eprintln!("{m}"))?;
-    eprintln!("vision head {} ({})", vision.model_path.display(), if vision.cached { "cached" } else { "trained now" });
+    eprintln!(
+        "{}: {} bins, {} trucks, {} days, {} road nodes ({:.1} s)",
+        s.name,
+        world.bins.len(),
+        s.trucks.count,
+        s.run.days,
+        world.net.node_count(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut vision = Vision::load_or_train(
+        s.run.seed,
+        s.cameras.train_per_class,
+        s.cameras.batch,
+        args.threads,
+        |m| eprintln!("{m}"),
+    )?;
+    eprintln!(
+        "vision head {} ({})",
+        vision.model_path.display(),
+        if vision.cached {
+            "cached"
+        } else {
+            "trained now"
+        }
+    );
     let bar = ProgressBar::new(s.run.days as u64);
-    bar.set_style(ProgressStyle::with_template("{msg:>12} [{bar:30}] day {pos}/{len} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] day {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     bar.set_message(s.name.clone());
     let result = run_scenario(&s, &world, &mut vision, |p| match p {
         Progress::Stage(m) => bar.set_message(m),

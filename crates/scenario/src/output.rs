@@ -23,9 +23,10 @@ pub fn kpi_table(r: &RunResult) -> String {
     );
     let _ = writeln!(
         t,
-        "{:<14} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>9} {:>8} {:>9}",
+        "{:<14} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>9} {:>8} {:>9}",
         "policy",
         "truck-km",
+        "haul-km",
         "truck-h",
         "pickups",
         "fill@pick",
@@ -38,9 +39,10 @@ pub fn kpi_table(r: &RunResult) -> String {
     for k in &r.kpis {
         let _ = writeln!(
             t,
-            "{:<14} {:>9.1} {:>8.1} {:>8} {:>8.0}% {:>9} {:>8} {:>9} {:>8} {:>9.0}",
+            "{:<14} {:>9.1} {:>8.1} {:>8.1} {:>8} {:>8.0}% {:>9} {:>8} {:>9} {:>8} {:>9.0}",
             k.policy,
             k.truck_km,
+            k.haul_km,
             k.truck_hours,
             k.pickups,
             k.mean_fill_at_pickup * 100.0,
@@ -54,7 +56,7 @@ pub fn kpi_table(r: &RunResult) -> String {
     }
     let _ = write!(
         t,
-        "overflow = bin-days above 100 %; missed = must-collect bins left unserved; vision = fill-class accuracy of the real model on the run's camera images; every route passed the planner's checker"
+        "haul-km = the part of truck-km into disposal sites and from the last one to the depot; overflow = bin-days above 100 %; missed = must-collect bins left unserved; vision = fill-class accuracy of the real model on the run's camera images; every route passed the planner's checker"
     );
     t
 }

@@ -28,6 +28,11 @@ pub struct PolicyKpis {
     pub policy: String,
     /// Kilometres driven.
     pub truck_km: f64,
+    /// The part of `truck_km` spent hauling: legs into a disposal site and
+    /// from the last one back to the depot. It follows the volume collected,
+    /// which every policy that prevents overflow must carry, so only the rest
+    /// (collection driving between bins) is what a policy can save.
+    pub haul_km: f64,
     /// Hours on the road (shift start to return, lunch included).
     pub truck_hours: f64,
     /// Bins emptied.
@@ -239,6 +244,12 @@ pub fn run(
                     }
                 }
                 st.kpi.truck_km += plan.metres as f64 / 1000.0;
+                st.kpi.haul_km += plan
+                    .routes
+                    .iter()
+                    .map(|r| haul_metres(world, &r.locations))
+                    .sum::<f64>()
+                    / 1000.0;
                 st.kpi.truck_hours += plan.seconds as f64 / 3600.0;
                 st.daily.push(DayKpis {
                     day,
@@ -350,6 +361,17 @@ fn model_config(s: &Scenario, zone: &str, utc_offset_secs: i32) -> ModelConfig {
     }
     c.noise.camera_floor_sd = 0.08;
     c
+}
+
+/// Metres of a driven route's legs into a disposal site or from one back to a depot.
+fn haul_metres(world: &World, locations: &[usize]) -> f64 {
+    let (depots, first_bin) = (world.depots.len(), world.depots.len() + world.sites.len());
+    let is_site = |l: usize| (depots..first_bin).contains(&l);
+    locations
+        .windows(2)
+        .filter(|w| is_site(w[1]) || (is_site(w[0]) && w[1] < depots))
+        .map(|w| f64::from(world.distance_m[w[0] * world.len() + w[1]]))
+        .sum()
 }
 
 #[allow(clippy::too_many_arguments)]
