@@ -1,7 +1,8 @@
 //! The whole spine with real PostGIS, real JetStream and the real vision
 //! service: upload → worker → reading, service event and forecast; and the
 //! faults the design exists for (a worker killed mid-batch, a NATS outage
-//! during uploads, an image the vision service refuses).
+//! during uploads, a PostgreSQL restart under the workers, an image the
+//! vision service refuses).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod support;
@@ -10,6 +11,7 @@ use fillroute_ingest::config::ObjectStoreConfig;
 use fillroute_ingest::worker::{self, WorkerConfig};
 use fillroute_store::{BinId, ImageStatus, PipelineCounts};
 use std::time::Duration;
+use support::postgres::PrivatePostgres;
 use support::{Stack, eventually, jpeg, now_ms, vision};
 use time::OffsetDateTime;
 use tonic::Code;
@@ -36,6 +38,7 @@ fn worker_config(stack: &Stack) -> WorkerConfig {
 struct WorkerHandle {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     runtime: Option<tokio::runtime::Runtime>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 fn spawn_worker(config: WorkerConfig) -> WorkerHandle {
@@ -45,7 +48,7 @@ fn spawn_worker(config: WorkerConfig) -> WorkerHandle {
         .build()
         .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(async move {
+    let task = runtime.spawn(async move {
         worker::run(config, async move {
             let _ = stopped.await;
         })
@@ -55,10 +58,16 @@ fn spawn_worker(config: WorkerConfig) -> WorkerHandle {
     WorkerHandle {
         stop: Some(stop),
         runtime: Some(runtime),
+        task,
     }
 }
 
 impl WorkerHandle {
+    /// Whether `worker::run` is still going (it neither returned nor panicked).
+    fn is_running(&self) -> bool {
+        !self.task.is_finished()
+    }
+
     fn kill(mut self) {
         self.stop.take();
         if let Some(rt) = self.runtime.take() {
@@ -332,6 +341,76 @@ async fn workers_wait_out_a_database_outage_and_then_drain_the_backlog() {
     drop(worker);
     proxy.stop();
     stack.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_recover_when_postgres_restarts() {
+    // A real server restart (pg_ctl stop -m fast, then start) on a private
+    // cluster: sessions are terminated and the port refuses connections.
+    let pg = tokio::task::spawn_blocking(PrivatePostgres::start)
+        .await
+        .unwrap();
+    let stack = Stack::start_on_database(&pg.url(), |_| {}).await;
+    let cam = stack
+        .camera_with(fillroute_proto::ingest::v1::RegisterDeviceRequest {
+            uploads_per_minute: 1000,
+            ..Default::default()
+        })
+        .await;
+    let mut c = stack.client().await;
+    let n = 40;
+    let t0 = now_ms() - 3_600_000;
+    for i in 0..n {
+        c.upload_image(cam.upload(jpeg((i % 6) as f32 / 5.0, 500 + i as u64), t0 + i * 1000))
+            .await
+            .unwrap();
+    }
+    let mut config = worker_config(&stack);
+    config.batch = 4;
+    // Few deliveries: if outage naks counted, the backlog would be dead-lettered.
+    config.max_deliver = 2;
+    let worker = spawn_worker(config);
+    eventually(
+        Duration::from_secs(120),
+        "the worker to record something",
+        || async { counts(&stack).await.classified > 0 },
+    )
+    .await;
+    let pg = tokio::task::spawn_blocking(move || {
+        pg.stop();
+        std::thread::sleep(Duration::from_secs(3));
+        pg.restart();
+        pg
+    })
+    .await
+    .unwrap();
+    let at_restart = counts(&stack).await;
+    assert!(
+        at_restart.classified < n,
+        "the restart came mid-run, with images still to classify: {at_restart:?}"
+    );
+    // The ingest service's pool recovers too: a fresh upload is accepted and classified.
+    c.upload_image(cam.upload(jpeg(0.6, 600), t0 + n * 1000))
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(120),
+        "the backlog to drain after the restart",
+        || async { counts(&stack).await.classified == n + 1 },
+    )
+    .await;
+    // Let any redelivery of messages in flight at the stop play out.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = counts(&stack).await;
+    assert_exactly_once(after, n + 1);
+    assert_eq!(after.failed, 0, "no image blamed for the outage: {after:?}");
+    assert!(
+        worker.is_running(),
+        "the same worker recovered; it was never restarted"
+    );
+    drop(worker);
+    stack.cleanup().await;
+    drop(pg);
 }
 
 /// A private NATS server (own port and store folder) that a test may stop and restart.

@@ -7,6 +7,7 @@ use fillroute_ingest::bus::Bus;
 use fillroute_ingest::{BusConfig, Ingest, IngestConfig};
 use fillroute_proto::ingest::v1 as pb;
 use fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient;
+use fillroute_store::Store;
 use fillroute_store::testing::TestDb;
 use rand::Rng;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::Channel;
 
+pub mod postgres;
 pub mod vision;
 
 pub const ADMIN: &str = "admin-token-for-tests-0123456789";
@@ -32,9 +34,23 @@ pub fn bus_config(nats_url: &str) -> BusConfig {
     bus
 }
 
+/// The database a stack uses: a throwaway one on the shared server, or an
+/// already migrated one the test owns (e.g. on a private cluster).
+pub struct Database {
+    pub store: Store,
+    url: String,
+    _owned: Option<TestDb>,
+}
+
+impl Database {
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+}
+
 /// One test's whole backbone.
 pub struct Stack {
-    pub db: TestDb,
+    pub db: Database,
     pub objects: tempfile::TempDir,
     pub config: IngestConfig,
     pub addr: SocketAddr,
@@ -49,6 +65,34 @@ impl Stack {
 
     pub async fn start_with(nats_url: String, tweak: impl FnOnce(&mut IngestConfig)) -> Self {
         let db = TestDb::new().await;
+        let db = Database {
+            store: db.store.clone(),
+            url: db.url(),
+            _owned: Some(db),
+        };
+        Self::start_on(db, nats_url, tweak).await
+    }
+
+    /// Starts the ingest service on a database the caller migrated.
+    pub async fn start_on_database(
+        database_url: &str,
+        tweak: impl FnOnce(&mut IngestConfig),
+    ) -> Self {
+        let store = Store::connect(database_url).await.unwrap();
+        store.migrate().await.unwrap();
+        let db = Database {
+            store,
+            url: database_url.to_owned(),
+            _owned: None,
+        };
+        Self::start_on(db, nats_url(), tweak).await
+    }
+
+    async fn start_on(
+        db: Database,
+        nats_url: String,
+        tweak: impl FnOnce(&mut IngestConfig),
+    ) -> Self {
         let objects = tempfile::tempdir().unwrap();
         let mut config = IngestConfig::new(db.url(), bus_config(&nats_url), objects.path(), ADMIN);
         config.max_unary_bytes = 256 << 10;
