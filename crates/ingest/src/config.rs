@@ -21,6 +21,48 @@ pub enum ObjectStoreConfig {
     Memory,
 }
 
+/// The server's TLS identity (rustls): PEM files read at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert_path: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the leaf certificate.
+    pub key_path: PathBuf,
+}
+
+impl TlsConfig {
+    /// Reads both files; an unreadable one is named with its field.
+    pub fn load(&self) -> Result<tonic::transport::Identity, IngestError> {
+        let read = |field: &'static str, path: &PathBuf, what: &str| {
+            std::fs::read(path).map_err(|e| {
+                IngestError::invalid(
+                    field,
+                    path.display(),
+                    format!("point it at a readable PEM {what} ({e})"),
+                )
+            })
+        };
+        let cert = read("tls.cert_path", &self.cert_path, "certificate chain")?;
+        let key = read("tls.key_path", &self.key_path, "private key")?;
+        let has = |bytes: &[u8], marker: &[u8]| bytes.windows(marker.len()).any(|w| w == marker);
+        if !has(&cert, b"-----BEGIN CERTIFICATE-----") {
+            return Err(IngestError::invalid(
+                "tls.cert_path",
+                self.cert_path.display(),
+                "use a PEM file with a `-----BEGIN CERTIFICATE-----` block",
+            ));
+        }
+        if !has(&key, b"PRIVATE KEY-----") {
+            return Err(IngestError::invalid(
+                "tls.key_path",
+                self.key_path.display(),
+                "use a PEM file with a `-----BEGIN PRIVATE KEY-----` (or RSA/EC) block",
+            ));
+        }
+        Ok(tonic::transport::Identity::from_pem(cert, key))
+    }
+}
+
 /// The JetStream names one deployment (or one test) uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusConfig {
@@ -59,6 +101,11 @@ pub struct IngestConfig {
     pub objects: ObjectStoreConfig,
     /// The administrators' bearer token.
     pub admin_token: String,
+    /// Serve over TLS with this identity; plaintext when `None` (e.g.
+    /// behind a TLS-terminating proxy, or on loopback).
+    pub tls: Option<TlsConfig>,
+    /// How often gRPC health re-checks PostgreSQL and JetStream.
+    pub health_probe_every: Duration,
     /// Largest image accepted by unary `UploadImage`; larger ones must stream.
     pub max_unary_bytes: usize,
     /// Default per-device image size limit (a device may be registered with its own).
@@ -78,7 +125,7 @@ pub struct IngestConfig {
 impl IngestConfig {
     /// Defaults: 4 MiB unary uploads, 16 MiB per image, 60 uploads/min, a 6 h
     /// cadence, 5 min clock skew, 30 days maximum age, local object storage in
-    /// `objects_dir`.
+    /// `objects_dir`, no TLS, health probed every 5 s.
     pub fn new(
         database_url: impl Into<String>,
         bus: BusConfig,
@@ -91,6 +138,8 @@ impl IngestConfig {
             bus,
             objects: ObjectStoreConfig::LocalDir(objects_dir.into()),
             admin_token: admin_token.into(),
+            tls: None,
+            health_probe_every: Duration::from_secs(5),
             max_unary_bytes: 4 << 20,
             default_max_upload_bytes: 16 << 20,
             default_uploads_per_minute: 60,
@@ -136,6 +185,13 @@ impl IngestConfig {
                 "service_drop",
                 self.service_drop,
                 "use a fraction in (0, 1], e.g. 0.3",
+            ));
+        }
+        if self.health_probe_every.is_zero() {
+            return Err(IngestError::invalid(
+                "health_probe_every",
+                "0s",
+                "use a period of at least 1 ms, e.g. 5 s",
             ));
         }
         if self.bus.stream.is_empty() || self.bus.stream.contains(['.', ' ', '*', '>']) {

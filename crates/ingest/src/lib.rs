@@ -16,12 +16,13 @@ pub mod config;
 pub mod error;
 pub mod forecast;
 pub mod grpc;
+pub mod health;
 pub mod objects;
 pub mod pipeline;
 pub mod sweeper;
 pub mod worker;
 
-pub use config::{BusConfig, IngestConfig, ObjectStoreConfig};
+pub use config::{BusConfig, IngestConfig, ObjectStoreConfig, TlsConfig};
 pub use error::IngestError;
 pub use pipeline::Ingest;
 
@@ -49,23 +50,84 @@ pub async fn run(
 }
 
 /// Serves an already assembled [`Ingest`] (tests inject faults this way).
+///
+/// Besides `IngestService` the server answers gRPC health (`SERVING` while
+/// PostgreSQL and JetStream answer, `NOT_SERVING` otherwise and while
+/// shutting down) and reflection; with [`IngestConfig::tls`] set, every
+/// connection is TLS (rustls) and plaintext clients are refused.
 pub async fn run_with(
     listener: TcpListener,
     ingest: Arc<Ingest>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), IngestError> {
-    let max_message = ingest.config().max_unary_bytes + MESSAGE_OVERHEAD;
-    let service = IngestServiceServer::new(grpc::service::IngestApi::new(ingest))
+    let config = ingest.config().clone();
+    let max_message = config.max_unary_bytes + MESSAGE_OVERHEAD;
+    let service = IngestServiceServer::new(grpc::service::IngestApi::new(ingest.clone()))
         .max_decoding_message_size(max_message);
+    // TLS first: a bad identity fails start-up before anything runs.
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &config.tls {
+        let identity = tls.load()?;
+        builder = builder
+            .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+            .map_err(|e| {
+                IngestError::invalid(
+                    "tls",
+                    format!("{} + {}", tls.cert_path.display(), tls.key_path.display()),
+                    format!(
+                        "give tls.cert_path a PEM certificate chain and tls.key_path its matching PEM private key ({e})"
+                    ),
+                )
+            })?;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(fillroute_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| IngestError::Internal(format!("reflection: {e}")))?;
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    // Not serving until the first probe says the dependencies answer.
+    for name in health::REPORTED {
+        reporter
+            .set_service_status(name, tonic_health::ServingStatus::NotServing)
+            .await;
+    }
+    let (stop_probe, probe_stopped) = tokio::sync::oneshot::channel::<()>();
+    let probe = tokio::spawn(health::watch(
+        ingest,
+        reporter.clone(),
+        config.health_probe_every,
+        async move {
+            let _ = probe_stopped.await;
+        },
+    ));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_probe.send(());
+        let _ = probe.await;
+        for name in health::REPORTED {
+            reporter
+                .set_service_status(name, tonic_health::ServingStatus::NotServing)
+                .await;
+        }
+    };
+
     let addr = listener.local_addr().ok();
+    // tonic ignores its own nodelay setting for a supplied listener.
     let incoming = TcpListenerStream::new(listener).map(|conn| {
         if let Ok(stream) = &conn {
             let _ = stream.set_nodelay(true);
         }
         conn
     });
-    tracing::info!(?addr, "ingest service listening");
-    tonic::transport::Server::builder()
+    tracing::info!(
+        ?addr,
+        tls = config.tls.is_some(),
+        "ingest service listening"
+    );
+    builder
+        .add_service(health_service)
+        .add_service(reflection)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
