@@ -11,14 +11,190 @@ use std::time::Duration;
 pub enum ObjectStoreConfig {
     /// A local folder (the default; one machine).
     LocalDir(PathBuf),
-    /// An S3-compatible bucket; credentials come from the usual `AWS_*` variables.
-    /// Requires building `object_store` with its `aws` feature (not enabled by default).
-    S3 {
-        /// Bucket name.
-        bucket: String,
-    },
+    /// An S3-compatible bucket (AWS S3, MinIO, Ceph, R2, ...), shared by
+    /// every ingest replica and worker.
+    S3(S3Config),
     /// In memory, for tests only: lost on exit and not shared between processes.
     Memory,
+}
+
+/// An S3-compatible bucket. Credentials are deliberately not here: they come
+/// from the standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+/// `AWS_SESSION_TOKEN` variables (or the instance's role), so a logged or
+/// committed configuration never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// Bucket name.
+    pub bucket: String,
+    /// Region; `AWS_REGION` / `AWS_DEFAULT_REGION` when `None`.
+    pub region: Option<String>,
+    /// Endpoint of an S3-compatible server other than AWS, e.g.
+    /// `http://127.0.0.1:9000`; requests then use path-style URLs.
+    pub endpoint: Option<String>,
+    /// Permit a plain `http://` endpoint (a private network only).
+    pub allow_http: bool,
+}
+
+/// How an object-store location is written, for error messages.
+const OBJECTS_FORMS: &str = "use a folder path, file:///abs/path, memory:// (tests) or \
+     s3://bucket[?region=R&endpoint=URL&allow_http=true]";
+
+impl ObjectStoreConfig {
+    /// Parses a location: a folder path or `file:///path`, `memory://`, or
+    /// `s3://bucket?region=..&endpoint=..&allow_http=true`. Errors name the
+    /// part that is wrong and how to write it.
+    pub fn parse(spec: &str) -> Result<Self, IngestError> {
+        let spec = spec.trim();
+        if spec.is_empty() {
+            return Err(IngestError::invalid("objects", "\"\"", OBJECTS_FORMS));
+        }
+        if let Some(path) = spec.strip_prefix("file://") {
+            if !path.starts_with('/') {
+                return Err(IngestError::invalid(
+                    "objects",
+                    spec,
+                    "a file:// location needs an absolute path, e.g. file:///var/lib/fillroute/objects",
+                ));
+            }
+            return Ok(Self::LocalDir(PathBuf::from(path)));
+        }
+        if spec == "memory://" || spec == "memory:" {
+            return Ok(Self::Memory);
+        }
+        if let Some(rest) = spec.strip_prefix("s3://") {
+            return S3Config::parse(rest).map(Self::S3);
+        }
+        if let Some((scheme, _)) = spec.split_once("://") {
+            return Err(IngestError::invalid(
+                "objects",
+                spec,
+                format!("`{scheme}://` is not supported; {OBJECTS_FORMS}"),
+            ));
+        }
+        Ok(Self::LocalDir(PathBuf::from(spec)))
+    }
+}
+
+impl S3Config {
+    /// A bucket with the region and credentials from the environment.
+    pub fn new(bucket: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            region: None,
+            endpoint: None,
+            allow_http: false,
+        }
+    }
+
+    /// Parses `bucket[?key=value&...]` (what follows `s3://`).
+    fn parse(rest: &str) -> Result<Self, IngestError> {
+        let (bucket, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if bucket.contains('/') {
+            return Err(IngestError::invalid(
+                "objects.bucket",
+                bucket,
+                "give only the bucket after s3:// (keys are content-addressed under images/); \
+                 no path or trailing slash",
+            ));
+        }
+        let mut config = Self::new(bucket);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "region" => config.region = Some(value.to_owned()),
+                "endpoint" => config.endpoint = Some(value.to_owned()),
+                "allow_http" => {
+                    config.allow_http = match value {
+                        "true" => true,
+                        "false" => false,
+                        other => {
+                            return Err(IngestError::invalid(
+                                "objects.allow_http",
+                                other,
+                                "write allow_http=true or allow_http=false",
+                            ));
+                        }
+                    }
+                }
+                "access_key_id" | "secret_access_key" | "session_token" | "token" => {
+                    return Err(IngestError::invalid(
+                        "objects",
+                        format!("s3://{bucket}?{key}=(hidden)"),
+                        "never put credentials in the location; set AWS_ACCESS_KEY_ID, \
+                         AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) in the environment",
+                    ));
+                }
+                other => {
+                    return Err(IngestError::invalid(
+                        "objects",
+                        format!("s3://{bucket}?{other}=..."),
+                        "the S3 options are region, endpoint and allow_http",
+                    ));
+                }
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the bucket name (S3's rules) and the endpoint.
+    pub fn validate(&self) -> Result<(), IngestError> {
+        let b = &self.bucket;
+        let valid_chars = b
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.');
+        let edges = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !(3..=63).contains(&b.len())
+            || !valid_chars
+            || !edges(b.bytes().next())
+            || !edges(b.bytes().last())
+        {
+            return Err(IngestError::invalid(
+                "objects.bucket",
+                b,
+                "use 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending \
+                 with a letter or digit",
+            ));
+        }
+        if let Some(region) = &self.region
+            && (region.is_empty()
+                || !region
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'))
+        {
+            return Err(IngestError::invalid(
+                "objects.region",
+                region,
+                "use a region name such as eu-west-1 (or leave it out to use AWS_REGION)",
+            ));
+        }
+        if let Some(endpoint) = &self.endpoint {
+            let host = endpoint
+                .strip_prefix("https://")
+                .or_else(|| endpoint.strip_prefix("http://"));
+            match host {
+                Some(h) if !h.is_empty() && !h.contains(['?', '#', ' ']) => {}
+                _ => {
+                    return Err(IngestError::invalid(
+                        "objects.endpoint",
+                        endpoint,
+                        "use http(s)://host[:port], e.g. https://s3.example.net or http://127.0.0.1:9000",
+                    ));
+                }
+            }
+            if endpoint.starts_with("http://") && !self.allow_http {
+                return Err(IngestError::invalid(
+                    "objects.allow_http",
+                    "false",
+                    format!(
+                        "endpoint {endpoint} is plain http; use https, or add allow_http=true \
+                         on a trusted private network"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The server's TLS identity (rustls): PEM files read at start.
@@ -209,5 +385,96 @@ impl IngestConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn error(spec: &str) -> String {
+        ObjectStoreConfig::parse(spec).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn folder_file_and_memory_locations_parse() {
+        assert_eq!(
+            ObjectStoreConfig::parse("var/objects").ok(),
+            Some(ObjectStoreConfig::LocalDir("var/objects".into()))
+        );
+        assert_eq!(
+            ObjectStoreConfig::parse("file:///srv/objects").ok(),
+            Some(ObjectStoreConfig::LocalDir("/srv/objects".into()))
+        );
+        assert_eq!(
+            ObjectStoreConfig::parse("memory://").ok(),
+            Some(ObjectStoreConfig::Memory)
+        );
+    }
+
+    #[test]
+    fn s3_location_parses_bucket_region_endpoint_and_allow_http() {
+        assert_eq!(
+            ObjectStoreConfig::parse("s3://fillroute-images").ok(),
+            Some(ObjectStoreConfig::S3(S3Config::new("fillroute-images")))
+        );
+        let parsed = ObjectStoreConfig::parse(
+            "s3://bins.example?region=eu-west-1&endpoint=http://127.0.0.1:9000&allow_http=true",
+        )
+        .ok();
+        assert_eq!(
+            parsed,
+            Some(ObjectStoreConfig::S3(S3Config {
+                bucket: "bins.example".into(),
+                region: Some("eu-west-1".into()),
+                endpoint: Some("http://127.0.0.1:9000".into()),
+                allow_http: true,
+            }))
+        );
+    }
+
+    #[test]
+    fn bad_s3_locations_name_the_field_and_the_fix() {
+        let e = error("s3://Bad_Bucket");
+        assert!(
+            e.contains("objects.bucket") && e.contains("lowercase"),
+            "{e}"
+        );
+        let e = error("s3://ok-bucket/images/");
+        assert!(e.contains("objects.bucket") && e.contains("no path"), "{e}");
+        let e = error("s3://ok-bucket?endpoint=http://minio:9000");
+        assert!(
+            e.contains("objects.allow_http") && e.contains("allow_http=true"),
+            "{e}"
+        );
+        let e = error("s3://ok-bucket?endpoint=minio:9000");
+        assert!(
+            e.contains("objects.endpoint") && e.contains("http(s)://"),
+            "{e}"
+        );
+        let e = error("s3://ok-bucket?allow_http=yes");
+        assert!(
+            e.contains("objects.allow_http") && e.contains("allow_http=true"),
+            "{e}"
+        );
+        let e = error("s3://ok-bucket?region=EU West");
+        assert!(e.contains("objects.region"), "{e}");
+        let e = error("s3://ok-bucket?bucket_owner=me");
+        assert!(e.contains("region, endpoint and allow_http"), "{e}");
+        let e = error("gs://ok-bucket");
+        assert!(
+            e.contains("`gs://` is not supported") && e.contains("s3://bucket"),
+            "{e}"
+        );
+        let e = error("file://relative/dir");
+        assert!(e.contains("absolute path"), "{e}");
+    }
+
+    #[test]
+    fn credentials_in_an_s3_location_are_refused_and_not_echoed() {
+        let e = error("s3://ok-bucket?secret_access_key=hunter2hunter2");
+        assert!(e.contains("AWS_SECRET_ACCESS_KEY"), "{e}");
+        assert!(!e.contains("hunter2"), "the secret is not echoed: {e}");
     }
 }

@@ -22,7 +22,7 @@ pub mod pipeline;
 pub mod sweeper;
 pub mod worker;
 
-pub use config::{BusConfig, IngestConfig, ObjectStoreConfig, TlsConfig};
+pub use config::{BusConfig, IngestConfig, ObjectStoreConfig, S3Config, TlsConfig};
 pub use error::IngestError;
 pub use pipeline::Ingest;
 

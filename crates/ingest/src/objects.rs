@@ -3,7 +3,7 @@
 //! identical bytes, and a retry after a crash between "stored" and "recorded"
 //! leaves no orphan of a different name.
 
-use crate::config::ObjectStoreConfig;
+use crate::config::{ObjectStoreConfig, S3Config};
 use crate::error::IngestError;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
@@ -43,13 +43,7 @@ impl Objects {
                 )
             }
             ObjectStoreConfig::Memory => Arc::new(object_store::memory::InMemory::new()),
-            ObjectStoreConfig::S3 { bucket } => {
-                return Err(IngestError::invalid(
-                    "objects",
-                    format!("s3://{bucket}"),
-                    "this build has no S3 support; build object_store with its `aws` feature or use a local folder",
-                ));
-            }
+            ObjectStoreConfig::S3(s3) => Arc::new(open_s3(s3)?),
         };
         Ok(Self { inner })
     }
@@ -86,5 +80,58 @@ impl Objects {
             service: "object storage",
             detail: e.to_string(),
         })
+    }
+}
+
+fn open_s3(config: &S3Config) -> Result<object_store::aws::AmazonS3, IngestError> {
+    config.validate()?;
+    // reqwest is built without a default crypto provider; use ring, like the
+    // rest of the process. Fails only if one is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder =
+        object_store::aws::AmazonS3Builder::from_env().with_bucket_name(&config.bucket);
+    if let Some(region) = &config.region {
+        builder = builder.with_region(region);
+    }
+    if let Some(endpoint) = &config.endpoint {
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_virtual_hosted_style_request(false);
+    }
+    builder
+        .with_allow_http(config.allow_http)
+        .build()
+        .map_err(|e| {
+            IngestError::invalid(
+                "objects",
+                format!("s3://{}", config.bucket),
+                format!("check the bucket, region, endpoint and AWS_* variables ({e})"),
+            )
+        })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_location_opens_without_contacting_the_server() {
+        // Building the client is local: no request until the first put or get.
+        let config = ObjectStoreConfig::parse(
+            "s3://fillroute-images?region=eu-west-1&endpoint=http://127.0.0.1:9&allow_http=true",
+        )
+        .unwrap();
+        assert!(Objects::open(&config).is_ok());
+    }
+
+    #[test]
+    fn s3_config_built_in_code_is_checked_on_open_too() {
+        let mut s3 = S3Config::new("fillroute-images");
+        s3.endpoint = Some("http://127.0.0.1:9".into());
+        let e = Objects::open(&ObjectStoreConfig::S3(s3))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("objects.allow_http"), "{e}");
     }
 }
