@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use fillroute_ingest::config::{BusConfig, IngestConfig, ObjectStoreConfig};
+use fillroute_ingest::config::{BusConfig, IngestConfig, ObjectStoreConfig, TlsConfig};
 use fillroute_ingest::worker::WorkerConfig;
 use fillroute_store::Store;
 use std::net::SocketAddr;
@@ -24,7 +24,11 @@ pub enum IngestCmd {
 #[derive(Args, Clone)]
 pub struct DbArgs {
     /// PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/fillroute")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/fillroute"
+    )]
     pub database_url: String,
 }
 
@@ -32,18 +36,43 @@ pub struct DbArgs {
 #[derive(Args, Clone)]
 pub struct BusArgs {
     /// NATS (JetStream) URL.
-    #[arg(long, env = "FILLROUTE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(
+        long,
+        env = "FILLROUTE_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
     pub nats_url: String,
-    /// Folder of the local object store holding uploaded images.
-    #[arg(long, env = "FILLROUTE_OBJECTS_DIR", default_value = "var/objects")]
-    pub objects_dir: PathBuf,
+    /// Where uploaded images live: a folder, `file:///path`, or
+    /// `s3://bucket?region=..&endpoint=..` (credentials from the AWS_* variables).
+    #[arg(
+        long = "objects",
+        visible_alias = "objects-dir",
+        env = "FILLROUTE_OBJECTS_DIR",
+        default_value = "var/objects"
+    )]
+    pub objects: String,
+}
+
+/// TLS identity for `ingest serve`: both files, or neither for plaintext.
+#[derive(Args, Clone)]
+pub struct TlsArgs {
+    /// PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, env = "FILLROUTE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate; needs --tls-cert.
+    #[arg(long, env = "FILLROUTE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `ingest serve`.
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "FILLROUTE_INGEST_LISTEN", default_value = "127.0.0.1:50061")]
+    #[arg(
+        long,
+        env = "FILLROUTE_INGEST_LISTEN",
+        default_value = "127.0.0.1:50061"
+    )]
     pub listen: SocketAddr,
     /// Admin token for registration calls (at least 16 characters).
     #[arg(long, env = "FILLROUTE_ADMIN_TOKEN", hide_env_values = true)]
@@ -52,13 +81,19 @@ pub struct ServeArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub bus: BusArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// `ingest worker`.
 #[derive(Args)]
 pub struct WorkerArgs {
     /// The vision service to call.
-    #[arg(long, env = "FILLROUTE_VISION_URL", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "FILLROUTE_VISION_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
     pub vision_url: String,
     /// Messages fetched and classified per batch.
     #[arg(long, default_value_t = 16)]
@@ -80,25 +115,36 @@ pub fn run(cmd: IngestCmd) -> Result<()> {
                 println!("migrated {}", db.database_url);
             }
             IngestCmd::Serve(args) => {
-                Store::connect(&args.db.database_url).await?.migrate().await?;
+                Store::connect(&args.db.database_url)
+                    .await?
+                    .migrate()
+                    .await?;
                 let mut config = IngestConfig::new(
                     args.db.database_url,
                     BusConfig::new(args.bus.nats_url),
-                    args.bus.objects_dir,
+                    PathBuf::new(),
                     args.admin_token,
                 );
+                config.objects = ObjectStoreConfig::parse(&args.bus.objects)?;
                 config.listen = args.listen;
+                if let (Some(cert_path), Some(key_path)) = (args.tls.tls_cert, args.tls.tls_key) {
+                    config.tls = Some(TlsConfig {
+                        cert_path,
+                        key_path,
+                    });
+                }
                 fillroute_ingest::serve(config, fillroute_vision_server::shutdown_signal()).await?;
             }
             IngestCmd::Worker(args) => {
                 let mut config = WorkerConfig::new(
                     args.db.database_url,
                     BusConfig::new(args.bus.nats_url),
-                    ObjectStoreConfig::LocalDir(args.bus.objects_dir),
+                    ObjectStoreConfig::parse(&args.bus.objects)?,
                     args.vision_url,
                 );
                 config.batch = args.batch;
-                fillroute_ingest::worker::run(config, fillroute_vision_server::shutdown_signal()).await?;
+                fillroute_ingest::worker::run(config, fillroute_vision_server::shutdown_signal())
+                    .await?;
             }
         }
         Ok(())
