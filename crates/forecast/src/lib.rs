@@ -32,6 +32,7 @@ pub mod reading;
 pub mod service;
 pub mod stats;
 pub mod time;
+pub mod visit;
 
 pub use decision::{
     Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, decide,
@@ -45,3 +46,4 @@ pub use reading::{
 };
 pub use service::ServiceDetection;
 pub use time::{Timestamp, WeekdayFactors};
+pub use visit::{VisitCost, bins_per_load, future_visit_costs};

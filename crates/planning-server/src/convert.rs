@@ -263,6 +263,15 @@ pub fn fill_event(e: &FillEvent) -> pb::FillEvent {
             format!("bin {bin} is {:.0}% full", fill * 100.0),
             *at,
         ),
+        FillEvent::MissedPickup(m) => alert(
+            m.bin.0,
+            "missed_pickup",
+            format!(
+                "truck {} was due at bin {} at {} (plan {}) and no service was seen",
+                m.truck, m.bin, m.eta, m.plan
+            ),
+            m.eta,
+        ),
         FillEvent::CameraHealth { bin, flags, at } => alert(
             bin.0,
             "camera_health",

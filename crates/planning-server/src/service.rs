@@ -1,8 +1,8 @@
 //! The handlers: authenticate, convert, call the planning domain, convert back.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use fillroute_planning::dashboard::{self, resolve_area};
@@ -33,7 +33,6 @@ pub struct PlannerApi {
     store: Store,
     cache: Arc<NetworkCache>,
     tokens: Tokens,
-    jobs: AtomicU64,
 }
 
 impl PlannerApi {
@@ -43,27 +42,37 @@ impl PlannerApi {
             store,
             cache: Arc::new(NetworkCache::default()),
             tokens,
-            jobs: AtomicU64::new(0),
         }
     }
 
-    /// Runs a planning job in the background and streams its progress.
-    fn stream_job<F>(&self, job: F) -> MessageStream<pb::PlanProgress>
+    /// Reserves the plan's id, runs the planning job in the background and
+    /// streams its progress: `Accepted` (with the id) at once, then steps,
+    /// then `Done` or the job's error. The id is the job's name, so any
+    /// replica can answer for it later: `GetPlan` finds it once it is done.
+    async fn stream_job<F>(&self, job: F) -> Result<MessageStream<pb::PlanProgress>, Status>
     where
         F: FnOnce(
                 Store,
                 Arc<NetworkCache>,
                 ProgressFn,
+                PlanId,
             )
                 -> futures::future::BoxFuture<'static, Result<PlanSummary, PlanningError>>
             + Send
             + 'static,
     {
+        let plan = self
+            .store
+            .reserve_plan_id()
+            .await
+            .map_err(|e| ApiError::from(PlanningError::from(e)))?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let job_id = format!("job-{}", self.jobs.fetch_add(1, Ordering::Relaxed) + 1);
         let _ = tx.send(Ok(pb::PlanProgress {
             event: Some(pb::plan_progress::Event::Accepted(
-                pb::plan_progress::Accepted { job_id },
+                pb::plan_progress::Accepted {
+                    job_id: format!("plan-{plan}"),
+                    plan_id: plan.0,
+                },
             )),
         }));
         let progress_tx = tx.clone();
@@ -72,14 +81,14 @@ impl PlannerApi {
         });
         let (store, cache) = (self.store.clone(), Arc::clone(&self.cache));
         tokio::spawn(async move {
-            let result = job(store, cache, progress).await;
+            let result = job(store, cache, progress, plan).await;
             let _ = tx.send(
                 result
                     .map(|s| convert::done(&s))
                     .map_err(|e| Status::from(ApiError::from(e))),
             );
         });
-        Box::pin(UnboundedReceiverStream::new(rx))
+        Ok(Box::pin(UnboundedReceiverStream::new(rx)))
     }
 }
 
@@ -96,12 +105,15 @@ impl PlannerService for PlannerApi {
         request: Request<pb::GetFleetOverviewRequest>,
     ) -> Reply<pb::GetFleetOverviewResponse> {
         self.tokens.role(request.metadata())?;
-        let area = convert::area(request.into_inner().area).map_err(ApiError::from)?;
-        let bins = dashboard::overview(&self.store, &area)
-            .await
-            .map_err(ApiError::from)?;
+        let r = request.into_inner();
+        let area = convert::area(r.area).map_err(ApiError::from)?;
+        let (bins, next_page_token) =
+            dashboard::overview(&self.store, &area, r.page_size.into(), &r.page_token)
+                .await
+                .map_err(ApiError::from)?;
         Ok(Response::new(pb::GetFleetOverviewResponse {
             bins: bins.iter().map(convert::bin).collect(),
+            next_page_token,
         }))
     }
 
@@ -155,13 +167,15 @@ impl PlannerService for PlannerApi {
             ))
             .into());
         }
-        Ok(Response::new(self.stream_job(
-            move |store, cache, progress| {
+        let stream = self
+            .stream_job(move |store, cache, progress, plan| {
                 Box::pin(async move {
+                    req.plan_id = Some(plan);
                     plan_day(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
                 })
-            },
-        )))
+            })
+            .await?;
+        Ok(Response::new(stream))
     }
 
     async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Reply<pb::Plan> {
@@ -205,7 +219,7 @@ impl PlannerService for PlannerApi {
     ) -> Reply<Self::ReplanFromStream> {
         self.tokens.planner(request.metadata(), "re-plan a day")?;
         let r = request.into_inner();
-        let req = ReplanRequest {
+        let mut req = ReplanRequest {
             plan: PlanId(convert::id("plan_id", r.plan_id).map_err(ApiError::from)?),
             done_stops: r.done_stop_ids,
             locked_stops: r.locked_stop_ids,
@@ -213,18 +227,21 @@ impl PlannerService for PlannerApi {
             as_of: convert::time_ms("as_of_ms", r.as_of_ms).map_err(ApiError::from)?,
             time_budget_s: r.time_budget_s,
             seed: 1,
+            plan_id: None,
         };
         check_time_budget(req.time_budget_s).map_err(ApiError::from)?;
         load_plan(&self.store, req.plan)
             .await
             .map_err(ApiError::from)?;
-        Ok(Response::new(self.stream_job(
-            move |store, cache, progress| {
+        let stream = self
+            .stream_job(move |store, cache, progress, plan| {
                 Box::pin(async move {
+                    req.plan_id = Some(plan);
                     replan_from(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
                 })
-            },
-        )))
+            })
+            .await?;
+        Ok(Response::new(stream))
     }
 
     async fn watch_fill(
@@ -251,8 +268,18 @@ impl PlannerService for PlannerApi {
         let mut cursor = store.last_reading_id().await.map_err(ApiError::from)?;
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
+            let mut missed = HashSet::new();
             loop {
-                match dashboard::fill_events(&store, area, cursor, alert).await {
+                let polled = async {
+                    let (mut events, next) =
+                        dashboard::fill_events(&store, area, cursor, alert).await?;
+                    let now = OffsetDateTime::now_utc();
+                    events.extend(
+                        dashboard::missed_pickup_events(&store, area, now, &mut missed).await?,
+                    );
+                    Ok::<_, PlanningError>((events, next))
+                };
+                match polled.await {
                     Ok((events, next)) => {
                         cursor = next;
                         for e in &events {

@@ -46,17 +46,22 @@ fn auth<T>(token: &str, msg: T) -> Request<T> {
     r
 }
 
-/// Drains a planning stream: the first message is `accepted`, the last `done`.
+/// Drains a planning stream: the first message is `accepted` and names the
+/// plan id at once, the last is `done` for that same plan.
 async fn finish(mut s: tonic::Streaming<pb::PlanProgress>) -> pb::plan_progress::Done {
     use pb::plan_progress::Event;
     let first = s.next().await.unwrap().unwrap();
-    assert!(matches!(first.event, Some(Event::Accepted(_))), "{first:?}");
+    let Some(Event::Accepted(accepted)) = first.event else {
+        panic!("first message is not accepted: {first:?}")
+    };
+    assert!(accepted.plan_id > 0, "{accepted:?}");
     let mut steps = 0;
     while let Some(m) = s.next().await {
         match m.unwrap().event {
             Some(Event::Step(_)) => steps += 1,
             Some(Event::Done(d)) => {
                 assert!(steps > 0, "progress is reported");
+                assert_eq!(d.plan_id, accepted.plan_id, "done names the announced plan");
                 return d;
             }
             other => panic!("unexpected {other:?}"),
@@ -111,12 +116,40 @@ async fn nightly_plan_over_grpc_then_breakdown_replan_keeps_done_stops_and_reass
                 area: Some(pb::Area {
                     area: Some(pb::area::Area::Region(city.region.clone())),
                 }),
+                ..Default::default()
             },
         ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(overview.bins.len(), 12);
+    assert_eq!(overview.next_page_token, "", "one page holds 12 bins");
+    // Paged by five: 5 + 5 + 2, the same bins in the same order.
+    let (mut paged, mut token) = (Vec::new(), String::new());
+    for expected in [5, 5, 2] {
+        let page = c
+            .get_fleet_overview(auth(
+                DASHBOARD,
+                pb::GetFleetOverviewRequest {
+                    area: Some(pb::Area {
+                        area: Some(pb::area::Area::Region(city.region.clone())),
+                    }),
+                    page_size: 5,
+                    page_token: token.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(page.bins.len(), expected);
+        paged.extend(page.bins.iter().map(|b| b.bin_id));
+        token = page.next_page_token;
+        if expected == 2 {
+            assert_eq!(token, "", "the last page says so");
+        }
+    }
+    let all: Vec<i64> = overview.bins.iter().map(|b| b.bin_id).collect();
+    assert_eq!(paged, all);
     for b in overview.bins.iter().filter(|b| b.action == "must") {
         assert!(
             served.contains(&b.bin_id)
@@ -319,12 +352,37 @@ async fn bad_input_over_grpc_gets_a_clear_status_naming_the_field() {
     let flipped = c
         .get_fleet_overview(auth(
             DASHBOARD,
-            pb::GetFleetOverviewRequest { area: Some(bbox) },
+            pb::GetFleetOverviewRequest {
+                area: Some(bbox),
+                ..Default::default()
+            },
         ))
         .await
         .unwrap_err();
     assert_eq!(flipped.code(), Code::InvalidArgument);
     assert!(flipped.message().contains("bbox"));
+    let region = Some(pb::Area {
+        area: Some(pb::area::Area::Region(city.region.clone())),
+    });
+    for (page_size, page_token, field) in [
+        (-1, "", "page_size"),
+        (20_001, "", "page_size"),
+        (0, "abc", "page_token"),
+    ] {
+        let bad = c
+            .get_fleet_overview(auth(
+                DASHBOARD,
+                pb::GetFleetOverviewRequest {
+                    area: region.clone(),
+                    page_size,
+                    page_token: page_token.into(),
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), Code::InvalidArgument, "{bad:?}");
+        assert!(bad.message().contains(field), "{}", bad.message());
+    }
 }
 
 #[tokio::test]
@@ -376,4 +434,106 @@ async fn watch_fill_streams_new_readings_and_overflow_alerts() {
         Some(pb::fill_event::Event::Alert(a)) => assert_eq!(a.kind, "overflow_risk"),
         other => panic!("expected an alert, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn watch_fill_alerts_once_for_a_committed_pickup_that_was_missed() {
+    use fillroute_store::{
+        NewPlan, NewPlanRoute, NewPlanStop, NewReading, ReadingSource, StopKind,
+    };
+    use time::Duration;
+    let city = common::andorra(3, 1).await;
+    let store = city.store();
+    let now = time::OffsetDateTime::now_utc();
+    let region = store.region_by_name(&city.region).await.unwrap().unwrap();
+    let stop = |kind, eta| NewPlanStop {
+        kind,
+        eta,
+        departs_at: eta,
+        load_litres: 0,
+        expected_fill: None,
+        status: "planned".into(),
+    };
+    let depot = StopKind::Depot(region.depot_id);
+    // Today's committed plan: bins 0 and 1 were due three hours ago, bin 2 is due later.
+    let plan = store
+        .save_plan(&NewPlan {
+            id: None,
+            region: region.id,
+            date: now.date(),
+            horizon_start: now - Duration::hours(10),
+            horizon_end: now + Duration::hours(14),
+            network: (region.network, 1),
+            parent: None,
+            solver: "test".into(),
+            params_json: "{}".into(),
+            objective: 0.0,
+            distance_m: 0.0,
+            duration_s: 0.0,
+            routes: vec![NewPlanRoute {
+                truck_id: city.trucks[0],
+                path: vec![common::DEPOT, common::DEPOT],
+                distance_m: 0.0,
+                duration_s: 0.0,
+                load_litres: 0,
+                stops: vec![
+                    stop(depot, now - Duration::hours(5)),
+                    stop(StopKind::Bin(city.bins[0]), now - Duration::hours(3)),
+                    stop(StopKind::Bin(city.bins[1]), now - Duration::hours(3)),
+                    stop(StopKind::Bin(city.bins[2]), now + Duration::hours(1)),
+                    stop(depot, now + Duration::hours(2)),
+                ],
+            }],
+            decisions: Vec::new(),
+        })
+        .await
+        .unwrap();
+    store.commit_plan(plan).await.unwrap();
+    // Bin 1 was emptied after all: its camera sees the drop.
+    store
+        .insert_reading(
+            &NewReading {
+                bin: city.bins[1],
+                device: None,
+                observed_at: now + Duration::seconds(1),
+                fill_fraction: 0.02,
+                source: ReadingSource::Ultrasonic,
+            },
+            0.3,
+        )
+        .await
+        .unwrap();
+    let mut c = serve(&city).await;
+    let mut s = c
+        .watch_fill(auth(
+            DASHBOARD,
+            pb::WatchFillRequest {
+                area: Some(pb::Area {
+                    area: Some(pb::area::Area::Region(city.region.clone())),
+                }),
+                alert_fill: 0.99,
+                poll_ms: 100,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut missed = Vec::new();
+    // Ten polls' worth of events: the alert must come once, not once per poll.
+    while let Ok(Some(e)) =
+        tokio::time::timeout(std::time::Duration::from_millis(1000), s.next()).await
+    {
+        if let Some(pb::fill_event::Event::Alert(a)) = e.unwrap().event {
+            if a.kind == "missed_pickup" {
+                missed.push(a);
+            }
+        }
+    }
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert_eq!(missed[0].bin_id, city.bins[0].0);
+    assert!(
+        missed[0].message.contains(&format!("plan {plan}")),
+        "{}",
+        missed[0].message
+    );
 }

@@ -1,12 +1,15 @@
 //! What the fleet dashboard reads: the bins of an area with their state, one
 //! bin's history and forecast curve, plan lists, and the live feed of new
-//! readings with alerts.
+//! readings with alerts (overflow risk, camera health, missed pickups).
 
 use fillroute_forecast::{
     CurvePoint, History, ModelConfig, Reading as FReading, Source, Timestamp, fit,
 };
+use std::collections::HashSet;
+
 use fillroute_store::{
-    Area, BinId, BinOverview, DecisionRow, PlanRow, Reading, ReadingSource, ServiceEvent, Store,
+    Area, BinId, BinOverview, DecisionRow, MissedPickup, PlanRow, Reading, ReadingSource,
+    ServiceEvent, Store,
 };
 use time::{Date, OffsetDateTime};
 
@@ -52,10 +55,50 @@ pub async fn resolve_area(store: &Store, q: &AreaQuery) -> Result<Area> {
     }
 }
 
-/// Every bin of the area with its latest fill, forecast, decision, camera health and last service.
-pub async fn overview(store: &Store, q: &AreaQuery) -> Result<Vec<BinOverview>> {
+/// Bins per overview page when the caller does not say.
+pub const DEFAULT_PAGE_SIZE: i64 = 5_000;
+
+/// The largest overview page.
+pub const MAX_PAGE_SIZE: i64 = 20_000;
+
+/// One page of the area's bins, by id, with their latest fill, forecast,
+/// decision, camera health and last service, and the token of the next page
+/// (empty after the last). `page_size` 0 means [`DEFAULT_PAGE_SIZE`]; an
+/// empty `page_token` starts at the first bin.
+pub async fn overview(
+    store: &Store,
+    q: &AreaQuery,
+    page_size: i64,
+    page_token: &str,
+) -> Result<(Vec<BinOverview>, String)> {
+    let size = match page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        n if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+        n => {
+            return Err(PlanningError::invalid(
+                "page_size",
+                n,
+                format!("use 1..={MAX_PAGE_SIZE} bins, or 0 for {DEFAULT_PAGE_SIZE}"),
+            ));
+        }
+    };
+    let after = match page_token {
+        "" => 0,
+        t => t.parse::<i64>().ok().filter(|&a| a >= 0).ok_or_else(|| {
+            PlanningError::invalid(
+                "page_token",
+                t,
+                "pass the previous response's next_page_token unchanged, or empty for the first page",
+            )
+        })?,
+    };
     let area = resolve_area(store, q).await?;
-    Ok(store.fleet_overview(area).await?)
+    let bins = store.fleet_overview(area, after, Some(size)).await?;
+    let next = match bins.last() {
+        Some(last) if bins.len() as i64 == size => last.id.0.to_string(),
+        _ => String::new(),
+    };
+    Ok((bins, next))
 }
 
 /// One bin, explained.
@@ -93,7 +136,7 @@ pub async fn bin_detail(store: &Store, bin: BinId, now: OffsetDateTime) -> Resul
         ]),
     };
     let overview = store
-        .fleet_overview(area)
+        .fleet_overview(area, bin.0 - 1, Some(1))
         .await?
         .into_iter()
         .find(|b| b.id == bin)
@@ -168,6 +211,8 @@ pub enum FillEvent {
         /// When read.
         at: OffsetDateTime,
     },
+    /// A committed plan's truck was due at the bin and no service followed.
+    MissedPickup(MissedPickup),
     /// The camera reported a health problem with the photo.
     CameraHealth {
         /// The bin.
@@ -201,4 +246,32 @@ pub async fn fill_events(
         }
     }
     Ok((out, next))
+}
+
+/// How long after its ETA a planned pickup with no service counts as missed.
+pub const MISSED_PICKUP_GRACE: time::Duration = time::Duration::hours(2);
+
+/// How far back a live stream looks for missed pickups when it starts.
+pub const MISSED_PICKUP_LOOKBACK: time::Duration = time::Duration::hours(24);
+
+/// Missed pickups in the area at `now` that are not in `seen` (stop ids),
+/// which this adds them to: a live stream reports each one once.
+pub async fn missed_pickup_events(
+    store: &Store,
+    area: Area,
+    now: OffsetDateTime,
+    seen: &mut HashSet<i64>,
+) -> Result<Vec<FillEvent>> {
+    let missed = store
+        .missed_pickups(
+            area,
+            now - MISSED_PICKUP_LOOKBACK,
+            now - MISSED_PICKUP_GRACE,
+        )
+        .await?;
+    Ok(missed
+        .into_iter()
+        .filter(|m| seen.insert(m.stop_id))
+        .map(FillEvent::MissedPickup)
+        .collect())
 }

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use fillroute_forecast::reading::FILL_CLASSES;
 use fillroute_forecast::{
-    Action, BinState, Decision, History, ModelConfig, Policy, Request, RiskPolicy, Source,
-    Timestamp, decide, fit,
+    Action, BinState, Decision, Forecast, History, ModelConfig, Policy, Request, RiskPolicy,
+    Source, Timestamp, bins_per_load, decide, fit, future_visit_costs,
 };
 use fillroute_planner::{
     Break, DisposalSite, Instance, InstanceBuilder, Objective, Search, Solution, Stop, TimeWindow,
     Units, Vehicle, Visit, check,
 };
-use fillroute_roads::{LonLat, NodeId};
+use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
     BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, ReadingSource,
     RegionBin, RegionRow, StopKind, Store, TruckRow,
@@ -50,6 +50,10 @@ pub struct PlanRequest {
     pub policy: RiskPolicy,
     /// Search seed (same seed, same machine speed: same plan).
     pub seed: u64,
+    /// The id to write the plan under, if one was reserved
+    /// ([`fillroute_store::Store::reserve_plan_id`]); `None`: a fresh id.
+    #[serde(skip)]
+    pub plan_id: Option<PlanId>,
 }
 
 impl PlanRequest {
@@ -61,6 +65,7 @@ impl PlanRequest {
             time_budget_s,
             policy: RiskPolicy::default(),
             seed: 1,
+            plan_id: None,
         }
     }
 }
@@ -182,6 +187,15 @@ struct Decided {
     bin: RegionBin,
     decision: Option<Decision>,
     error: Option<String>,
+    /// The fitted forecast and the state it was decided with, to re-price it.
+    basis: Option<(Forecast, BinState)>,
+}
+
+/// The rule and the moment every bin is decided for.
+#[derive(Clone, Copy)]
+struct Pricing {
+    policy: Policy,
+    collect_at: Timestamp,
 }
 
 /// Fits and decides every bin; bins whose history cannot be fitted are
@@ -189,9 +203,8 @@ struct Decided {
 async fn decide_all(
     store: &Store,
     region: &RegionRow,
-    policy: &RiskPolicy,
+    pricing: &Pricing,
     now: OffsetDateTime,
-    collect_at: OffsetDateTime,
 ) -> Result<Vec<Decided>> {
     let config = ModelConfig {
         utc_offset_secs: region.utc_offset_s,
@@ -229,7 +242,6 @@ async fn decide_all(
                 )));
         }
     }
-    let policy = Policy::ForecastRisk(*policy);
     let out = bins
         .into_iter()
         .map(|bin| {
@@ -247,17 +259,19 @@ async fn decide_all(
             };
             let result = History::new(&history, &config.noise)
                 .and_then(|h| fit(&h, &services, stamp(now), &config))
-                .and_then(|f| decide(&state, &f, &policy, stamp(collect_at)));
+                .and_then(|f| Ok((decide(&state, &f, &pricing.policy, pricing.collect_at)?, f)));
             match result {
-                Ok(d) => Decided {
+                Ok((d, f)) => Decided {
                     bin,
                     decision: Some(d),
                     error: None,
+                    basis: Some((f, state)),
                 },
                 Err(e) => Decided {
                     bin,
                     decision: None,
                     error: Some(e.to_string()),
+                    basis: None,
                 },
             }
         })
@@ -290,17 +304,24 @@ fn weekday_index(date: Date) -> i16 {
     date.weekday().number_days_from_monday() as i16
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The day an instance is built for.
+struct Day {
+    date: Date,
+    /// Seconds after local midnight before which no truck can leave.
+    earliest_s: i64,
+    pricing: Pricing,
+}
+
 fn build_instance(
     net: &LoadedNetwork,
     region: &RegionRow,
     sites: &[DisposalSiteRow],
     trucks: &[TruckRow],
-    decided: &[Decided],
-    date: Date,
-    earliest_s: i64,
+    decided: &mut [Decided],
+    day: &Day,
     progress: &ProgressFn,
 ) -> Result<Built> {
+    let (date, earliest_s) = (day.date, day.earliest_s);
     let g = &net.graph;
     let snap = |lon: f64, lat: f64, what: &str| -> std::result::Result<NodeId, String> {
         let p = LonLat::checked(lon, lat, what).map_err(|e| e.to_string())?;
@@ -369,6 +390,7 @@ fn build_instance(
             }
         })
         .collect();
+    price_future_visits(decided, &locs, &keep, &matrix, trucks, &day.pricing);
     let n = keep.len();
     let mut dist = Vec::with_capacity(n * n);
     let mut dur = Vec::with_capacity(n * n);
@@ -453,6 +475,76 @@ fn build_instance(
         demand,
         excluded,
     })
+}
+
+/// Adds the saved future visit to every may-collect bin's prize and
+/// re-decides it ([`fillroute_forecast::visit`]): the detour to the bin among
+/// the day's candidate bins plus its share of a truckload's dispatch driving,
+/// priced at the fleet's mean cost per km. Trucks have no hourly cost here,
+/// so service time is not priced. Stops per route are a truckload of bins
+/// emptied at 80 %.
+fn price_future_visits(
+    decided: &mut [Decided],
+    locs: &[Loc],
+    keep: &[usize],
+    matrix: &Matrix,
+    trucks: &[TruckRow],
+    pricing: &Pricing,
+) {
+    let per_m = trucks.iter().map(|t| t.truck.cost_per_km).sum::<f64>()
+        / trucks.len().max(1) as f64
+        / MILLI;
+    let cost = |a: usize, b: usize| {
+        matrix
+            .get(a, b)
+            .map_or(f64::INFINITY, |(m, _)| f64::from(m) * per_m)
+    };
+    let (mut bins, mut of_bin, mut sites) = (Vec::new(), Vec::new(), Vec::new());
+    for &i in keep {
+        match locs[i] {
+            Loc::Bin(k) => {
+                bins.push(i);
+                of_bin.push(k);
+            }
+            Loc::Site(_) => sites.push(i),
+            Loc::Depot => {}
+        }
+    }
+    if !of_bin.iter().any(|&k| {
+        decided[k]
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.action == Action::May)
+    }) {
+        return;
+    }
+    let truck_litres = trucks
+        .iter()
+        .map(|t| f64::from(t.truck.capacity_litres))
+        .sum::<f64>()
+        / trucks.len().max(1) as f64;
+    let bin_litres = of_bin
+        .iter()
+        .map(|&k| f64::from(decided[k].bin.capacity_litres))
+        .sum::<f64>()
+        / of_bin.len().max(1) as f64;
+    let per_route = bins_per_load(truck_litres, bin_litres);
+    let service = vec![0.0; bins.len()];
+    let costs = future_visit_costs(cost, &bins, &service, 0, &sites);
+    for (&k, visit) in of_bin.iter().zip(&costs) {
+        let d = &mut decided[k];
+        let (Some(dec), Some((forecast, state))) = (&mut d.decision, &mut d.basis) else {
+            continue;
+        };
+        if dec.action != Action::May {
+            continue;
+        }
+        state.detour_saving = visit.per_visit(per_route);
+        match decide(state, forecast, &pricing.policy, pricing.collect_at) {
+            Ok(priced) => *dec = priced,
+            Err(e) => tracing::warn!(bin = %d.bin.id, error = %e, "future visit not priced"),
+        }
+    }
 }
 
 /// Runs the search in slices so progress can be reported between them.
@@ -663,7 +755,11 @@ pub async fn plan_day(
     let sites = store
         .disposal_sites_near_region(region.id, SITE_RADIUS_M)
         .await?;
-    let decided = decide_all(store, &region, &req.policy, now, collect_at).await?;
+    let pricing = Pricing {
+        policy: Policy::ForecastRisk(req.policy),
+        collect_at: stamp(collect_at),
+    };
+    let decided = decide_all(store, &region, &pricing, now).await?;
     progress(Progress::Loaded {
         bins: decided.len(),
     });
@@ -688,8 +784,20 @@ pub async fn plan_day(
     let date = req.date;
     let truck_ids: Vec<i64> = trucks.iter().map(|t| t.id).collect();
     let (built, solution, iterations, decided) = tokio::task::spawn_blocking(move || {
+        let mut decided = decided;
+        let day = Day {
+            date,
+            earliest_s,
+            pricing,
+        };
         let built = build_instance(
-            &net2, &region2, &sites2, &trucks, &decided, date, earliest_s, &progress2,
+            &net2,
+            &region2,
+            &sites2,
+            &trucks,
+            &mut decided,
+            &day,
+            &progress2,
         )?;
         let (solution, iterations) = search(&built.instance, budget, seed, &progress2);
         Ok::<_, PlanningError>((built, solution, iterations, decided))
@@ -789,6 +897,7 @@ pub async fn plan_day(
         .filter_map(|d| d.unserved_reason.clone().map(|r| (d.bin, r)))
         .collect();
     let plan = NewPlan {
+        id: req.plan_id,
         region: region.id,
         date: req.date,
         horizon_start: midnight,

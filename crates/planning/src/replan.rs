@@ -47,6 +47,9 @@ pub struct ReplanRequest {
     pub time_budget_s: f64,
     /// Search seed.
     pub seed: u64,
+    /// The id to write the new plan under, if one was reserved
+    /// ([`fillroute_store::Store::reserve_plan_id`]); `None`: a fresh id.
+    pub plan_id: Option<PlanId>,
 }
 
 fn snap(net: &LoadedNetwork, at: [f64; 2]) -> Option<NodeId> {
@@ -431,6 +434,7 @@ pub async fn replan_from(
     let count = |a: &str| decisions.iter().filter(|d| d.action == a).count();
     let (must, may, skip) = (count("must"), count("may"), count("skip"));
     let plan = NewPlan {
+        id: req.plan_id,
         region: region.id,
         date: view.plan.date,
         horizon_start: midnight,

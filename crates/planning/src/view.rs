@@ -33,7 +33,11 @@ pub async fn load_plan(store: &Store, id: PlanId) -> Result<PlanView> {
     let plan = store
         .plan(id)
         .await?
-        .ok_or_else(|| PlanningError::not_found("plan", id))?;
+        .ok_or_else(|| PlanningError::NotFound {
+            what: "plan",
+            id: id.to_string(),
+            hint: "; a plan whose PlanDay or ReplanFrom stream has not said `done` yet is still being computed".into(),
+        })?;
     let mut stops = store.plan_stops(id).await?;
     let routes = store
         .plan_routes(id)
@@ -121,10 +125,14 @@ pub async fn plan_map(store: &Store, cache: &NetworkCache, view: &PlanView) -> R
         }
     }
     let overview = store
-        .fleet_overview(fillroute_store::Area {
-            region: Some(p.region),
-            bbox: None,
-        })
+        .fleet_overview(
+            fillroute_store::Area {
+                region: Some(p.region),
+                bbox: None,
+            },
+            0,
+            None,
+        )
         .await?;
     for d in &view.decisions {
         let Some(b) = overview.iter().find(|b| b.id == d.decision.bin) else {

@@ -237,3 +237,35 @@ async fn a_bin_with_no_road_route_to_the_depot_is_reported_not_a_crash() {
     assert!(reason.contains("no road route"), "{reason}");
     assert_eq!(summary.checked_routes, summary.routes);
 }
+
+#[tokio::test]
+async fn may_collect_prizes_include_the_saved_future_visit() {
+    let city = common::andorra(12, 2).await;
+    let req = PlanRequest::new(&city.region, city.tomorrow(), 1.0);
+    let summary = plan_day(city.store(), &city.cache, &req, city.now, quiet())
+        .await
+        .unwrap();
+    assert!(summary.may >= 1, "fullish bins are optional: {summary:?}");
+    let view = load_plan(city.store(), summary.plan).await.unwrap();
+    for d in view.decisions.iter().filter(|d| d.decision.action == "may") {
+        let d = &d.decision;
+        let numbers: serde_json::Value = serde_json::from_str(&d.numbers_json).unwrap();
+        let p_overflow = numbers["p_overflow"].as_f64().unwrap();
+        let overflow_cost = req.policy.overflow_cost;
+        let saved = d.prize.unwrap() - p_overflow * overflow_cost;
+        // A separate trip to a bin kilometres from the depot costs at least a few
+        // currency units at 1/km; collecting it now saves that, scaled by its fill.
+        assert!(
+            saved > 0.5,
+            "bin {}: prize {:?} carries no future-visit saving: {}",
+            d.bin,
+            d.prize,
+            d.explanation
+        );
+        assert!(
+            d.explanation.contains("saved future visit"),
+            "{}",
+            d.explanation
+        );
+    }
+}

@@ -238,34 +238,17 @@ fn drive(
     route
 }
 
-/// What a separate future visit to a bin costs, in milli-euro, in two parts.
-#[derive(Debug, Clone, Copy)]
-pub struct VisitCost {
-    /// Service time plus the detour of slotting the bin between two of its
-    /// nearest neighbouring bins.
-    pub marginal: f64,
-    /// Driving a truck does for a route through this bin whatever it holds:
-    /// depot → bin → nearest disposal site → depot. A visit carries its share,
-    /// this divided by the bins such a route serves.
-    pub dispatch: f64,
-}
+pub use fillroute_forecast::VisitCost;
 
-impl VisitCost {
-    /// The cost of one visit on a route that serves `bins_per_route` bins.
-    pub fn per_visit(&self, bins_per_route: f64) -> f64 {
-        self.marginal + self.dispatch / bins_per_route.max(1.0)
-    }
-}
-
-/// What one separate future visit to each bin would cost.
+/// What one separate future visit to each bin would cost, in milli-euro.
 ///
 /// Collecting a fullish bin today, while a truck passes, saves that visit;
 /// the forecast-and-risk policy scales it by the bin's fill into the prize of
 /// a may-collect stop, so the planner picks up neighbours of the bins it must
 /// visit anyway and routes stay compact. Uses only the map and the fleet's
-/// rates, never the bins' true fill rates.
+/// rates, never the bins' true fill rates; the pricing itself is
+/// [`fillroute_forecast::future_visit_costs`], shared with the nightly job.
 pub fn future_visit_costs(s: &Scenario, world: &World) -> Vec<VisitCost> {
-    const NEIGHBOURS: usize = 4;
     let t = &s.trucks;
     let big = world.len();
     let (per_m, per_s) = (t.eur_per_km, t.eur_per_hour / 3.6); // milli-euro per metre and per second
@@ -278,50 +261,19 @@ pub fn future_visit_costs(s: &Scenario, world: &World) -> Vec<VisitCost> {
         .as_ref()
         .and_then(|d| world.depots.iter().position(|x| &x.id == d))
         .unwrap_or(0);
-    let service = t.service_minutes * 60.0 * per_s;
-    let bin_locs: Vec<usize> = (0..world.bins.len())
+    let bins: Vec<usize> = (0..world.bins.len())
         .map(|b| world.bin_location(b))
         .collect();
-    bin_locs
-        .iter()
-        .map(|&b| {
-            let mut near: Vec<(f64, usize)> = bin_locs
-                .iter()
-                .filter(|&&o| o != b)
-                .map(|&o| (cost(o, b) + cost(b, o), o))
-                .collect();
-            let k = NEIGHBOURS.min(near.len());
-            if k > 0 {
-                near.select_nth_unstable_by(k - 1, |x, y| x.0.total_cmp(&y.0));
-            }
-            let near = &near[..k];
-            let mut detour = near.first().map_or(0.0, |n| n.0);
-            for &(_, i) in near {
-                for &(_, j) in near {
-                    if i != j {
-                        detour = detour.min((cost(i, b) + cost(b, j) - cost(i, j)).max(0.0));
-                    }
-                }
-            }
-            let via_site = (0..world.sites.len())
-                .map(|x| cost(b, world.site_location(x)) + cost(world.site_location(x), depot))
-                .fold(f64::INFINITY, f64::min);
-            let dispatch = if via_site.is_finite() {
-                cost(depot, b) + via_site
-            } else {
-                0.0
-            };
-            VisitCost {
-                marginal: service + detour,
-                dispatch,
-            }
-        })
-        .collect()
+    let service = vec![t.service_minutes * 60.0 * per_s; bins.len()];
+    let sites: Vec<usize> = (0..world.sites.len())
+        .map(|x| world.site_location(x))
+        .collect();
+    fillroute_forecast::future_visit_costs(cost, &bins, &service, depot, &sites)
 }
 
 /// Bins one truckload holds when they are emptied at about 80 % fill.
 pub fn bins_per_load(s: &Scenario, world: &World) -> f64 {
     let mean_litres =
         world.bins.iter().map(|b| b.litres).sum::<f64>() / world.bins.len().max(1) as f64;
-    (s.trucks.capacity_litres * s.trucks.compaction / (0.8 * mean_litres).max(1.0)).max(1.0)
+    fillroute_forecast::bins_per_load(s.trucks.capacity_litres * s.trucks.compaction, mean_litres)
 }

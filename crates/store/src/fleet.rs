@@ -153,6 +153,21 @@ pub struct RegionBin {
     pub open_request: Option<String>,
 }
 
+/// A planned pickup that did not happen ([`Store::missed_pickups`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissedPickup {
+    /// The plan stop.
+    pub stop_id: i64,
+    /// Its plan.
+    pub plan: crate::PlanId,
+    /// The bin.
+    pub bin: BinId,
+    /// When the truck was due.
+    pub eta: OffsetDateTime,
+    /// The truck's name.
+    pub truck: String,
+}
+
 /// Where to look: a region, a bounding box, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Area {
@@ -488,8 +503,15 @@ impl Store {
             .collect())
     }
 
-    /// Every bin in the area with its latest fill, forecast, decision, camera health and last service.
-    pub async fn fleet_overview(&self, area: Area) -> Result<Vec<BinOverview>, StoreError> {
+    /// Bins in the area with their latest fill, forecast, decision, camera
+    /// health and last service, by id: those with an id above `after_id`, at
+    /// most `limit` of them (`None`: all).
+    pub async fn fleet_overview(
+        &self,
+        area: Area,
+        after_id: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<BinOverview>, StoreError> {
         let [x0, y0, x1, y1] = area.bbox.map_or([None; 4], |b| b.map(Some));
         let rows = sqlx::query!(
             r#"SELECT b.id, ST_X(b.geom) AS "lon!", ST_Y(b.geom) AS "lat!", b.capacity_litres,
@@ -506,12 +528,15 @@ impl Store {
                                   WHERE d.bin_id = b.id ORDER BY p.plan_date DESC, p.created_at DESC LIMIT 1) dc ON true
                WHERE ($1::int8 IS NULL OR ST_Within(b.geom, (SELECT g.geom FROM regions g WHERE g.id = $1)))
                  AND ($2::float8 IS NULL OR b.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326))
-               ORDER BY b.id"#,
+                 AND b.id > $6
+               ORDER BY b.id LIMIT $7"#,
             area.region.map(|r| r.0),
             x0,
             y0,
             x1,
-            y1
+            y1,
+            after_id,
+            limit
         )
         .fetch_all(&self.pool)
         .await?;
@@ -578,6 +603,56 @@ impl Store {
                     },
                     r.flags,
                 )
+            })
+            .collect())
+    }
+
+    /// Bin stops of committed plans in the area whose ETA lies in
+    /// `[eta_from, eta_to]` and whose bin has no service event since the
+    /// plan's day began, oldest first: pickups the trucks missed. A plan that
+    /// has a committed re-plan is superseded by it and not counted.
+    pub async fn missed_pickups(
+        &self,
+        area: Area,
+        eta_from: OffsetDateTime,
+        eta_to: OffsetDateTime,
+    ) -> Result<Vec<MissedPickup>, StoreError> {
+        let [x0, y0, x1, y1] = area.bbox.map_or([None; 4], |b| b.map(Some));
+        let rows = sqlx::query!(
+            r#"SELECT s.id, p.id AS plan_id, s.bin_id AS "bin_id!", s.eta AS "eta!", t.name AS truck
+               FROM plan_stops s
+               JOIN plan_routes r ON r.id = s.route_id
+               JOIN plans p ON p.id = r.plan_id
+               JOIN trucks t ON t.id = r.truck_id
+               JOIN bins b ON b.id = s.bin_id
+               WHERE s.kind = 'bin' AND s.status <> 'done'
+                 AND s.eta >= $1 AND s.eta <= $2
+                 AND p.status IN ('committed', 'executed')
+                 AND NOT EXISTS (SELECT 1 FROM plans c WHERE c.parent_plan_id = p.id
+                                 AND c.status IN ('committed', 'executed'))
+                 AND NOT EXISTS (SELECT 1 FROM service_events e WHERE e.bin_id = s.bin_id
+                                 AND e.serviced_at >= p.horizon_start)
+                 AND ($3::int8 IS NULL OR ST_Within(b.geom, (SELECT g.geom FROM regions g WHERE g.id = $3)))
+                 AND ($4::float8 IS NULL OR b.geom && ST_MakeEnvelope($4, $5, $6, $7, 4326))
+               ORDER BY s.eta, s.id"#,
+            eta_from,
+            eta_to,
+            area.region.map(|r| r.0),
+            x0,
+            y0,
+            x1,
+            y1
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MissedPickup {
+                stop_id: r.id,
+                plan: crate::PlanId(r.plan_id),
+                bin: BinId(r.bin_id),
+                eta: r.eta,
+                truck: r.truck,
             })
             .collect())
     }

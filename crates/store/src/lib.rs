@@ -23,12 +23,12 @@ mod types;
 
 pub use error::StoreError;
 pub use fleet::{
-    Area, BinOverview, DisposalSiteRow, NewDisposalSite, NewPlace, NewRegion, NewTruck, RegionBin, RegionId,
-    RegionRow, TruckRow,
+    Area, BinOverview, DisposalSiteRow, MissedPickup, NewDisposalSite, NewPlace, NewRegion,
+    NewTruck, RegionBin, RegionId, RegionRow, TruckRow,
 };
 pub use plans::{
-    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, PlanRouteRow, PlanRow, PlanStopRow,
-    StopKind,
+    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, PlanRouteRow, PlanRow,
+    PlanStopRow, StopKind,
 };
 pub use roads::{NetworkId, NewRoadNetwork, RoadEdge, RoadGraphRows, RoadNetworkInfo};
 pub use types::*;

@@ -89,6 +89,9 @@ pub struct NewDecision {
 /// A whole plan to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPlan {
+    /// An id reserved with [`Store::reserve_plan_id`] (so a caller could
+    /// announce it before the plan existed), or `None` for a fresh one.
+    pub id: Option<PlanId>,
     /// Region.
     pub region: RegionId,
     /// Local planning date.
@@ -235,6 +238,18 @@ fn kind_columns(k: StopKind) -> (&'static str, Option<i64>, Option<i64>, Option<
 }
 
 impl Store {
+    /// Takes a fresh plan id from the plans' sequence without writing a plan:
+    /// a planning call can name its plan at once and write it later with
+    /// [`NewPlan::id`]. An id whose plan is never written is simply unused.
+    pub async fn reserve_plan_id(&self) -> Result<PlanId, StoreError> {
+        let id = sqlx::query_scalar!(
+            r#"SELECT nextval(pg_get_serial_sequence('plans', 'id')) AS "id!""#
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(PlanId(id))
+    }
+
     /// Writes `plan` in one transaction. A nightly plan (no parent) replaces
     /// the draft of its region and date; if that date already has a
     /// committed plan nothing is written and [`StoreError::Conflict`] says so.
@@ -271,9 +286,10 @@ impl Store {
             .await?;
         }
         let id = sqlx::query_scalar!(
-            r#"INSERT INTO plans (horizon_start, horizon_end, objective, solver, params, region_id, plan_date,
+            r#"INSERT INTO plans (id, horizon_start, horizon_end, objective, solver, params, region_id, plan_date,
                                   network_id, network_version, parent_plan_id, distance_m, duration_s)
-               VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9, $10, $11, $12) RETURNING id"#,
+               VALUES (coalesce($13, nextval(pg_get_serial_sequence('plans', 'id'))),
+                       $1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9, $10, $11, $12) RETURNING id"#,
             plan.horizon_start,
             plan.horizon_end,
             plan.objective,
@@ -285,7 +301,8 @@ impl Store {
             plan.network.1,
             plan.parent.map(|p| p.0),
             plan.distance_m,
-            plan.duration_s
+            plan.duration_s,
+            plan.id.map(|p| p.0)
         )
         .fetch_one(&mut *tx)
         .await?;

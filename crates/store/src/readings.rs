@@ -264,7 +264,9 @@ async fn detect_service(
 ) -> Result<Option<i64>, StoreError> {
     // Concurrent workers write the same bin's readings: lock the bin so each
     // transaction sees the others' committed neighbours, not a stale gap.
-    sqlx::query!("SELECT id FROM bins WHERE id = $1 FOR NO KEY UPDATE", bin.0).fetch_optional(&mut **tx).await?;
+    sqlx::query!("SELECT id FROM bins WHERE id = $1 FOR NO KEY UPDATE", bin.0)
+        .fetch_optional(&mut **tx)
+        .await?;
     let previous = sqlx::query_scalar!(
         r#"SELECT fill_fraction FROM fill_readings
            WHERE bin_id = $1 AND observed_at < $2 ORDER BY observed_at DESC, id DESC LIMIT 1"#,
@@ -286,9 +288,12 @@ async fn detect_service(
         recorded = record_fall(tx, bin, observed_at, before, fill, reading_id).await?;
     }
     if let Some(n) = next {
-        sqlx::query!("DELETE FROM service_events WHERE reading_id = $1 AND detection = 'fill_drop'", n.id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM service_events WHERE reading_id = $1 AND detection = 'fill_drop'",
+            n.id
+        )
+        .execute(&mut **tx)
+        .await?;
         if fill - n.fill_fraction >= min_drop {
             record_fall(tx, bin, n.observed_at, fill, n.fill_fraction, n.id).await?;
         }

@@ -216,11 +216,21 @@ async fn readings_stored_out_of_order_give_the_same_single_service_event() {
             .insert_pending_image(&image(d, b, t0 + Duration::hours(i as i64), sha))
             .await
             .unwrap();
-        db.store.record_classification(&classification(img.id, fill)).await.unwrap();
+        db.store
+            .record_classification(&classification(img.id, fill))
+            .await
+            .unwrap();
     }
-    let events = db.store.service_events_for_bin(b, OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    let events = db
+        .store
+        .service_events_for_bin(b, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!((events[0].fill_before, events[0].fill_after), (Some(0.85), Some(0.05)));
+    assert_eq!(
+        (events[0].fill_before, events[0].fill_after),
+        (Some(0.85), Some(0.05))
+    );
 }
 
 #[tokio::test]
