@@ -11,11 +11,11 @@ use fillroute_planning::network::NetworkCache;
 use fillroute_planning::replan::{ReplanRequest, replan_from};
 use fillroute_planning::view::{commit_plan, load_plan};
 use fillroute_planning::{PlanSummary, PlanningError, ProgressFn, RiskPolicy};
+use fillroute_clock::Clock;
 use fillroute_proto::planner::v1 as pb;
 use fillroute_proto::planner::v1::planner_service_server::PlannerService;
 use fillroute_store::{BinId, PlanId, Store};
 use futures::Stream;
-use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
 use tonic::{Request, Response, Status};
@@ -34,6 +34,7 @@ pub struct PlannerApi {
     cache: Arc<NetworkCache>,
     tokens: Tokens,
     jobs: AtomicU64,
+    clock: Clock,
 }
 
 impl PlannerApi {
@@ -44,7 +45,15 @@ impl PlannerApi {
             cache: Arc::new(NetworkCache::default()),
             tokens,
             jobs: AtomicU64::new(0),
+            clock: Clock::System,
         }
+    }
+
+    /// Reads "now" (today's date, forecast time) from `clock` instead of the
+    /// system clock: a scenario replay plans its simulated days this way.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Runs a planning job in the background and streams its progress.
@@ -108,7 +117,7 @@ impl PlannerService for PlannerApi {
     async fn get_bin(&self, request: Request<pb::GetBinRequest>) -> Reply<pb::GetBinResponse> {
         self.tokens.role(request.metadata())?;
         let bin = convert::id("bin_id", request.into_inner().bin_id).map_err(ApiError::from)?;
-        let detail = dashboard::bin_detail(&self.store, BinId(bin), OffsetDateTime::now_utc())
+        let detail = dashboard::bin_detail(&self.store, BinId(bin), self.clock.now())
             .await
             .map_err(ApiError::from)?;
         Ok(Response::new(convert::bin_detail(&detail)))
@@ -145,8 +154,7 @@ impl PlannerService for PlannerApi {
         let region = fillroute_planning::job::region(&self.store, &req.region)
             .await
             .map_err(ApiError::from)?;
-        let today =
-            fillroute_planning::job::local_today(OffsetDateTime::now_utc(), region.utc_offset_s);
+        let today = fillroute_planning::job::local_today(self.clock.now(), region.utc_offset_s);
         if date < today {
             return Err(ApiError::from(PlanningError::invalid(
                 "date",
@@ -155,11 +163,10 @@ impl PlannerService for PlannerApi {
             ))
             .into());
         }
+        let clock = self.clock.clone();
         Ok(Response::new(self.stream_job(
             move |store, cache, progress| {
-                Box::pin(async move {
-                    plan_day(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
-                })
+                Box::pin(async move { plan_day(&store, &cache, &req, clock.now(), progress).await })
             },
         )))
     }
@@ -218,11 +225,12 @@ impl PlannerService for PlannerApi {
         load_plan(&self.store, req.plan)
             .await
             .map_err(ApiError::from)?;
+        let clock = self.clock.clone();
         Ok(Response::new(self.stream_job(
             move |store, cache, progress| {
-                Box::pin(async move {
-                    replan_from(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
-                })
+                Box::pin(
+                    async move { replan_from(&store, &cache, &req, clock.now(), progress).await },
+                )
             },
         )))
     }
