@@ -395,7 +395,8 @@ impl Worker {
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         if recorded.newly_recorded
-            && let Err(e) = crate::forecast::refresh(&self.store, recorded.bin, self.config.clock.now()).await
+            && let Err(e) =
+                crate::forecast::refresh(&self.store, recorded.bin, self.config.clock.now()).await
         {
             // The reading is safe; the next reading refreshes the forecast.
             tracing::warn!(error = %e, bin = recorded.bin.0, "forecast refresh failed");

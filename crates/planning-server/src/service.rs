@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use fillroute_clock::Clock;
 use fillroute_planning::dashboard::{self, resolve_area};
 use fillroute_planning::job::{PlanRequest, check_time_budget, plan_day};
 use fillroute_planning::network::NetworkCache;
 use fillroute_planning::replan::{ReplanRequest, replan_from};
 use fillroute_planning::view::{commit_plan, load_plan};
 use fillroute_planning::{PlanSummary, PlanningError, ProgressFn, RiskPolicy};
-use fillroute_clock::Clock;
 use fillroute_proto::planner::v1 as pb;
 use fillroute_proto::planner::v1::planner_service_server::PlannerService;
 use fillroute_store::{BinId, PlanId, Store};

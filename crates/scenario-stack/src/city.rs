@@ -97,8 +97,16 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
     // The region is the network's bounding box with a margin: every bin is in it.
     let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for n in world.net.node_ids() {
-        let p = world.net.position(n).map_err(fillroute_scenario::ScenarioError::from)?;
-        (x0, y0, x1, y1) = (x0.min(p.lon()), y0.min(p.lat()), x1.max(p.lon()), y1.max(p.lat()));
+        let p = world
+            .net
+            .position(n)
+            .map_err(fillroute_scenario::ScenarioError::from)?;
+        (x0, y0, x1, y1) = (
+            x0.min(p.lon()),
+            y0.min(p.lat()),
+            x1.max(p.lon()),
+            y1.max(p.lat()),
+        );
     }
     let m = 0.01;
     let (lunch_opens_s, lunch_closes_s, lunch_minutes) = match &t.lunch {
@@ -120,7 +128,13 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
     store
         .insert_region(&NewRegion {
             name: name.clone(),
-            ring: vec![[x0 - m, y0 - m], [x1 + m, y0 - m], [x1 + m, y1 + m], [x0 - m, y1 + m], [x0 - m, y0 - m]],
+            ring: vec![
+                [x0 - m, y0 - m],
+                [x1 + m, y0 - m],
+                [x1 + m, y1 + m],
+                [x0 - m, y1 + m],
+                [x0 - m, y0 - m],
+            ],
             depot_id,
             network: network.id,
             utc_offset_s: s.utc_offset_hours * 3600,
@@ -209,6 +223,12 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
 
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }

@@ -115,7 +115,8 @@ pub async fn run(
 
 fn midnight(start_days: i64, utc_offset_hours: i32, day: usize) -> Result<OffsetDateTime> {
     let secs = (start_days + day as i64 - 1) * 86_400 - i64::from(utc_offset_hours) * 3600;
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| invalid("start_date", secs, e.to_string()))
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(|e| invalid("start_date", secs, e.to_string()))
 }
 
 /// One uploaded photo and the truth behind it.
@@ -229,7 +230,10 @@ async fn drive(
                             let b = *city.bin_index.get(&stop.ref_id).ok_or_else(|| {
                                 StackError::Service {
                                     service: "planner",
-                                    detail: format!("plan {} visits unknown bin {}", done.plan_id, stop.ref_id),
+                                    detail: format!(
+                                        "plan {} visits unknown bin {}",
+                                        done.plan_id, stop.ref_id
+                                    ),
                                 }
                             })?;
                             locations.push(world.bin_location(b));
@@ -328,27 +332,28 @@ async fn drive(
                 .collect::<std::result::Result<_, _>>()
         })?;
         let client = services.ingest.clone();
-        let sent: Vec<Result<(String, usize)>> = futures::stream::iter(
-            scenes.iter().zip(rendered).enumerate().map(|(i, ((b, _, _, at, _), image))| {
-                let mut client = client.clone();
-                let request = city.cameras[*b].req(ingest_pb::UploadImageRequest {
-                    bin_id: 0,
-                    captured_at_unix_ms: *at,
-                    image,
-                });
-                async move {
-                    let r = client
-                        .upload_image(request)
-                        .await
-                        .map_err(call("UploadImage", day))?
-                        .into_inner();
-                    Ok((r.image_id, i))
-                }
-            }),
-        )
-        .buffer_unordered(8)
-        .collect()
-        .await;
+        let sent: Vec<Result<(String, usize)>> =
+            futures::stream::iter(scenes.iter().zip(rendered).enumerate().map(
+                |(i, ((b, _, _, at, _), image))| {
+                    let mut client = client.clone();
+                    let request = city.cameras[*b].req(ingest_pb::UploadImageRequest {
+                        bin_id: 0,
+                        captured_at_unix_ms: *at,
+                        image,
+                    });
+                    async move {
+                        let r = client
+                            .upload_image(request)
+                            .await
+                            .map_err(call("UploadImage", day))?
+                            .into_inner();
+                        Ok((r.image_id, i))
+                    }
+                },
+            ))
+            .buffer_unordered(8)
+            .collect()
+            .await;
         for r in sent {
             let (image, i) = r?;
             let (b, fill, dark, ..) = scenes[i];
@@ -407,7 +412,8 @@ async fn drive(
     } else {
         0.0
     };
-    kpi.classifier_accuracy = (kpi.images_read > 0).then(|| correct as f64 / kpi.images_read as f64);
+    kpi.classifier_accuracy =
+        (kpi.images_read > 0).then(|| correct as f64 / kpi.images_read as f64);
     kpi.cost_eur = kpi.truck_km * s.trucks.eur_per_km + kpi.truck_hours * s.trucks.eur_per_hour;
     let counts = services.store.pipeline_counts().await?;
     Ok(StackRun {

@@ -147,7 +147,10 @@ impl Services {
     /// and the planner service, all reading "now" from `clock`.
     pub async fn start(options: &StackOptions, head: &Path, clock: Clock) -> Result<Self> {
         let server_url = server_part(&options.database_url)?;
-        let database = format!("fillroute_scenario_{:012x}", rand::rng().random::<u64>() >> 16);
+        let database = format!(
+            "fillroute_scenario_{:012x}",
+            rand::rng().random::<u64>() >> 16
+        );
         let unreachable = |e: &dyn std::fmt::Display| StackError::Unreachable {
             service: "PostgreSQL",
             url: redacted(&options.database_url),
@@ -246,8 +249,7 @@ impl Services {
         })?;
         let down = until_stopped();
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = fillroute_ingest::run_with(l, std::sync::Arc::new(ingest), down).await
-            {
+            if let Err(e) = fillroute_ingest::run_with(l, std::sync::Arc::new(ingest), down).await {
                 tracing::error!(error = %e, "ingest service stopped");
             }
         }));
