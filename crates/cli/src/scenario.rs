@@ -1,6 +1,8 @@
 //! `fillroute scenario ...`: run a scenario file (or the built-in `small`
 //! one) through cameras, vision, forecasts, decisions and routes, print the
 //! KPI table per policy, and optionally write results, plots and maps.
+//! With `--stack` the same scenario drives the real services
+//! (`fillroute-scenario-stack`) instead of the in-process libraries.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,6 +12,7 @@ use clap::{Args, Subcommand};
 use fillroute_scenario::{
     Progress, Scenario, Vision, World, kpi_table, run as run_scenario, write_outputs,
 };
+use fillroute_scenario_stack::StackOptions;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Scenario subcommands.
@@ -41,6 +44,30 @@ pub struct RunArgs {
     /// ONNX Runtime threads for the vision backbone.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Drive the real services instead: photos through IngestService,
+    /// JetStream and the vision workers into PostGIS, each working day planned
+    /// by the nightly job behind PlannerService. Replays the scenario's
+    /// forecast_risk policy (the one the nightly job implements).
+    #[arg(long)]
+    pub stack: bool,
+    /// With --stack: the PostgreSQL/PostGIS server; the run creates its own
+    /// database there and drops it at the end.
+    #[arg(
+        long,
+        env = "FILLROUTE_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
+    pub database_url: String,
+    /// With --stack: the NATS JetStream server; the run uses its own stream and deletes it.
+    #[arg(
+        long,
+        env = "FILLROUTE_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// With --stack: vision workers sharing the JetStream consumer.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
 }
 
 /// Runs a scenario subcommand.
@@ -104,6 +131,23 @@ fn run_file(args: RunArgs) -> Result<()> {
             "trained now"
         }
     );
+    if args.stack {
+        return run_stack(&args, &s, &world, &vision, started);
+    }
+    let bar = day_bar(&s);
+    let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &s.name, p))?;
+    bar.finish_and_clear();
+    println!("{}", kpi_table(&result));
+    if let Some(dir) = &args.out {
+        for path in write_outputs(dir, &result, &world)? {
+            println!("wrote {}", path.display());
+        }
+    }
+    eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn day_bar(s: &Scenario) -> ProgressBar {
     let bar = ProgressBar::new(s.run.days as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:30}] day {pos}/{len} {elapsed}")
@@ -111,17 +155,64 @@ fn run_file(args: RunArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     bar.set_message(s.name.clone());
-    let result = run_scenario(&s, &world, &mut vision, |p| match p {
+    bar
+}
+
+fn on_progress(bar: &ProgressBar, name: &str, p: Progress) {
+    match p {
         Progress::Stage(m) => bar.set_message(m),
         Progress::Day { day, .. } => {
-            bar.set_message(s.name.clone());
+            bar.set_message(name.to_string());
             bar.set_position(day as u64);
         }
-    })?;
+    }
+}
+
+/// `--stack`: the same scenario through the real services.
+fn run_stack(
+    args: &RunArgs,
+    s: &Scenario,
+    world: &World,
+    vision: &Vision,
+    started: Instant,
+) -> Result<()> {
+    if args.workers == 0 || args.workers > 16 {
+        anyhow::bail!("--workers is {}: use 1 to 16 vision workers", args.workers);
+    }
+    let options = StackOptions {
+        database_url: args.database_url.clone(),
+        nats_url: args.nats_url.clone(),
+        workers: args.workers,
+        threads: args.threads,
+    };
+    let bar = day_bar(s);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()?;
+    let run = runtime.block_on(fillroute_scenario_stack::run(
+        s,
+        world,
+        &vision.model_path,
+        &options,
+        |p| on_progress(&bar, &s.name, p),
+    ))?;
     bar.finish_and_clear();
-    println!("{}", kpi_table(&result));
+    println!("{}", kpi_table(&run.result));
+    let c = run.counts;
+    println!(
+        "stack: {} photos uploaded through IngestService -> {} images, {} camera readings in PostGIS \
+         ({} failed); {} emptyings reported; {} days planned through PlannerService; database {} dropped",
+        run.uploads,
+        c.images,
+        c.camera_readings,
+        c.failed,
+        run.service_reports,
+        run.plans,
+        run.database
+    );
     if let Some(dir) = &args.out {
-        for path in write_outputs(dir, &result, &world)? {
+        for path in write_outputs(dir, &run.result, world)? {
             println!("wrote {}", path.display());
         }
     }

@@ -296,6 +296,9 @@ pub struct IngestConfig {
     pub max_age: Duration,
     /// A fall in fill at least this large records a service event.
     pub service_drop: f32,
+    /// What `max_clock_skew` and `max_age` are measured from: the system
+    /// clock, or a scenario replay's simulated time.
+    pub clock: fillroute_clock::Clock,
 }
 
 impl IngestConfig {
@@ -323,6 +326,7 @@ impl IngestConfig {
             max_clock_skew: Duration::from_secs(300),
             max_age: Duration::from_secs(30 * 86400),
             service_drop: fillroute_forecast::ServiceDetection::default().min_drop as f32,
+            clock: fillroute_clock::Clock::System,
         }
     }
 

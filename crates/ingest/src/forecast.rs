@@ -24,10 +24,13 @@ fn instant(t: Timestamp) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t.0).ok()
 }
 
-/// Recomputes and stores `bin`'s forecast as of now.
-pub async fn refresh(store: &Store, bin: BinId) -> Result<BinForecast, IngestError> {
+/// Recomputes and stores `bin`'s forecast as of `now`.
+pub async fn refresh(
+    store: &Store,
+    bin: BinId,
+    now: OffsetDateTime,
+) -> Result<BinForecast, IngestError> {
     let config = ModelConfig::default();
-    let now = OffsetDateTime::now_utc();
     let since = now - Duration::seconds_f64(config.max_history_days * 86_400.0);
     let readings: Vec<Reading> = store
         .readings_for_bin(bin, since)

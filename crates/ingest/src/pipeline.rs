@@ -294,7 +294,7 @@ impl Ingest {
     fn check_time(&self, field: &'static str, unix_ms: i64) -> Result<OffsetDateTime, IngestError> {
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
             .map_err(|_| IngestError::invalid(field, unix_ms, "use Unix milliseconds"))?;
-        let now = OffsetDateTime::now_utc();
+        let now = self.config.clock.now();
         if at > now + self.config.max_clock_skew {
             return Err(IngestError::invalid(
                 field,

@@ -59,6 +59,8 @@ pub struct WorkerConfig {
     pub housekeeping_every: Duration,
     /// The sweeper's thresholds.
     pub sweep: SweepPolicy,
+    /// "Now" for the forecasts refreshed after each reading.
+    pub clock: fillroute_clock::Clock,
 }
 
 impl WorkerConfig {
@@ -91,6 +93,7 @@ impl WorkerConfig {
             silent_slack: 2.0,
             housekeeping_every: Duration::from_secs(30),
             sweep: SweepPolicy::default(),
+            clock: fillroute_clock::Clock::System,
         }
     }
 
@@ -392,7 +395,8 @@ impl Worker {
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         if recorded.newly_recorded
-            && let Err(e) = crate::forecast::refresh(&self.store, recorded.bin).await
+            && let Err(e) =
+                crate::forecast::refresh(&self.store, recorded.bin, self.config.clock.now()).await
         {
             // The reading is safe; the next reading refreshes the forecast.
             tracing::warn!(error = %e, bin = recorded.bin.0, "forecast refresh failed");

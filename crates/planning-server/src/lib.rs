@@ -15,6 +15,7 @@ pub use auth::{Role, Tokens};
 pub use error::ApiError;
 pub use service::PlannerApi;
 
+use fillroute_clock::Clock;
 use fillroute_planning::PlanningError;
 use fillroute_proto::planner::v1::planner_service_server::PlannerServiceServer;
 use fillroute_store::Store;
@@ -53,11 +54,24 @@ pub async fn run(
     tokens: Tokens,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), PlanningError> {
+    run_with_clock(listener, store, tokens, Clock::System, shutdown).await
+}
+
+/// [`run`] with "now" read from `clock` (a scenario replay's simulated time).
+pub async fn run_with_clock(
+    listener: TcpListener,
+    store: Store,
+    tokens: Tokens,
+    clock: Clock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), PlanningError> {
     check_tokens(&tokens)?;
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, "planner service listening");
     tonic::transport::Server::builder()
-        .add_service(PlannerServiceServer::new(PlannerApi::new(store, tokens)))
+        .add_service(PlannerServiceServer::new(
+            PlannerApi::new(store, tokens).with_clock(clock),
+        ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
         .map_err(|e| PlanningError::Internal(format!("server: {e}")))?;

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use fillroute_clock::Clock;
 use fillroute_planning::dashboard::{self, resolve_area};
 use fillroute_planning::job::{PlanRequest, check_time_budget, plan_day};
 use fillroute_planning::network::NetworkCache;
@@ -15,7 +16,6 @@ use fillroute_proto::planner::v1 as pb;
 use fillroute_proto::planner::v1::planner_service_server::PlannerService;
 use fillroute_store::{BinId, PlanId, Store};
 use futures::Stream;
-use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
 use tonic::{Request, Response, Status};
@@ -33,6 +33,7 @@ pub struct PlannerApi {
     store: Store,
     cache: Arc<NetworkCache>,
     tokens: Tokens,
+    clock: Clock,
 }
 
 impl PlannerApi {
@@ -42,7 +43,15 @@ impl PlannerApi {
             store,
             cache: Arc::new(NetworkCache::default()),
             tokens,
+            clock: Clock::System,
         }
+    }
+
+    /// Reads "now" (today's date, forecast time) from `clock` instead of the
+    /// system clock: a scenario replay plans its simulated days this way.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Reserves the plan's id, runs the planning job in the background and
@@ -120,7 +129,7 @@ impl PlannerService for PlannerApi {
     async fn get_bin(&self, request: Request<pb::GetBinRequest>) -> Reply<pb::GetBinResponse> {
         self.tokens.role(request.metadata())?;
         let bin = convert::id("bin_id", request.into_inner().bin_id).map_err(ApiError::from)?;
-        let detail = dashboard::bin_detail(&self.store, BinId(bin), OffsetDateTime::now_utc())
+        let detail = dashboard::bin_detail(&self.store, BinId(bin), self.clock.now())
             .await
             .map_err(ApiError::from)?;
         Ok(Response::new(convert::bin_detail(&detail)))
@@ -157,8 +166,7 @@ impl PlannerService for PlannerApi {
         let region = fillroute_planning::job::region(&self.store, &req.region)
             .await
             .map_err(ApiError::from)?;
-        let today =
-            fillroute_planning::job::local_today(OffsetDateTime::now_utc(), region.utc_offset_s);
+        let today = fillroute_planning::job::local_today(self.clock.now(), region.utc_offset_s);
         if date < today {
             return Err(ApiError::from(PlanningError::invalid(
                 "date",
@@ -167,11 +175,12 @@ impl PlannerService for PlannerApi {
             ))
             .into());
         }
+        let clock = self.clock.clone();
         let stream = self
             .stream_job(move |store, cache, progress, plan| {
                 Box::pin(async move {
                     req.plan_id = Some(plan);
-                    plan_day(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
+                    plan_day(&store, &cache, &req, clock.now(), progress).await
                 })
             })
             .await?;
@@ -233,11 +242,12 @@ impl PlannerService for PlannerApi {
         load_plan(&self.store, req.plan)
             .await
             .map_err(ApiError::from)?;
+        let clock = self.clock.clone();
         let stream = self
             .stream_job(move |store, cache, progress, plan| {
                 Box::pin(async move {
                     req.plan_id = Some(plan);
-                    replan_from(&store, &cache, &req, OffsetDateTime::now_utc(), progress).await
+                    replan_from(&store, &cache, &req, clock.now(), progress).await
                 })
             })
             .await?;
@@ -264,7 +274,7 @@ impl PlannerService for PlannerApi {
         } else {
             u64::from(r.poll_ms.clamp(50, 60_000))
         });
-        let store = self.store.clone();
+        let (store, clock) = (self.store.clone(), self.clock.clone());
         let mut cursor = store.last_reading_id().await.map_err(ApiError::from)?;
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
@@ -273,7 +283,7 @@ impl PlannerService for PlannerApi {
                 let polled = async {
                     let (mut events, next) =
                         dashboard::fill_events(&store, area, cursor, alert).await?;
-                    let now = OffsetDateTime::now_utc();
+                    let now = clock.now();
                     events.extend(
                         dashboard::missed_pickup_events(&store, area, now, &mut missed).await?,
                     );

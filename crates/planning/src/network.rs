@@ -127,7 +127,8 @@ pub async fn import_road_file(store: &Store, path: &Path, name: &str) -> Result<
     })
 }
 
-fn to_rows(net: &RoadNetwork, name: &str, path: &Path) -> NewRoadNetwork {
+/// The rows that store `net` as network `name` (`path` is recorded as its source).
+pub fn to_rows(net: &RoadNetwork, name: &str, path: &Path) -> NewRoadNetwork {
     let g = net.graph();
     let mut rows = NewRoadNetwork {
         name: name.to_owned(),
