@@ -4,7 +4,7 @@
 //! as one draft. Bins that cannot be routed (no road near them, no route to
 //! the depot, no service window that day) are reported with the reason.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +14,8 @@ use fillroute_forecast::{
     Source, Timestamp, bins_per_load, decide, fit, future_visit_costs,
 };
 use fillroute_planner::{
-    Break, DisposalSite, Instance, InstanceBuilder, Objective, Search, Solution, Stop, TimeWindow,
-    Units, Vehicle, Visit, check,
+    Break, DisposalSite, Instance, InstanceBuilder, ModelError, Objective, Search, Solution, Stop,
+    TimeWindow, Units, Vehicle, Visit, check,
 };
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
@@ -401,73 +401,94 @@ fn build_instance(
             dur.push(f64::from(s));
         }
     }
-    let mut b = InstanceBuilder::new()
-        .profile(dist, dur, 1.0)
-        .objective(Objective::Lexicographic)
-        .depot(region.depot_name.clone(), 0);
-    let mut stop_bin = Vec::new();
-    let mut demand = Vec::new();
-    let mut has_site = false;
-    for (pos, &i) in keep.iter().enumerate() {
-        match locs[i] {
-            Loc::Depot => {}
-            Loc::Site(s) => {
-                has_site = true;
-                let site = &sites[s];
-                b = b.site(DisposalSite {
-                    id: site.name.clone(),
-                    location: pos,
-                    hours: TimeWindow::new(site.opens_s.into(), site.closes_s.into()),
-                    unload_time: site.service_time_s.into(),
-                    accepts: u64::MAX,
-                });
-            }
-            Loc::Bin(k) => {
-                let d = &decided[k];
-                let Some(dec) = &d.decision else { continue };
-                let litres = (dec.numbers.fill_now.clamp(0.0, 1.2)
-                    * f64::from(d.bin.capacity_litres))
-                .ceil()
-                .max(1.0) as i32;
-                let mut stop = Stop::new(d.bin.id.to_string(), pos, litres.into());
-                stop.service = d.bin.service_time_s.into();
-                stop.windows = d
-                    .bin
-                    .windows
-                    .iter()
-                    .filter(|w| w.0 < 0 || w.0 == weekday)
-                    .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
-                    .collect();
-                stop.prize = dec.prize.map(|p| (p * MILLI).round() as Units);
-                b = b.stop(stop);
-                stop_bin.push(k);
-                demand.push(litres);
+    let mut refused = HashSet::new();
+    let (instance, stop_bin, demand) = loop {
+        let mut b = InstanceBuilder::new()
+            .profile(dist.clone(), dur.clone(), 1.0)
+            .objective(Objective::Lexicographic)
+            .depot(region.depot_name.clone(), 0);
+        let mut stop_bin = Vec::new();
+        let mut demand = Vec::new();
+        let mut has_site = false;
+        for (pos, &i) in keep.iter().enumerate() {
+            match locs[i] {
+                Loc::Depot => {}
+                Loc::Site(s) => {
+                    has_site = true;
+                    let site = &sites[s];
+                    b = b.site(DisposalSite {
+                        id: site.name.clone(),
+                        location: pos,
+                        hours: TimeWindow::new(site.opens_s.into(), site.closes_s.into()),
+                        unload_time: site.service_time_s.into(),
+                        accepts: u64::MAX,
+                    });
+                }
+                Loc::Bin(k) if refused.contains(&k) => {}
+                Loc::Bin(k) => {
+                    let d = &decided[k];
+                    let Some(dec) = &d.decision else { continue };
+                    let litres = (dec.numbers.fill_now.clamp(0.0, 1.2)
+                        * f64::from(d.bin.capacity_litres))
+                    .ceil()
+                    .max(1.0) as i32;
+                    let mut stop = Stop::new(d.bin.id.to_string(), pos, litres.into());
+                    stop.service = d.bin.service_time_s.into();
+                    stop.windows = d
+                        .bin
+                        .windows
+                        .iter()
+                        .filter(|w| w.0 < 0 || w.0 == weekday)
+                        .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
+                        .collect();
+                    stop.prize = dec.prize.map(|p| (p * MILLI).round() as Units);
+                    b = b.stop(stop);
+                    stop_bin.push(k);
+                    demand.push(litres);
+                }
             }
         }
-    }
-    let lunch = (region.lunch_minutes > 0).then(|| Break {
-        window: TimeWindow::new(region.lunch_opens_s.into(), region.lunch_closes_s.into()),
-        duration: i64::from(region.lunch_minutes) * 60,
-    });
-    for t in trucks {
-        let mut v = Vehicle::new(
-            t.truck.name.clone(),
-            vec![t.truck.capacity_litres.into()],
-            0,
-        );
-        v.shift = TimeWindow::new(
-            i64::from(t.truck.shift_start_s).max(earliest_s),
-            t.truck.shift_end_s.into(),
-        );
-        // Cost per km is currency per km, i.e. milli-currency per metre.
-        v.cost_per_distance = t.truck.cost_per_km.round().max(1.0) as Units;
-        v.break_ = lunch;
-        v.final_disposal_required = has_site;
-        b = b.vehicle(v);
-    }
-    let instance = b
-        .build()
-        .map_err(|e| PlanningError::Internal(format!("planner model: {e}")))?;
+        let lunch = (region.lunch_minutes > 0).then(|| Break {
+            window: TimeWindow::new(region.lunch_opens_s.into(), region.lunch_closes_s.into()),
+            duration: i64::from(region.lunch_minutes) * 60,
+        });
+        for t in trucks {
+            let mut v = Vehicle::new(
+                t.truck.name.clone(),
+                vec![t.truck.capacity_litres.into()],
+                0,
+            );
+            v.shift = TimeWindow::new(
+                i64::from(t.truck.shift_start_s).max(earliest_s),
+                t.truck.shift_end_s.into(),
+            );
+            // Cost per km is currency per km, i.e. milli-currency per metre.
+            v.cost_per_distance = t.truck.cost_per_km.round().max(1.0) as Units;
+            v.break_ = lunch;
+            v.final_disposal_required = has_site;
+            b = b.vehicle(v);
+        }
+        let e = match b.build() {
+            Ok(instance) => break (instance, stop_bin, demand),
+            Err(e) => e,
+        };
+        // A bin no truck could ever serve (its window outside every shift, say)
+        // is reported with the model's reason; the rest of the day is planned.
+        let stop = match &e {
+            ModelError::DemandExceedsCapacity { stop, .. }
+            | ModelError::NoCompatibleVehicle { stop, .. }
+            | ModelError::UnreachableWindow { stop, .. } => stop,
+            _ => return Err(PlanningError::Internal(format!("planner model: {e}"))),
+        };
+        let Some(&k) = stop_bin
+            .iter()
+            .find(|&&k| decided[k].bin.id.to_string() == *stop)
+        else {
+            return Err(PlanningError::Internal(format!("planner model: {e}")));
+        };
+        refused.insert(k);
+        excluded.insert(k, format!("planner: {e}"));
+    };
     Ok(Built {
         instance,
         nodes: keep.iter().map(|&i| nodes[i]).collect(),
@@ -806,7 +827,9 @@ pub async fn plan_day(
     .map_err(|e| PlanningError::Internal(format!("search thread: {e}")))??;
 
     let report = check(&built.instance, &solution);
-    if !report.feasible {
+    // Must-collect bins left off every route are not a broken plan: each is
+    // reported with the planner's reason. Only a violated rule is.
+    if !report.violations.is_empty() {
         return Err(PlanningError::Checker(report.violations.join("; ")));
     }
     let mut checked_routes = 0;

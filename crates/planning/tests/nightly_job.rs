@@ -269,3 +269,36 @@ async fn may_collect_prizes_include_the_saved_future_visit() {
         );
     }
 }
+
+#[tokio::test]
+async fn must_bins_the_fleet_cannot_reach_are_stored_with_a_reason_not_an_error() {
+    let city = common::andorra(9, 0).await;
+    let store = city.store();
+    let region = store.region_by_name(&city.region).await.unwrap().unwrap();
+    // One truck with a 20-minute shift: far too short for every must-collect bin.
+    store
+        .insert_truck(&fillroute_store::NewTruck {
+            name: "short shift".into(),
+            depot_id: region.depot_id,
+            capacity_litres: 6000,
+            shift_start_s: 6 * 3600,
+            shift_end_s: 6 * 3600 + 1200,
+            cost_per_km: 1.0,
+        })
+        .await
+        .unwrap();
+    let req = PlanRequest::new(&city.region, city.tomorrow(), 1.0);
+    let summary = plan_day(store, &city.cache, &req, city.now, quiet())
+        .await
+        .unwrap();
+    assert!(summary.must >= 3, "{summary:?}");
+    assert!(!summary.unserved_must.is_empty(), "{summary:?}");
+    for (bin, reason) in &summary.unserved_must {
+        assert!(reason.starts_with("planner:"), "bin {bin}: {reason}");
+    }
+    let view = load_plan(store, summary.plan).await.unwrap();
+    assert_eq!(
+        view.plan.status, "draft",
+        "the plan is stored for the dispatcher"
+    );
+}
