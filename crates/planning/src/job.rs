@@ -14,8 +14,8 @@ use fillroute_forecast::{
     Source, Timestamp, bins_per_load, decide, fit, future_visit_costs,
 };
 use fillroute_planner::{
-    Break, DisposalSite, Instance, InstanceBuilder, ModelError, Objective, Search, Solution, Stop,
-    TimeWindow, Units, Vehicle, Visit, check,
+    Break, DisposalSite, Instance, InstanceBuilder, ModelError, Objective, Route, Search, Solution,
+    Stop, TimeWindow, Units, UnservedReason, Vehicle, Visit, check,
 };
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
@@ -568,6 +568,19 @@ fn price_future_visits(
     }
 }
 
+/// A solution of one route alone, for checking routes one by one: every
+/// stop it does not visit is declared served elsewhere.
+pub(crate) fn route_alone(inst: &Instance, route: &Route) -> Solution {
+    let on: HashSet<usize> = route.stops().collect();
+    Solution {
+        routes: vec![route.clone()],
+        unserved: (0..inst.stops().len())
+            .filter(|i| !on.contains(i))
+            .map(|i| (i, UnservedReason::FleetExhausted))
+            .collect(),
+    }
+}
+
 /// Runs the search in slices so progress can be reported between them.
 pub(crate) fn search(
     instance: &Instance,
@@ -834,12 +847,14 @@ pub async fn plan_day(
     }
     let mut checked_routes = 0;
     for r in &solution.routes {
-        let one = Solution {
-            routes: vec![r.clone()],
-            unserved: Vec::new(),
-        };
-        if check(&built.instance, &one).violations.is_empty() {
-            checked_routes += 1;
+        match check(&built.instance, &route_alone(&built.instance, r))
+            .violations
+            .first()
+        {
+            None => checked_routes += 1,
+            Some(v) => {
+                tracing::warn!(vehicle = r.vehicle, violation = %v, "route fails the checker on its own")
+            }
         }
     }
     let mut unserved: HashMap<usize, String> = built.excluded.clone();

@@ -13,8 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use fillroute_planner::{
-    Break, DisposalSite, InstanceBuilder, Objective, Solution, Stop, TimeWindow, Units, Vehicle,
-    check,
+    Break, DisposalSite, InstanceBuilder, Objective, Stop, TimeWindow, Units, Vehicle, check,
 };
 use fillroute_roads::{LonLat, NodeId};
 use fillroute_store::{
@@ -368,11 +367,8 @@ pub async fn replan_from(
         let (mut distance_m, mut load) = (0.0, 0);
         if let Some(v) = vehicle {
             let visits = planned.map_or(&[][..], |r| &r.visits[..]);
-            let one = Solution {
-                routes: planned.cloned().into_iter().collect(),
-                unserved: Vec::new(),
-            };
-            if check(&instance, &one).violations.is_empty() {
+            let alone = planned.map(|r| crate::job::route_alone(&instance, r));
+            if alone.is_none_or(|one| check(&instance, &one).violations.is_empty()) {
                 checked_routes += 1;
             }
             let initial = wk.kept.last().map_or(0, |s| s.load_litres);

@@ -293,6 +293,10 @@ async fn must_bins_the_fleet_cannot_reach_are_stored_with_a_reason_not_an_error(
         .unwrap();
     assert!(summary.must >= 3, "{summary:?}");
     assert!(!summary.unserved_must.is_empty(), "{summary:?}");
+    assert_eq!(
+        summary.checked_routes, summary.routes,
+        "each route passes the checker on its own, unserved bins or not"
+    );
     for (bin, reason) in &summary.unserved_must {
         assert!(reason.starts_with("planner:"), "bin {bin}: {reason}");
     }
