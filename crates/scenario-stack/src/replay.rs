@@ -263,7 +263,7 @@ async fn drive(
                         _ => {}
                     }
                 }
-                kpi.haul_km += haul_metres(world, &locations) / 1000.0;
+                kpi.haul_km += world.haul_metres(&locations) / 1000.0;
             }
             kpi.truck_km += km;
             kpi.truck_hours += hours;
@@ -456,16 +456,4 @@ async fn wait_for_readings(services: &Services, day: usize, uploaded: usize) -> 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// Metres of a route's legs into a disposal site or from one back to a depot
-/// (the embedded replay's haul-km, on the same matrix).
-fn haul_metres(world: &World, locations: &[usize]) -> f64 {
-    let (depots, first_bin) = (world.depots.len(), world.depots.len() + world.sites.len());
-    let is_site = |l: usize| (depots..first_bin).contains(&l);
-    locations
-        .windows(2)
-        .filter(|w| is_site(w[1]) || (is_site(w[0]) && w[1] < depots))
-        .map(|w| f64::from(world.distance_m[w[0] * world.len() + w[1]]))
-        .sum()
 }

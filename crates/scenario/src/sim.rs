@@ -247,7 +247,7 @@ pub fn run(
                 st.kpi.haul_km += plan
                     .routes
                     .iter()
-                    .map(|r| haul_metres(world, &r.locations))
+                    .map(|r| world.haul_metres(&r.locations))
                     .sum::<f64>()
                     / 1000.0;
                 st.kpi.truck_hours += plan.seconds as f64 / 3600.0;
@@ -361,17 +361,6 @@ fn model_config(s: &Scenario, zone: &str, utc_offset_secs: i32) -> ModelConfig {
     }
     c.noise.camera_floor_sd = 0.08;
     c
-}
-
-/// Metres of a driven route's legs into a disposal site or from one back to a depot.
-fn haul_metres(world: &World, locations: &[usize]) -> f64 {
-    let (depots, first_bin) = (world.depots.len(), world.depots.len() + world.sites.len());
-    let is_site = |l: usize| (depots..first_bin).contains(&l);
-    locations
-        .windows(2)
-        .filter(|w| is_site(w[1]) || (is_site(w[0]) && w[1] < depots))
-        .map(|w| f64::from(world.distance_m[w[0] * world.len() + w[1]]))
-        .sum()
 }
 
 #[allow(clippy::too_many_arguments)]

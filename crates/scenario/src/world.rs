@@ -61,6 +61,18 @@ pub struct World {
 }
 
 impl World {
+    /// Metres of a driven route's legs (world locations in order) into a
+    /// disposal site or from one back to a depot: the haul-km KPI.
+    pub fn haul_metres(&self, locations: &[usize]) -> f64 {
+        let (depots, first_bin) = (self.depots.len(), self.depots.len() + self.sites.len());
+        let is_site = |l: usize| (depots..first_bin).contains(&l);
+        locations
+            .windows(2)
+            .filter(|w| is_site(w[1]) || (is_site(w[0]) && w[1] < depots))
+            .map(|w| f64::from(self.distance_m[w[0] * self.len() + w[1]]))
+            .sum()
+    }
+
     /// Number of locations.
     pub fn len(&self) -> usize {
         self.nodes.len()
