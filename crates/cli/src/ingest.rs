@@ -51,6 +51,22 @@ pub struct BusArgs {
         default_value = "var/objects"
     )]
     pub objects: String,
+    /// JetStream stream that carries uploaded images (one per deployment).
+    #[arg(long, env = "FILLROUTE_STREAM", default_value = "IMAGES")]
+    pub stream: String,
+    /// Subject prefix: images on `<prefix>.received.<bin>`, dead letters on
+    /// `<prefix>.deadletter.<bin>`.
+    #[arg(long, env = "FILLROUTE_SUBJECT_PREFIX", default_value = "images")]
+    pub subject_prefix: String,
+}
+
+impl BusArgs {
+    fn bus(&self) -> BusConfig {
+        let mut bus = BusConfig::new(self.nats_url.clone());
+        bus.stream = self.stream.clone();
+        bus.subject_prefix = self.subject_prefix.clone();
+        bus
+    }
 }
 
 /// TLS identity for `ingest serve`: both files, or neither for plaintext.
@@ -115,17 +131,19 @@ pub fn run(cmd: IngestCmd) -> Result<()> {
                 println!("migrated {}", db.database_url);
             }
             IngestCmd::Serve(args) => {
+                // Bad flags are reported before anything is connected or migrated.
+                let objects = ObjectStoreConfig::parse(&args.bus.objects)?;
                 Store::connect(&args.db.database_url)
                     .await?
                     .migrate()
                     .await?;
                 let mut config = IngestConfig::new(
                     args.db.database_url,
-                    BusConfig::new(args.bus.nats_url),
+                    args.bus.bus(),
                     PathBuf::new(),
                     args.admin_token,
                 );
-                config.objects = ObjectStoreConfig::parse(&args.bus.objects)?;
+                config.objects = objects;
                 config.listen = args.listen;
                 if let (Some(cert_path), Some(key_path)) = (args.tls.tls_cert, args.tls.tls_key) {
                     config.tls = Some(TlsConfig {
@@ -138,7 +156,7 @@ pub fn run(cmd: IngestCmd) -> Result<()> {
             IngestCmd::Worker(args) => {
                 let mut config = WorkerConfig::new(
                     args.db.database_url,
-                    BusConfig::new(args.bus.nats_url),
+                    args.bus.bus(),
                     ObjectStoreConfig::parse(&args.bus.objects)?,
                     args.vision_url,
                 );

@@ -48,6 +48,13 @@ struct Args {
     /// classifier of the right shape (identical cost, meaningless fill values).
     #[arg(long)]
     vision_url: Option<String>,
+    /// In-process vision service: inference threads, each with its own ONNX
+    /// Runtime session.
+    #[arg(long, default_value_t = 1)]
+    inference_workers: usize,
+    /// In-process vision service: ONNX Runtime intra-op threads per session.
+    #[arg(long, default_value_t = 2)]
+    intra_threads: usize,
     /// Side of the synthetic JPEG frames, pixels.
     #[arg(long, default_value_t = 320)]
     side: u32,
@@ -95,7 +102,7 @@ impl Device {
     }
 }
 
-fn untrained_vision(dir: &std::path::Path) -> String {
+fn untrained_vision(dir: &std::path::Path, args: &Args) -> String {
     use fillroute_vision::classifier::{ARTIFACT_FORMAT, ArtifactMetrics, TrainingSummary};
     use fillroute_vision::{Classifier, DEFAULT_FILL_CLASSES, FEATURE_DIM};
     let backbone = fillroute_vision::backbone::BackboneConfig::from_env(2);
@@ -125,6 +132,8 @@ fn untrained_vision(dir: &std::path::Path) -> String {
     let mut config = fillroute_vision_server::ServerConfig::new(&path);
     config.max_batch = 32;
     config.queue_capacity = 512;
+    config.inference_workers = args.inference_workers;
+    config.backbone.intra_threads = args.intra_threads;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -182,7 +191,7 @@ async fn main() {
     let vision_url = args
         .vision_url
         .clone()
-        .unwrap_or_else(|| untrained_vision(objects.path()));
+        .unwrap_or_else(|| untrained_vision(objects.path(), &args));
 
     let channel = Channel::from_shared(format!("http://{addr}"))
         .unwrap()

@@ -20,6 +20,8 @@ pub mod health;
 pub mod objects;
 pub mod pipeline;
 pub mod sweeper;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod worker;
 
 pub use config::{BusConfig, IngestConfig, ObjectStoreConfig, S3Config, TlsConfig};

@@ -6,7 +6,7 @@
 
 mod support;
 
-use fillroute_ingest::TlsConfig;
+use fillroute_ingest::testing::TestPki;
 use fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient;
 use std::time::Duration;
 use support::postgres::PrivatePostgres;
@@ -109,43 +109,6 @@ async fn reflection_lists_the_ingest_and_health_services() {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
     stack.cleanup().await;
-}
-
-/// A test CA and a server certificate it signed for `localhost` and 127.0.0.1, as PEM files.
-struct TestPki {
-    dir: tempfile::TempDir,
-    ca_pem: String,
-}
-
-impl TestPki {
-    fn new() -> Self {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "fillroute test CA");
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca, ca_key);
-        let server_key = KeyPair::generate().unwrap();
-        let server =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        let server_cert = server.signed_by(&server_key, &issuer).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("server.pem"), server_cert.pem()).unwrap();
-        std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
-        Self {
-            dir,
-            ca_pem: ca_cert.pem(),
-        }
-    }
-
-    fn config(&self) -> TlsConfig {
-        TlsConfig {
-            cert_path: self.dir.path().join("server.pem"),
-            key_path: self.dir.path().join("server.key"),
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

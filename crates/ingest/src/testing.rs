@@ -1,0 +1,56 @@
+//! Test support shared by this crate's tests and the CLI's: a throwaway
+//! certificate authority for the TLS paths (feature `testing` only).
+#![allow(clippy::unwrap_used)]
+
+use crate::TlsConfig;
+use std::path::PathBuf;
+
+/// A test CA and a server certificate it signed for `localhost` and
+/// 127.0.0.1, written as PEM files into a temporary folder.
+pub struct TestPki {
+    /// Holds `server.pem` and `server.key`; removed on drop.
+    pub dir: tempfile::TempDir,
+    /// The CA certificate clients must trust.
+    pub ca_pem: String,
+}
+
+impl TestPki {
+    /// Generates the CA and the server identity.
+    pub fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(DnType::CommonName, "fillroute test CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let server_cert = server.signed_by(&server_key, &issuer).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server.pem"), server_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
+        Self { dir, ca_pem: ca_cert.pem() }
+    }
+
+    /// The server certificate chain file.
+    pub fn cert_path(&self) -> PathBuf {
+        self.dir.path().join("server.pem")
+    }
+
+    /// The server key file.
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.path().join("server.key")
+    }
+
+    /// The server side of it, as the ingest service takes it.
+    pub fn config(&self) -> TlsConfig {
+        TlsConfig { cert_path: self.cert_path(), key_path: self.key_path() }
+    }
+}
+
+impl Default for TestPki {
+    fn default() -> Self {
+        Self::new()
+    }
+}

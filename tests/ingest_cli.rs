@@ -1,0 +1,166 @@
+//! `fillroute ingest serve` as an operator starts it, against the real
+//! PostGIS and JetStream: the flags that choose TLS, object storage and the
+//! stream reach the service, and a bad flag stops it with a message naming
+//! the flag before anything is connected.
+#![allow(clippy::unwrap_used)]
+
+use fillroute_ingest::testing::TestPki;
+use fillroute_ingest::{BusConfig, bus::Bus};
+use fillroute_proto::ingest::v1 as pb;
+use fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient;
+use fillroute_store::testing::TestDb;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+const ADMIN: &str = "cli-test-admin-token-0123456789";
+const NATS: &str = "nats://127.0.0.1:4222";
+
+fn fillroute(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fillroute")).args(args).output().expect("fillroute runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn ingest_serve_refuses_an_unsupported_objects_location_before_connecting() {
+    // The database URL points nowhere: the flag must be judged first.
+    let out = fillroute(&[
+        "ingest", "serve", "--admin-token", ADMIN, "--objects", "ftp://host/images",
+        "--database-url", "postgres://nobody@127.0.0.1:1/none",
+    ]);
+    let e = stderr(&out);
+    assert!(!out.status.success(), "must fail: {e}");
+    assert!(e.contains("objects") && e.contains("ftp://") && e.contains("s3://"), "names the field and the fix: {e}");
+}
+
+#[test]
+fn ingest_serve_with_a_certificate_but_no_key_is_refused_naming_tls_key() {
+    let out = fillroute(&["ingest", "serve", "--admin-token", ADMIN, "--tls-cert", "/tmp/server.pem"]);
+    let e = stderr(&out);
+    assert!(!out.status.success(), "must fail: {e}");
+    assert!(e.contains("--tls-key"), "{e}");
+}
+
+/// Kills the server when the test ends, whatever happens.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn connect(endpoint: Endpoint) -> Channel {
+    let start = Instant::now();
+    loop {
+        match endpoint.connect().await {
+            Ok(channel) => return channel,
+            Err(e) if start.elapsed() > Duration::from_secs(30) => panic!("server never answered: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+fn admin<T>(message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_only() {
+    let db = TestDb::new().await;
+    let pki = TestPki::new();
+    let objects = tempfile::tempdir().unwrap();
+    let tag = format!("{:08x}", rand::random::<u32>());
+    let mut bus = BusConfig::new(NATS);
+    bus.stream = format!("IMAGES_CLI_{tag}");
+    bus.subject_prefix = format!("cli{tag}.images");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let objects_url = format!("file://{}", objects.path().display());
+    let child = Command::new(env!("CARGO_BIN_EXE_fillroute"))
+        .args(["ingest", "serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-token", ADMIN])
+        .args(["--database-url", &db.url(), "--nats-url", NATS, "--objects", &objects_url])
+        .args(["--stream", &bus.stream, "--subject-prefix", &bus.subject_prefix])
+        .arg("--tls-cert")
+        .arg(pki.cert_path())
+        .arg("--tls-key")
+        .arg(pki.key_path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("fillroute ingest serve starts");
+    let _server = Server(child);
+
+    let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&pki.ca_pem)).domain_name("localhost");
+    let endpoint = Endpoint::from_shared(format!("https://127.0.0.1:{port}")).unwrap().tls_config(tls).unwrap();
+    let mut client = IngestServiceClient::new(connect(endpoint).await);
+    let bin = client
+        .register_bin(admin(bin_request(1.52, 42.51)))
+        .await
+        .expect("registration over TLS")
+        .into_inner()
+        .bin_id;
+    let device = client
+        .register_device(admin(pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
+        .await
+        .unwrap()
+        .into_inner();
+    let frame = fillroute_vision_server::synthetic::fill_frame(0.5, 7, 96);
+    let mut upload = tonic::Request::new(pb::UploadImageRequest {
+        bin_id: 0,
+        captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
+        image: fillroute_vision_server::synthetic::jpeg(&frame),
+    });
+    upload.metadata_mut().insert("x-device-id", device.device_id.parse().unwrap());
+    upload.metadata_mut().insert("authorization", format!("Bearer {}", device.token).parse().unwrap());
+    let stored = client.upload_image(upload).await.expect("upload over TLS").into_inner();
+    assert!(!stored.image_id.is_empty());
+
+    // The bytes went to the folder given by --objects, the row to the database.
+    let files = walk(objects.path());
+    assert_eq!(files, 1, "one content-addressed object under {objects_url}");
+    assert_eq!(db.store.pipeline_counts().await.unwrap().images, 1);
+
+    // Plaintext to the same port gets nothing through.
+    let plaintext = async {
+        let channel = Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await?;
+        IngestServiceClient::new(channel)
+            .register_bin(admin(bin_request(1.5, 42.5)))
+            .await
+            .map(|_| ())
+            .map_err(Box::<dyn std::error::Error>::from)
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(10), plaintext).await;
+    assert!(!matches!(outcome, Ok(Ok(()))), "a plaintext client must not get through");
+
+    // The stream named by --stream holds the upload's message; remove it.
+    let bus = Bus::connect(&bus).await.unwrap();
+    bus.delete_stream().await.unwrap();
+}
+
+fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
+    pb::RegisterBinRequest {
+        lon,
+        lat,
+        capacity_litres: 1100,
+        waste_stream: "residual".into(),
+        service_time_s: 90,
+        container_type: "1100l-wheelie".into(),
+        customer: "city".into(),
+        time_windows: vec![],
+    }
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { walk(&p) } else { 1 })
+        .sum()
+}
