@@ -12,11 +12,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fillroute_clock::SimulatedClock;
-use fillroute_lidcam::{CameraFault, FillFraction, Scene, class_for_fill, render_jpeg};
+use fillroute_lidcam::{class_for_fill, render_jpeg};
 use fillroute_proto::ingest::v1 as ingest_pb;
 use fillroute_proto::planner::v1 as pb;
 use fillroute_scenario::config::parse_date;
-use fillroute_scenario::truth::{Truth, level_at, weekday_of};
+use fillroute_scenario::truth::{Truth, camera_scene, level_at, weekday_of};
 use fillroute_scenario::{DayKpis, PolicyConfig, PolicyKpis, Progress, RunResult, Scenario, World};
 use fillroute_store::{Area, PipelineCounts, PlanId};
 use futures::StreamExt;
@@ -314,13 +314,7 @@ async fn drive(
                 let x = (k as f64 + 0.5) / per_day as f64;
                 let fill = level_at(start_of_day[b], truth.inc[day][b], x, pickups[b]);
                 let dark = truth.dark[day][b][k];
-                let seed = s.run.seed ^ ((day as u64) << 40) ^ ((b as u64) << 8) ^ k as u64;
-                let scene = Scene::new(FillFraction::saturating(fill as f32), bin.style, seed)
-                    .with_fault(if dark {
-                        CameraFault::Dark
-                    } else {
-                        CameraFault::None
-                    });
+                let scene = camera_scene(s.run.seed, day, b, k, fill, bin.style, dark);
                 let at = day_start.unix_timestamp() * 1000 + (x * 86_400_000.0) as i64;
                 scenes.push((b, fill, dark, at, scene));
             }

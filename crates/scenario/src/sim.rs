@@ -9,7 +9,7 @@ use fillroute_forecast::{
     Action, BinState, History, ModelConfig, Policy, Reading, RiskPolicy, ServiceEvent, Source,
     Timestamp, decide, fit,
 };
-use fillroute_lidcam::{CameraFault, FillFraction, Scene, class_for_fill, render_jpeg};
+use fillroute_lidcam::{CameraFault, Scene, class_for_fill, render_jpeg};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::config::{PolicyConfig, Scenario, parse_date};
 use crate::error::Result;
 use crate::plan::{DayPlan, Request, VisitCost, bins_per_load, future_visit_costs, plan_day};
-use crate::truth::{Truth, level_at, weekday_of};
+use crate::truth::{Truth, camera_scene, level_at, weekday_of};
 use crate::vision::{CameraReading, Vision};
 use crate::world::World;
 
@@ -473,13 +473,7 @@ fn photograph(
                 let dark = truth.dark[day][b][k];
                 let key = (b, k, fill.to_bits(), dark);
                 let idx = *index.entry(key).or_insert_with(|| {
-                    let seed = s.run.seed ^ ((day as u64) << 40) ^ ((b as u64) << 8) ^ k as u64;
-                    let scene = Scene::new(FillFraction::saturating(fill as f32), bin.style, seed)
-                        .with_fault(if dark {
-                            CameraFault::Dark
-                        } else {
-                            CameraFault::None
-                        });
+                    let scene = camera_scene(s.run.seed, day, b, k, fill, bin.style, dark);
                     scenes.push((scene, fill));
                     scenes.len() - 1
                 });

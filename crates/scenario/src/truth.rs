@@ -90,6 +90,24 @@ impl Truth {
     }
 }
 
+/// The photo camera `shot` of bin `bin` takes on `day` when the bin is
+/// `fill` full: seeded by the run, so the embedded and the stack replays
+/// show the vision model the very same scenes.
+pub fn camera_scene(
+    run_seed: u64,
+    day: usize,
+    bin: usize,
+    shot: usize,
+    fill: f64,
+    style: fillroute_lidcam::ContainerStyle,
+    dark: bool,
+) -> fillroute_lidcam::Scene {
+    use fillroute_lidcam::{CameraFault, FillFraction, Scene};
+    let seed = run_seed ^ ((day as u64) << 40) ^ ((bin as u64) << 8) ^ shot as u64;
+    let fault = if dark { CameraFault::Dark } else { CameraFault::None };
+    Scene::new(FillFraction::saturating(fill as f32), style, seed).with_fault(fault)
+}
+
 /// Level during a day that starts at `level` and gains `inc`, at fraction `x`
 /// of the day, when the bin is emptied at fraction `pickup` (if at all).
 /// Containers hold at most 1.3 (heaped over the rim); the rest is litter.
