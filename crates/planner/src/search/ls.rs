@@ -29,6 +29,14 @@ fn cost(data: &Data, v: usize, s: &Seg) -> Option<Units> {
     data.route_cost(v, s)
 }
 
+/// Cheapest cost of `a ⊕ u ⊕ c` over the time windows of stop `u`.
+fn ins_cost(data: &Data, v: usize, a: &Seg, u: u32, c: &Seg) -> Option<Units> {
+    data.wins(u)
+        .iter()
+        .filter_map(|w| data.eval(v, a, Some(w), c))
+        .min()
+}
+
 /// Applies improving moves until none is left (or a pass cap is hit).
 pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
     for _pass in 0..50 {
@@ -53,8 +61,9 @@ pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
     }
 }
 
-fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>) {
+fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>, site: usize) {
     st.routes[r].nodes = nodes;
+    st.routes[r].final_site = site;
     cleanup(data, &mut st.routes[r]);
     st.routes[r].rebuild(data);
     for &x in &st.routes[r].nodes {
@@ -64,6 +73,34 @@ fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>) {
     }
 }
 
+/// Applies new node lists (and final disposal sites) to routes whose costs summed to `base`. With
+/// several windows per stop a move is evaluated with the other stops'
+/// windows fixed, and the rebuild may re-pick them: the move is undone
+/// unless the rebuilt routes are really cheaper.
+fn apply(data: &Data, st: &mut State, base: Units, changes: Vec<(usize, Vec<u32>, usize)>) -> bool {
+    let saved: Vec<_> = if data.multi_window {
+        changes.iter().map(|(r, _, _)| st.routes[*r].clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let routes: Vec<usize> = changes.iter().map(|(r, _, _)| *r).collect();
+    for (r, nodes, site) in changes {
+        commit(data, st, r, nodes, site);
+    }
+    if !data.multi_window || routes.iter().map(|&r| st.routes[r].cost).sum::<Units>() < base {
+        return true;
+    }
+    for (&r, old) in routes.iter().zip(saved) {
+        st.routes[r] = old;
+        for &x in &st.routes[r].nodes {
+            if is_stop(data, x) {
+                st.route_of[x as usize] = r;
+            }
+        }
+    }
+    false
+}
+
 fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
     let Some((ru, i)) = pos_of(st, u) else {
         return false;
@@ -71,8 +108,6 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
     let Some((rv, j)) = pos_of(st, v) else {
         return false;
     };
-    let useg = data.segs[u as usize];
-    let vseg = data.segs[v as usize];
     if ru != rv {
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         let (v1, v2) = (r1.veh, r2.veh);
@@ -85,32 +120,30 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         // Relocate u after v.
         if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1)
             && let Some(rem1) = rem1 {
-                let ins2 = data.eval(v2, &r2.pre[j + 1], Some(&useg), &r2.suf[j + 1]);
+                let ins2 = ins_cost(data, v2, &r2.pre[j + 1], u, &r2.suf[j + 1]);
                 if let (Some(c1), Some(c2)) = (rem1, ins2)
                     && c1 + c2 < base {
                         let mut n1 = r1.nodes.clone();
                         n1.remove(i);
                         let mut n2 = r2.nodes.clone();
                         n2.insert(j + 1, u);
-                        commit(data, st, ru, n1);
-                        commit(data, st, rv, n2);
-                        return true;
+                        let (f1, f2) = (st.routes[ru].final_site, st.routes[rv].final_site);
+                        return apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)]);
                     }
             }
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         // Relocate u before v.
         if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j)
             && let Some(rem1) = rem1 {
-                let ins2 = data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j]);
+                let ins2 = ins_cost(data, v2, &r2.pre[j], u, &r2.suf[j]);
                 if let (Some(c1), Some(c2)) = (rem1, ins2)
                     && c1 + c2 < base {
                         let mut n1 = r1.nodes.clone();
                         n1.remove(i);
                         let mut n2 = r2.nodes.clone();
                         n2.insert(j, u);
-                        commit(data, st, ru, n1);
-                        commit(data, st, rv, n2);
-                        return true;
+                        let (f1, f2) = (st.routes[ru].final_site, st.routes[rv].final_site);
+                        return apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)]);
                     }
             }
         // Or-opt: move u with its successor stop after v.
@@ -123,7 +156,7 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             && data.veh[v2].allowed[r1.nodes[i + 1] as usize]
         {
             let w = r1.nodes[i + 1];
-            let pair = data.cat(v2, &useg, &data.segs[w as usize]);
+            let pair = data.cat(v2, &r1.node_seg(data, i), &r1.node_seg(data, i + 1));
             let c1 = data.eval(v1, &r1.pre[i], None, &r1.suf[i + 2]);
             let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j + 1], Some(&pair), &r2.suf[j + 1]) } else { None };
             if let (Some(c1), Some(c2)) = (c1, c2)
@@ -132,9 +165,8 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                     n1.drain(i..i + 2);
                     let mut n2 = r2.nodes.clone();
                     n2.splice(j + 1..j + 1, [u, w]);
-                    commit(data, st, ru, n1);
-                    commit(data, st, rv, n2);
-                    return true;
+                    let (f1, f2) = (st.routes[ru].final_site, st.routes[rv].final_site);
+                    return apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)]);
                 }
         }
         // Swap u and v.
@@ -143,9 +175,9 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
             && !brk_at(st, ru, i + 1)
             && !brk_at(st, rv, j + 1)
         {
-            let c1 = data.eval(v1, &r1.pre[i], Some(&vseg), &r1.suf[i + 1]);
+            let c1 = ins_cost(data, v1, &r1.pre[i], v, &r1.suf[i + 1]);
             let c2 = if c1.is_some() {
-                data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j + 1])
+                ins_cost(data, v2, &r2.pre[j], u, &r2.suf[j + 1])
             } else {
                 None
             };
@@ -155,9 +187,8 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                     n1[i] = v;
                     let mut n2 = r2.nodes.clone();
                     n2[j] = u;
-                    commit(data, st, ru, n1);
-                    commit(data, st, rv, n2);
-                    return true;
+                    let (f1, f2) = (st.routes[ru].final_site, st.routes[rv].final_site);
+                    return apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)]);
                 }
         }
         // 2-opt*: exchange the tails after u and after v (same vehicle class).
@@ -174,12 +205,9 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                     n1.extend_from_slice(&r2.nodes[j + 1..]);
                     let mut n2: Vec<u32> = r2.nodes[..=j].to_vec();
                     n2.extend_from_slice(&r1.nodes[i + 1..]);
+                    // The tails take their final disposal sites along.
                     let (f1, f2) = (r1.final_site, r2.final_site);
-                    st.routes[ru].final_site = f2;
-                    st.routes[rv].final_site = f1;
-                    commit(data, st, ru, n1);
-                    commit(data, st, rv, n2);
-                    return true;
+                    return apply(data, st, base, vec![(ru, n1, f2), (rv, n2, f1)]);
                 }
         }
         false
@@ -190,14 +218,14 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         if i < j && !r.nodes[i + 1..=j].contains(&BREAK) && !brk_at(st, ru, j + 1) {
             let mut s = r.pre[i + 1];
             for k in (i + 1..=j).rev() {
-                s = data.cat(vv, &s, &data.segs[r.nodes[k] as usize]);
+                s = data.cat(vv, &s, &r.node_seg(data, k));
             }
             if let Some(c) = data.route_cost(vv, &data.cat(vv, &s, &r.suf[j + 1]))
                 && c < r.cost {
                     let mut nodes = r.nodes.clone();
                     nodes[i + 1..=j].reverse();
-                    commit(data, st, ru, nodes);
-                    return true;
+                    let (base, f) = (st.routes[ru].cost, st.routes[ru].final_site);
+                    return apply(data, st, base, vec![(ru, nodes, f)]);
                 }
         }
         // Intra-route relocate of u to just after v (middle rebuilt node by node).
@@ -208,6 +236,10 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
         nodes.remove(i);
         let jj = if j > i { j } else { j + 1 };
         nodes.insert(jj, u);
+        // Old position of each new position (each stop keeps its window).
+        let mut from: Vec<usize> = (0..r.nodes.len()).collect();
+        from.remove(i);
+        from.insert(jj, i);
         let (lo, hi) = (i.min(jj), i.max(jj));
         let mut s = r.pre[lo];
         for (k, &x) in nodes.iter().enumerate().take(hi + 1).skip(lo) {
@@ -219,15 +251,15 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
                 };
                 data.brk_seg(vv, loc)
             } else {
-                data.segs[x as usize]
+                r.node_seg(data, from[k])
             };
             s = data.cat(vv, &s, &xs);
         }
         let s = data.cat(vv, &s, &r.suf[hi + 1]);
         if let Some(c) = cost(data, vv, &s)
             && c < r.cost {
-                commit(data, st, ru, nodes);
-                return true;
+                let (base, f) = (st.routes[ru].cost, st.routes[ru].final_site);
+                return apply(data, st, base, vec![(ru, nodes, f)]);
             }
         false
     }
