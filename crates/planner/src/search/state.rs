@@ -40,6 +40,9 @@ pub(crate) struct Data<'a> {
     pub alt: Vec<Vec<Seg>>,
     /// Some stop has several windows (otherwise no window is ever re-picked).
     pub multi_window: bool,
+    /// Every distance and duration matrix is symmetric, so reversing a run
+    /// of visits is worth trying.
+    pub symmetric: bool,
     pub locs: Vec<u32>,
     pub veh: Vec<VehData>,
     /// Per stop: other stops by increasing distance (truncated).
@@ -251,6 +254,10 @@ impl<'a> Data<'a> {
             nsites,
             segs,
             multi_window: alt.iter().any(|a| !a.is_empty()),
+            symmetric: inst.profiles().iter().all(|p| {
+                let sym = |m: &Matrix| (0..m.len()).all(|i| (0..i).all(|j| m.get(i, j) == m.get(j, i)));
+                sym(&p.distance) && sym(&p.duration)
+            }),
             alt,
             locs,
             veh,
