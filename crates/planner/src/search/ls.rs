@@ -7,7 +7,8 @@
 //!   symmetric;
 //! - *swap*: exchange `u` and `v` between two routes;
 //! - *2-opt\**: exchange the tails after `u` and after `v`;
-//! - *2-opt*: reverse the visits between `u` and `v` in one route.
+//! - *2-opt*: reverse the visits between `u` and `v` in one route;
+//! - *SWAP\**, once the moves above find nothing (see `swap_star.rs`).
 //!
 //! Every move is evaluated before anything changes (evaluate, then apply):
 //! inter-route moves in constant time from prefix/suffix segments, moves
@@ -59,7 +60,8 @@ pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
                 }
             }
         }
-        if !improved {
+        // SWAP* once the node moves are exhausted.
+        if !improved && !super::swap_star::swap_star(data, st, GRANULAR) {
             break;
         }
     }

@@ -9,6 +9,7 @@ mod ops;
 mod pool;
 pub(crate) mod segment;
 mod state;
+mod swap_star;
 
 use std::time::{Duration, Instant};
 
