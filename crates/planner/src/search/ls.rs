@@ -60,8 +60,8 @@ pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
                 }
             }
         }
-        // SWAP* once the node moves are exhausted.
-        if !improved && !super::swap_star::swap_star(data, st, GRANULAR) {
+        // SWAP* once the node moves are exhausted (capacity-driven instances).
+        if !improved && (data.has_windows || !super::swap_star::swap_star(data, st, GRANULAR)) {
             break;
         }
     }

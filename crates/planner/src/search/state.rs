@@ -40,6 +40,9 @@ pub(crate) struct Data<'a> {
     pub alt: Vec<Vec<Seg>>,
     /// Some stop has several windows (otherwise no window is ever re-picked).
     pub multi_window: bool,
+    /// Some stop has a time window: SWAP*'s distance-only estimate is then
+    /// a poor guide, and the search leaves it out.
+    pub has_windows: bool,
     /// Every distance and duration matrix is symmetric, so reversing a run
     /// of visits is worth trying.
     pub symmetric: bool,
@@ -254,6 +257,7 @@ impl<'a> Data<'a> {
             nsites,
             segs,
             multi_window: alt.iter().any(|a| !a.is_empty()),
+            has_windows: inst.stops().iter().any(|s| !s.windows.is_empty()),
             symmetric: inst.profiles().iter().all(|p| {
                 let sym = |m: &Matrix| (0..m.len()).all(|i| (0..i).all(|j| m.get(i, j) == m.get(j, i)));
                 sym(&p.distance) && sym(&p.duration)
