@@ -431,12 +431,9 @@ fn search_accepts_every_proven_optimal_plan() {
 }
 
 
-/// Known gap, found by these tests: the search keeps only the widest window
-/// of a stop (`search/state.rs`), while the model and checker accept any of
-/// its windows, so with two windows per stop the search cannot represent
-/// some optimal plans. Un-ignore once the search handles several windows.
+/// With two windows per stop the optimum may serve a stop in its second
+/// window; the search must pick windows per stop to find it.
 #[test]
-#[ignore = "search uses one window per stop; see the doc comment"]
 fn heuristic_finds_the_proven_optimum_with_two_windows_per_stop() {
     assert_all_optimal("vrptw-2w", family("vrptw-2w", vrptw_two_windows));
 }

@@ -329,6 +329,25 @@ fn accepts_any_of_several_time_windows() {
 }
 
 #[test]
+fn serves_stop_in_its_second_time_window_when_the_first_is_unreachable() {
+    // `a`'s first (and widest) window closes before any truck can get there;
+    // its second window opens after `b`'s closes: serve b first, then a.
+    let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0)];
+    let mut a = stop("a", 1, 1);
+    a.windows = vec![TimeWindow::new(0, 8), TimeWindow::new(100, 104)];
+    let mut b = stop("b", 2, 1);
+    b.windows = vec![TimeWindow::new(10, 40)];
+    let inst = builder(&pts)
+        .stops([a, b])
+        .vehicle(Vehicle::new("v", vec![10], 0))
+        .build()
+        .unwrap();
+    let (sol, rep) = solve_checked(&inst, 50);
+    assert!(rep.feasible, "{:?}", sol);
+    assert_eq!(sol.routes[0].stops().collect::<Vec<_>>(), vec![1, 0]);
+}
+
+#[test]
 fn waits_for_release_before_leaving_the_depot() {
     let pts = [(0.0, 0.0), (10.0, 0.0)];
     let mut s = stop("late-goods", 1, 1);

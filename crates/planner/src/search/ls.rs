@@ -1,13 +1,30 @@
-//! Granular local search on the neighbour lists: relocate (inter- and
-//! intra-route), swap and 2-opt*, each evaluated in constant time from
-//! prefix/suffix segments before anything is changed (evaluate, then apply).
+//! Granular local search on the neighbour lists. For a stop `u` and each of
+//! its nearest stops `v`, the moves below try to make `u` and `v` adjacent:
+//!
+//! - *string moves* (relocate, or-opt): move `u`, or a string of 2–3
+//!   consecutive stops with `u` at one end, next to `v`, in `v`'s route or
+//!   in its own; strings are also tried reversed when the matrices are
+//!   symmetric;
+//! - *swap*: exchange `u` and `v` between two routes;
+//! - *2-opt\**: exchange the tails after `u` and after `v`;
+//! - *2-opt*: reverse the visits between `u` and `v` in one route;
+//! - *SWAP\**, once the moves above find nothing (see `swap_star.rs`).
+//!
+//! Every move is evaluated before anything changes (evaluate, then apply):
+//! inter-route moves in constant time from prefix/suffix segments, moves
+//! inside one route by concatenating the node segments of the changed span,
+//! which is capped at [`MAX_SPAN`] visits.
 
 use super::ops::{cleanup, is_stop};
 use super::segment::Seg;
-use super::state::{BREAK, Data, State};
+use super::state::{BREAK, Data, RouteState, State};
 use crate::model::Units;
 
 const GRANULAR: usize = 20;
+/// Longest span of visits an intra-route move rebuilds node by node.
+const MAX_SPAN: usize = 48;
+/// Longest string moved by or-opt.
+const MAX_STRING: usize = 3;
 
 fn pos_of(st: &State, u: u32) -> Option<(usize, usize)> {
     let r = st.route_of[u as usize];
@@ -23,10 +40,6 @@ fn pos_of(st: &State, u: u32) -> Option<(usize, usize)> {
 
 fn brk_at(st: &State, r: usize, p: usize) -> bool {
     st.routes[r].nodes.get(p) == Some(&BREAK)
-}
-
-fn cost(data: &Data, v: usize, s: &Seg) -> Option<Units> {
-    data.route_cost(v, s)
 }
 
 /// Applies improving moves until none is left (or a pass cap is hit).
@@ -47,14 +60,16 @@ pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
                 }
             }
         }
-        if !improved {
+        // SWAP* once the node moves are exhausted (capacity-driven instances).
+        if !improved && (data.has_windows || !super::swap_star::swap_star(data, st, GRANULAR)) {
             break;
         }
     }
 }
 
-fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>) {
+fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>, site: usize) {
     st.routes[r].nodes = nodes;
+    st.routes[r].final_site = site;
     cleanup(data, &mut st.routes[r]);
     st.routes[r].rebuild(data);
     for &x in &st.routes[r].nodes {
@@ -64,6 +79,120 @@ fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>) {
     }
 }
 
+/// Applies new node lists (and final disposal sites) to routes whose costs
+/// summed to `base`. With several windows per stop a move is evaluated with
+/// the other stops' windows fixed, and the rebuild may re-pick them; then,
+/// or when `verify` asks for it, the move is undone unless the rebuilt
+/// routes are really cheaper.
+pub(super) fn apply(
+    data: &Data,
+    st: &mut State,
+    base: Units,
+    changes: Vec<(usize, Vec<u32>, usize)>,
+    verify: bool,
+) -> bool {
+    let verify = verify || data.multi_window;
+    let saved: Vec<_> = if verify {
+        changes
+            .iter()
+            .map(|(r, _, _)| st.routes[*r].clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let routes: Vec<usize> = changes.iter().map(|(r, _, _)| *r).collect();
+    for (r, nodes, site) in changes {
+        commit(data, st, r, nodes, site);
+    }
+    if !verify || routes.iter().map(|&r| st.routes[r].cost).sum::<Units>() < base {
+        return true;
+    }
+    for (&r, old) in routes.iter().zip(saved) {
+        st.routes[r] = old;
+        for &x in &st.routes[r].nodes {
+            if is_stop(data, x) {
+                st.route_of[x as usize] = r;
+            }
+        }
+    }
+    false
+}
+
+/// Cheapest cost of `a ⊕ u ⊕ c` over the time windows of stop `u`.
+fn ins_cost(data: &Data, v: usize, a: &Seg, u: u32, c: &Seg) -> Option<Units> {
+    data.wins(u)
+        .iter()
+        .filter_map(|w| data.eval(v, a, Some(w), c))
+        .min()
+}
+
+/// A string move: the stops at `start..start + len` (reversed if `rev`) go
+/// right after `v` (`after`, then `u` comes first) or right before it
+/// (then `u` comes last).
+#[derive(Clone, Copy)]
+struct StringMove {
+    start: usize,
+    len: usize,
+    rev: bool,
+    after: bool,
+}
+
+/// The string moves for `u` at position `i`: strings of 1 to [`MAX_STRING`]
+/// visits with `u` at one end, oriented so that `u` ends up next to `v`.
+/// Reversed strings only on symmetric matrices. See [`StringMove::fits`].
+fn string_moves_of(data: &Data, i: usize) -> impl Iterator<Item = StringMove> {
+    let mv = |start, len, rev, after| StringMove {
+        start,
+        len,
+        rev,
+        after,
+    };
+    let mut c = [mv(0, 0, false, false); 2 + 4 * (MAX_STRING - 1)];
+    c[0] = mv(i, 1, false, true);
+    c[1] = mv(i, 1, false, false);
+    let mut m = 2;
+    for len in 2..=MAX_STRING {
+        let mut add = |x| {
+            c[m] = x;
+            m += 1;
+        };
+        // `u` opens the string at i..i+len, and closes the one ending at i.
+        add(mv(i, len, false, true));
+        if data.symmetric {
+            add(mv(i, len, true, false));
+        }
+        if let Some(s) = (i + 1).checked_sub(len) {
+            add(mv(s, len, false, false));
+            if data.symmetric {
+                add(mv(s, len, true, true));
+            }
+        }
+    }
+    c.into_iter().take(m)
+}
+
+impl StringMove {
+    /// The string exists in `r`, holds only stops, and leaves no break
+    /// behind it (a break takes its predecessor's place).
+    fn fits(&self, data: &Data, r: &RouteState) -> bool {
+        let end = self.start + self.len;
+        end <= r.nodes.len()
+            && r.nodes[self.start..end].iter().all(|&y| is_stop(data, y))
+            && r.nodes.get(end) != Some(&BREAK)
+    }
+}
+
+/// Segment of the string at `s..s+len` of route `r` (reversed if `rev`),
+/// for vehicle `v`.
+fn string_seg(data: &Data, r: &RouteState, v: usize, s: usize, len: usize, rev: bool) -> Seg {
+    let mut seg = r.node_seg(data, if rev { s + len - 1 } else { s });
+    for e in 1..len {
+        let p = if rev { s + len - 1 - e } else { s + e };
+        seg = data.cat(v, &seg, &r.node_seg(data, p));
+    }
+    seg
+}
+
 fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
     let Some((ru, i)) = pos_of(st, u) else {
         return false;
@@ -71,164 +200,230 @@ fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
     let Some((rv, j)) = pos_of(st, v) else {
         return false;
     };
-    let useg = data.segs[u as usize];
-    let vseg = data.segs[v as usize];
-    if ru != rv {
+    if ru == rv {
+        return intra(data, st, ru, i, j);
+    }
+    string_moves(data, st, u, (ru, i), (rv, j))
+        || swap(data, st, (ru, i), (rv, j))
+        || two_opt_star(data, st, (ru, i), (rv, j))
+}
+
+/// Relocate and or-opt between routes.
+fn string_moves(
+    data: &Data,
+    st: &mut State,
+    u: u32,
+    (ru, i): (usize, usize),
+    (rv, j): (usize, usize),
+) -> bool {
+    for m in string_moves_of(data, i) {
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         let (v1, v2) = (r1.veh, r2.veh);
         let base = r1.cost + r2.cost;
-        let rem1 = if brk_at(st, ru, i + 1) {
-            None
-        } else {
-            Some(data.eval(v1, &r1.pre[i], None, &r1.suf[i + 1]))
+        let (s, len) = (m.start, m.len);
+        let p = if m.after { j + 1 } else { j };
+        if !m.fits(data, r1)
+            || brk_at(st, rv, p)
+            || r1.nodes[s..s + len]
+                .iter()
+                .any(|&x| !data.veh[v2].allowed[x as usize])
+        {
+            continue;
+        }
+        let Some(c1) = data.eval(v1, &r1.pre[s], None, &r1.suf[s + len]) else {
+            continue;
         };
-        // Relocate u after v.
-        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j + 1)
-            && let Some(rem1) = rem1 {
-                let ins2 = data.eval(v2, &r2.pre[j + 1], Some(&useg), &r2.suf[j + 1]);
-                if let (Some(c1), Some(c2)) = (rem1, ins2)
-                    && c1 + c2 < base {
-                        let mut n1 = r1.nodes.clone();
-                        n1.remove(i);
-                        let mut n2 = r2.nodes.clone();
-                        n2.insert(j + 1, u);
-                        commit(data, st, ru, n1);
-                        commit(data, st, rv, n2);
-                        return true;
-                    }
-            }
-        let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
-        // Relocate u before v.
-        if data.veh[v2].allowed[u as usize] && !brk_at(st, rv, j)
-            && let Some(rem1) = rem1 {
-                let ins2 = data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j]);
-                if let (Some(c1), Some(c2)) = (rem1, ins2)
-                    && c1 + c2 < base {
-                        let mut n1 = r1.nodes.clone();
-                        n1.remove(i);
-                        let mut n2 = r2.nodes.clone();
-                        n2.insert(j, u);
-                        commit(data, st, ru, n1);
-                        commit(data, st, rv, n2);
-                        return true;
-                    }
-            }
-        // Or-opt: move u with its successor stop after v.
-        let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
-        if i + 1 < r1.nodes.len()
-            && is_stop(data, r1.nodes[i + 1])
-            && !brk_at(st, ru, i + 2)
-            && !brk_at(st, rv, j + 1)
-            && data.veh[v2].allowed[u as usize]
-            && data.veh[v2].allowed[r1.nodes[i + 1] as usize]
+        let c2 = if len == 1 {
+            ins_cost(data, v2, &r2.pre[p], u, &r2.suf[p])
+        } else {
+            let seg = string_seg(data, r1, v2, s, len, m.rev);
+            data.eval(v2, &r2.pre[p], Some(&seg), &r2.suf[p])
+        };
+        if let Some(c2) = c2
+            && c1 + c2 < base
         {
-            let w = r1.nodes[i + 1];
-            let pair = data.cat(v2, &useg, &data.segs[w as usize]);
-            let c1 = data.eval(v1, &r1.pre[i], None, &r1.suf[i + 2]);
-            let c2 = if c1.is_some() { data.eval(v2, &r2.pre[j + 1], Some(&pair), &r2.suf[j + 1]) } else { None };
-            if let (Some(c1), Some(c2)) = (c1, c2)
-                && c1 + c2 < base {
-                    let mut n1 = r1.nodes.clone();
-                    n1.drain(i..i + 2);
-                    let mut n2 = r2.nodes.clone();
-                    n2.splice(j + 1..j + 1, [u, w]);
-                    commit(data, st, ru, n1);
-                    commit(data, st, rv, n2);
-                    return true;
-                }
-        }
-        // Swap u and v.
-        if data.veh[v2].allowed[u as usize]
-            && data.veh[v1].allowed[v as usize]
-            && !brk_at(st, ru, i + 1)
-            && !brk_at(st, rv, j + 1)
-        {
-            let c1 = data.eval(v1, &r1.pre[i], Some(&vseg), &r1.suf[i + 1]);
-            let c2 = if c1.is_some() {
-                data.eval(v2, &r2.pre[j], Some(&useg), &r2.suf[j + 1])
-            } else {
-                None
-            };
-            if let (Some(c1), Some(c2)) = (c1, c2)
-                && c1 + c2 < base {
-                    let mut n1 = r1.nodes.clone();
-                    n1[i] = v;
-                    let mut n2 = r2.nodes.clone();
-                    n2[j] = u;
-                    commit(data, st, ru, n1);
-                    commit(data, st, rv, n2);
-                    return true;
-                }
-        }
-        // 2-opt*: exchange the tails after u and after v (same vehicle class).
-        if data.class[v1] == data.class[v2] && !brk_at(st, ru, i + 1) && !brk_at(st, rv, j + 1) {
-            let c1 = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1]);
-            let c2 = if c1.is_some() {
-                data.eval(v2, &r2.pre[j + 1], None, &r1.suf[i + 1])
-            } else {
-                None
-            };
-            if let (Some(c1), Some(c2)) = (c1, c2)
-                && c1 + c2 < base {
-                    let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
-                    n1.extend_from_slice(&r2.nodes[j + 1..]);
-                    let mut n2: Vec<u32> = r2.nodes[..=j].to_vec();
-                    n2.extend_from_slice(&r1.nodes[i + 1..]);
-                    let (f1, f2) = (r1.final_site, r2.final_site);
-                    st.routes[ru].final_site = f2;
-                    st.routes[rv].final_site = f1;
-                    commit(data, st, ru, n1);
-                    commit(data, st, rv, n2);
-                    return true;
-                }
-        }
-        false
-    } else {
-        let r = &st.routes[ru];
-        let vv = r.veh;
-        // 2-opt: reverse the visits strictly after u up to v (u before v).
-        if i < j && !r.nodes[i + 1..=j].contains(&BREAK) && !brk_at(st, ru, j + 1) {
-            let mut s = r.pre[i + 1];
-            for k in (i + 1..=j).rev() {
-                s = data.cat(vv, &s, &data.segs[r.nodes[k] as usize]);
+            let mut n1 = r1.nodes.clone();
+            let mut moved: Vec<u32> = n1.drain(s..s + len).collect();
+            if m.rev {
+                moved.reverse();
             }
-            if let Some(c) = data.route_cost(vv, &data.cat(vv, &s, &r.suf[j + 1]))
-                && c < r.cost {
-                    let mut nodes = r.nodes.clone();
-                    nodes[i + 1..=j].reverse();
-                    commit(data, st, ru, nodes);
-                    return true;
-                }
+            let mut n2 = r2.nodes.clone();
+            n2.splice(p..p, moved);
+            let (f1, f2) = (r1.final_site, r2.final_site);
+            return apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)], false);
         }
-        // Intra-route relocate of u to just after v (middle rebuilt node by node).
-        if i == j || i == j + 1 || brk_at(st, ru, i + 1) || brk_at(st, ru, j + 1) {
-            return false;
+    }
+    false
+}
+
+/// Swap `u` and `v` between their routes, each in the other's place.
+fn swap(data: &Data, st: &mut State, (ru, i): (usize, usize), (rv, j): (usize, usize)) -> bool {
+    let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
+    let (v1, v2) = (r1.veh, r2.veh);
+    let (u, v) = (r1.nodes[i], r2.nodes[j]);
+    if !data.veh[v2].allowed[u as usize]
+        || !data.veh[v1].allowed[v as usize]
+        || brk_at(st, ru, i + 1)
+        || brk_at(st, rv, j + 1)
+    {
+        return false;
+    }
+    let base = r1.cost + r2.cost;
+    let Some(c1) = ins_cost(data, v1, &r1.pre[i], v, &r1.suf[i + 1]) else {
+        return false;
+    };
+    match ins_cost(data, v2, &r2.pre[j], u, &r2.suf[j + 1]) {
+        Some(c2) if c1 + c2 < base => {
+            let mut n1 = r1.nodes.clone();
+            n1[i] = v;
+            let mut n2 = r2.nodes.clone();
+            n2[j] = u;
+            let (f1, f2) = (r1.final_site, r2.final_site);
+            apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)], false)
         }
-        let mut nodes = r.nodes.clone();
-        nodes.remove(i);
-        let jj = if j > i { j } else { j + 1 };
-        nodes.insert(jj, u);
-        let (lo, hi) = (i.min(jj), i.max(jj));
-        let mut s = r.pre[lo];
-        for (k, &x) in nodes.iter().enumerate().take(hi + 1).skip(lo) {
-            let xs = if x == BREAK {
-                let loc = if k == 0 {
-                    data.veh[vv].start_loc
+        _ => false,
+    }
+}
+
+/// 2-opt*: exchange the tails after `u` and after `v` (same vehicle class);
+/// the tails take their final disposal sites along.
+fn two_opt_star(
+    data: &Data,
+    st: &mut State,
+    (ru, i): (usize, usize),
+    (rv, j): (usize, usize),
+) -> bool {
+    let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
+    let (v1, v2) = (r1.veh, r2.veh);
+    if data.class[v1] != data.class[v2] || brk_at(st, ru, i + 1) || brk_at(st, rv, j + 1) {
+        return false;
+    }
+    let base = r1.cost + r2.cost;
+    let Some(c1) = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1]) else {
+        return false;
+    };
+    match data.eval(v2, &r2.pre[j + 1], None, &r1.suf[i + 1]) {
+        Some(c2) if c1 + c2 < base => {
+            let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
+            n1.extend_from_slice(&r2.nodes[j + 1..]);
+            let mut n2: Vec<u32> = r2.nodes[..=j].to_vec();
+            n2.extend_from_slice(&r1.nodes[i + 1..]);
+            let (f1, f2) = (r1.final_site, r2.final_site);
+            apply(data, st, base, vec![(ru, n1, f2), (rv, n2, f1)], false)
+        }
+        _ => false,
+    }
+}
+
+/// A move inside one route, as a permutation of the positions `lo..=hi`.
+#[derive(Clone, Copy)]
+enum Intra {
+    /// 2-opt: reverse positions `a..=b`.
+    Reverse(usize, usize),
+    /// Relocate / or-opt: the string at `s..s + len` (reversed if `rev`)
+    /// goes just before old position `t`.
+    Shift {
+        s: usize,
+        len: usize,
+        rev: bool,
+        t: usize,
+    },
+}
+
+impl Intra {
+    fn span(self) -> (usize, usize) {
+        match self {
+            Intra::Reverse(a, b) => (a, b),
+            Intra::Shift { s, t, .. } if t > s => (s, t - 1),
+            Intra::Shift { s, len, t, .. } => (t, s + len - 1),
+        }
+    }
+
+    /// Old position of the visit at new position `k` (inside the span).
+    fn old(self, k: usize) -> usize {
+        match self {
+            Intra::Reverse(a, b) => a + b - k,
+            Intra::Shift { s, len, rev, t } => {
+                let elem = |e: usize| if rev { s + len - 1 - e } else { s + e };
+                if t > s {
+                    // The string lands at the end of the span.
+                    if k < t - len {
+                        k + len
+                    } else {
+                        elem(k - (t - len))
+                    }
+                } else if k < t + len {
+                    elem(k - t)
                 } else {
-                    data.loc(nodes[k - 1])
-                };
-                data.brk_seg(vv, loc)
-            } else {
-                data.segs[x as usize]
-            };
-            s = data.cat(vv, &s, &xs);
-        }
-        let s = data.cat(vv, &s, &r.suf[hi + 1]);
-        if let Some(c) = cost(data, vv, &s)
-            && c < r.cost {
-                commit(data, st, ru, nodes);
-                return true;
+                    k - len
+                }
             }
-        false
+        }
+    }
+
+    /// Cost of route `r` after the move, or `None` when infeasible or the
+    /// span is too long. Breaks inside the span move with their new
+    /// predecessor; a break right after the span would not, so it is refused.
+    fn eval(self, data: &Data, r: &RouteState) -> Option<Units> {
+        let (lo, hi) = self.span();
+        if hi + 1 - lo > MAX_SPAN || r.nodes.get(hi + 1) == Some(&BREAK) {
+            return None;
+        }
+        let v = r.veh;
+        let mut s = r.pre[lo];
+        for k in lo..=hi {
+            let p = self.old(k);
+            let xs = if r.nodes[p] == BREAK {
+                data.brk_seg(v, s.last)
+            } else {
+                r.node_seg(data, p)
+            };
+            s = data.cat(v, &s, &xs);
+        }
+        data.route_cost(v, &data.cat(v, &s, &r.suf[hi + 1]))
+    }
+
+    fn nodes(self, r: &RouteState) -> Vec<u32> {
+        let (lo, hi) = self.span();
+        let mut nodes = r.nodes.clone();
+        for k in lo..=hi {
+            nodes[k] = r.nodes[self.old(k)];
+        }
+        nodes
+    }
+}
+
+/// Moves inside one route that put `u` (at `i`) next to `v` (at `j`):
+/// 2-opt (reverse the visits from one to the other, keeping either end
+/// in place), then relocate and or-opt.
+fn intra(data: &Data, st: &mut State, ru: usize, i: usize, j: usize) -> bool {
+    let (lo, hi) = (i.min(j), i.max(j));
+    let found = {
+        let r = &st.routes[ru];
+        let shifts = string_moves_of(data, i).filter_map(|m| {
+            let t = if m.after { j + 1 } else { j };
+            let no_op = t >= m.start && t <= m.start + m.len;
+            let holds_v = (m.start..m.start + m.len).contains(&j);
+            (!no_op && !holds_v && m.fits(data, r)).then_some(Intra::Shift {
+                s: m.start,
+                len: m.len,
+                rev: m.rev,
+                t,
+            })
+        });
+        [Intra::Reverse(lo + 1, hi), Intra::Reverse(lo, hi - 1)]
+            .into_iter()
+            .filter(|m| matches!(m, Intra::Reverse(a, b) if a < b))
+            .chain(shifts)
+            .find(|m| m.eval(data, r).is_some_and(|c| c < r.cost))
+    };
+    let r = &st.routes[ru];
+    match found {
+        Some(m) => {
+            let (base, f) = (r.cost, r.final_site);
+            let nodes = m.nodes(r);
+            apply(data, st, base, vec![(ru, nodes, f)], false)
+        }
+        None => false,
     }
 }

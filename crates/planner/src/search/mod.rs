@@ -9,6 +9,7 @@ mod ops;
 mod pool;
 pub(crate) mod segment;
 mod state;
+mod swap_star;
 
 use std::time::{Duration, Instant};
 
@@ -241,8 +242,9 @@ impl<'a> Search<'a> {
         open.h.late = FAR;
         let mut reason = UnservedReason::ShiftOrDuration;
         for &v in &compat {
-            let s = ops::solo_route(data, v, u, useg);
-            if data.route_cost(v, &s).is_some() {
+            let solo = |w: &segment::Seg| ops::solo_route(data, v, u, *w);
+            let s = solo(&useg);
+            if data.wins(u).iter().any(|w| data.route_cost(v, &solo(w)).is_some()) {
                 return if stop.prize.is_some() {
                     UnservedReason::NotWorthDetour
                 } else {

@@ -215,13 +215,14 @@ pub(crate) fn best_insertion(
                 cands.push(([u, 0, 0], 1));
             }
             for (nodes, len) in cands {
+              for useg in data.wins(u) {
                 let mut s = vd.start;
                 let mut loc = vd.start_loc;
                 for &x in &nodes[..len] {
                     let xs = if x == BREAK {
                         data.brk_seg(v, loc)
                     } else {
-                        useg
+                        *useg
                     };
                     s = data.cat(v, &s, &xs);
                     loc = s.last;
@@ -241,6 +242,7 @@ pub(crate) fn best_insertion(
                             });
                         }
                 }
+              }
             }
             continue;
         }
@@ -267,7 +269,9 @@ pub(crate) fn best_insertion(
             if blink > 0.0 && rng.f64() < blink {
                 continue;
             }
-            match data.eval(v, &r.pre[p], Some(&useg), &r.suf[p]) {
+            // Each of the stop's windows (one segment for most stops).
+            for useg in data.wins(u) {
+            match data.eval(v, &r.pre[p], Some(useg), &r.suf[p]) {
                 Some(c) => {
                     let d = c - r.cost;
                     if d < best_delta {
@@ -284,7 +288,7 @@ pub(crate) fn best_insertion(
                 }
                 None if can_reload
                     && data
-                        .cat(v, &data.cat(v, &r.pre[p], &useg), &r.suf[p])
+                        .cat(v, &data.cat(v, &r.pre[p], useg), &r.suf[p])
                         .excess
                         > 0 =>
                 {
@@ -294,7 +298,7 @@ pub(crate) fn best_insertion(
                         let ds = data.segs[dn as usize];
                         let s1 = data.cat(
                             v,
-                            &data.cat(v, &data.cat(v, &r.pre[p], &ds), &useg),
+                            &data.cat(v, &data.cat(v, &r.pre[p], &ds), useg),
                             &r.suf[p],
                         );
                         if let Some(c) = data.route_cost(v, &s1) {
@@ -313,7 +317,7 @@ pub(crate) fn best_insertion(
                         }
                         let s2 = data.cat(
                             v,
-                            &data.cat(v, &data.cat(v, &r.pre[p], &useg), &ds),
+                            &data.cat(v, &data.cat(v, &r.pre[p], useg), &ds),
                             &r.suf[p],
                         );
                         if let Some(c) = data.route_cost(v, &s2) {
@@ -333,6 +337,7 @@ pub(crate) fn best_insertion(
                     }
                 }
                 None => {}
+            }
             }
         }
     }

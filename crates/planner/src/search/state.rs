@@ -34,6 +34,18 @@ pub(crate) struct Data<'a> {
     pub n: usize,
     pub nsites: usize,
     pub segs: Vec<Seg>,
+    /// Per stop with several time windows: one segment per window (empty
+    /// otherwise). A route fixes one window per such stop, see
+    /// [`RouteState::pick_windows`].
+    pub alt: Vec<Vec<Seg>>,
+    /// Some stop has several windows (otherwise no window is ever re-picked).
+    pub multi_window: bool,
+    /// Some stop has a time window: SWAP*'s distance-only estimate is then
+    /// a poor guide, and the search leaves it out.
+    pub has_windows: bool,
+    /// Every distance and duration matrix is symmetric, so reversing a run
+    /// of visits is worth trying.
+    pub symmetric: bool,
     pub locs: Vec<u32>,
     pub veh: Vec<VehData>,
     /// Per stop: other stops by increasing distance (truncated).
@@ -62,28 +74,27 @@ impl<'a> Data<'a> {
         let nsites = inst.sites().len();
         let mut segs = Vec::with_capacity(n + nsites);
         let mut locs = Vec::with_capacity(n + nsites);
+        let mut alt: Vec<Vec<Seg>> = Vec::with_capacity(n);
         for s in inst.stops() {
             let mut dem = [0; MAXD];
             for (d, &q) in s.demand.iter().enumerate().take(MAXD) {
                 dem[d] = q;
             }
-            // The search uses one window: the widest (any choice is feasible
-            // for the checker, which accepts any of the stop's windows).
+            let seg = |e, l| Seg::stop(s.location as u32, s.service, e, l, s.release, dem, s.stream);
+            // `segs` holds the widest window; a stop with several windows
+            // also gets one segment per window, in the stop's order.
             let (e, l) = s
                 .windows
                 .iter()
                 .max_by_key(|w| w.late - w.early)
                 .map(|w| (w.early, w.late))
                 .unwrap_or((-FAR, FAR));
-            segs.push(Seg::stop(
-                s.location as u32,
-                s.service,
-                e,
-                l,
-                s.release,
-                dem,
-                s.stream,
-            ));
+            segs.push(seg(e, l));
+            alt.push(if s.windows.len() > 1 {
+                s.windows.iter().map(|w| seg(w.early, w.late)).collect()
+            } else {
+                Vec::new()
+            });
             locs.push(s.location as u32);
         }
         for d in inst.sites() {
@@ -245,6 +256,13 @@ impl<'a> Data<'a> {
             n,
             nsites,
             segs,
+            multi_window: alt.iter().any(|a| !a.is_empty()),
+            has_windows: inst.stops().iter().any(|s| !s.windows.is_empty()),
+            symmetric: inst.profiles().iter().all(|p| {
+                let sym = |m: &Matrix| (0..m.len()).all(|i| (0..i).all(|j| m.get(i, j) == m.get(j, i)));
+                sym(&p.distance) && sym(&p.duration)
+            }),
+            alt,
             locs,
             veh,
             neigh,
@@ -331,6 +349,15 @@ impl<'a> Data<'a> {
         Seg::brk(loc, d, e, l)
     }
 
+    /// The segments to try when stop `u` is moved: one per time window.
+    #[inline]
+    pub fn wins(&self, u: u32) -> &[Seg] {
+        match self.alt.get(u as usize) {
+            Some(a) if !a.is_empty() => a,
+            _ => std::slice::from_ref(&self.segs[u as usize]),
+        }
+    }
+
     #[inline]
     pub fn loc(&self, node: Node) -> u32 {
         self.locs[node as usize]
@@ -342,6 +369,9 @@ impl<'a> Data<'a> {
 pub(crate) struct RouteState {
     pub veh: usize,
     pub nodes: Vec<Node>,
+    /// Per position: the chosen window of a stop with several windows
+    /// (index into `Data::alt`); empty unless `Data::multi_window`.
+    pub win: Vec<u32>,
     /// `pre[i]` = start ⊕ nodes[..i].
     pub pre: Vec<Seg>,
     /// `suf[i]` = nodes[i..] ⊕ end.
@@ -358,6 +388,7 @@ impl RouteState {
         RouteState {
             veh,
             nodes: Vec::new(),
+            win: Vec::new(),
             pre: Vec::new(),
             suf: Vec::new(),
             cost: 0,
@@ -391,7 +422,73 @@ impl RouteState {
             };
             data.brk_seg(self.veh, loc)
         } else {
-            data.segs[x as usize]
+            match data.alt.get(x as usize) {
+                Some(a) if !a.is_empty() => a[self.win[i] as usize],
+                _ => data.segs[x as usize],
+            }
+        }
+    }
+
+    /// Fixes the window of each stop with several windows the way the
+    /// checker does: simulate from the earliest departure and take, at each
+    /// such stop, the window where service can start first. This choice
+    /// gives the earliest start at every later visit, so it is feasible
+    /// whenever any choice is.
+    fn pick_windows(&mut self, data: &Data) {
+        self.win.clear();
+        if !data.multi_window {
+            return;
+        }
+        let n = data.n;
+        let stops = data.inst.stops();
+        let vehicle = &data.inst.vehicles()[self.veh];
+        let (_, tm) = data.mats(self.veh);
+        let mut releases = Vec::new();
+        let mut cur = Units::MIN;
+        for &x in &self.nodes {
+            if (x as usize) < n {
+                cur = cur.max(stops[x as usize].release);
+            } else if x != BREAK {
+                releases.push(cur);
+                cur = Units::MIN;
+            }
+        }
+        releases.push(cur);
+        let mut t = vehicle.shift.early.max(releases[0]);
+        let mut loc = data.veh[self.veh].start_loc as usize;
+        let mut trip = 0;
+        for &x in &self.nodes {
+            let mut w = 0u32;
+            if x == BREAK {
+                if let Some((d, e, _)) = data.veh[self.veh].brk {
+                    t = t.max(e) + d;
+                }
+            } else if (x as usize) < n {
+                let s = &stops[x as usize];
+                let arrive = t + tm.get(loc, s.location);
+                let mut start = arrive.max(s.windows.first().map_or(Units::MIN, |w| w.early));
+                if s.windows.len() > 1 {
+                    let best = s
+                        .windows
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| arrive.max(w.early) <= w.late)
+                        .min_by_key(|(_, w)| arrive.max(w.early));
+                    if let Some((k, win)) = best {
+                        w = k as u32;
+                        start = arrive.max(win.early);
+                    }
+                }
+                t = start + s.service;
+                loc = s.location;
+            } else {
+                let site = &data.inst.sites()[x as usize - n];
+                t = (t + tm.get(loc, site.location)).max(site.hours.early) + site.unload_time;
+                trip += 1;
+                t = t.max(releases[trip]);
+                loc = site.location;
+            }
+            self.win.push(w);
         }
     }
 
@@ -412,7 +509,8 @@ impl RouteState {
     /// prefixes before `p` and suffixes after the insertion are unchanged.
     pub fn rebuild_inserted(&mut self, data: &Data, p: usize, len: usize) {
         let k = self.nodes.len();
-        if self.pre.len() + len != k + 1
+        if data.multi_window
+            || self.pre.len() + len != k + 1
             || self.suf.len() + len != k + 1
             || self.nodes.get(p + len) == Some(&BREAK)
         {
@@ -436,6 +534,7 @@ impl RouteState {
 
     /// Recomputes prefix/suffix data and cost.
     pub fn rebuild(&mut self, data: &Data) {
+        self.pick_windows(data);
         let v = self.veh;
         let k = self.nodes.len();
         self.pre.clear();
