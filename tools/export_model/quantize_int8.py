@@ -11,7 +11,10 @@ with the same names and shapes, so the int8 file is a drop-in backbone. It is a
 different backbone for the classifier heads, though: a head is bound to the sha256
 of the backbone it was trained on. Progress goes to stderr; bad input exits with
 code 2 and a one-line message. Needs onnxruntime, onnx, numpy, Pillow and sympy
-(all in requirements.txt).
+(the exporter itself does not, so they are not in requirements.txt).
+
+This is an experiment, not part of setup: on CPUs without AVX-512 VNNI the int8
+features drift too far from float32 for the fill heads (crates/ingest/BENCHMARKS-ingest.md).
 """
 
 from __future__ import annotations
