@@ -4,7 +4,7 @@
 //! the flag before anything is connected.
 #![allow(clippy::unwrap_used)]
 
-use fillroute_ingest::testing::TestPki;
+use fillroute_ingest::testing::{TestPki, admin, bin_request};
 use fillroute_ingest::{BusConfig, bus::Bus};
 use fillroute_proto::ingest::v1 as pb;
 use fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient;
@@ -65,12 +65,6 @@ async fn connect(endpoint: Endpoint) -> Channel {
     }
 }
 
-fn admin<T>(message: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(message);
-    r.metadata_mut().insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
-    r
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_only() {
     let db = TestDb::new().await;
@@ -101,13 +95,13 @@ async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_
     let endpoint = Endpoint::from_shared(format!("https://127.0.0.1:{port}")).unwrap().tls_config(tls).unwrap();
     let mut client = IngestServiceClient::new(connect(endpoint).await);
     let bin = client
-        .register_bin(admin(bin_request(1.52, 42.51)))
+        .register_bin(admin(ADMIN, bin_request(1.52, 42.51)))
         .await
         .expect("registration over TLS")
         .into_inner()
         .bin_id;
     let device = client
-        .register_device(admin(pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
+        .register_device(admin(ADMIN, pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
         .await
         .unwrap()
         .into_inner();
@@ -131,7 +125,7 @@ async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_
     let plaintext = async {
         let channel = Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await?;
         IngestServiceClient::new(channel)
-            .register_bin(admin(bin_request(1.5, 42.5)))
+            .register_bin(admin(ADMIN, bin_request(1.5, 42.5)))
             .await
             .map(|_| ())
             .map_err(Box::<dyn std::error::Error>::from)
@@ -144,18 +138,6 @@ async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_
     bus.delete_stream().await.unwrap();
 }
 
-fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
-    pb::RegisterBinRequest {
-        lon,
-        lat,
-        capacity_litres: 1100,
-        waste_stream: "residual".into(),
-        service_time_s: 90,
-        container_type: "1100l-wheelie".into(),
-        customer: "city".into(),
-        time_windows: vec![],
-    }
-}
 
 fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)

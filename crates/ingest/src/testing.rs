@@ -1,9 +1,33 @@
 //! Test support shared by this crate's tests and the CLI's: a throwaway
-//! certificate authority for the TLS paths (feature `testing` only).
+//! certificate authority for the TLS paths, and request fixtures (feature
+//! `testing` only).
 #![allow(clippy::unwrap_used)]
 
 use crate::TlsConfig;
+use fillroute_proto::ingest::v1 as pb;
 use std::path::PathBuf;
+
+/// `message` with the admin bearer `token` in its metadata.
+pub fn admin<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+/// A 1,100-litre residual-waste bin at (`lon`, `lat`), open all day.
+pub fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
+    pb::RegisterBinRequest {
+        lon,
+        lat,
+        capacity_litres: 1100,
+        waste_stream: "residual".into(),
+        service_time_s: 90,
+        container_type: "1100l-wheelie".into(),
+        customer: "city".into(),
+        time_windows: vec![],
+    }
+}
 
 /// A test CA and a server certificate it signed for `localhost` and
 /// 127.0.0.1, written as PEM files into a temporary folder.

@@ -197,26 +197,18 @@ impl Camera {
 
 /// `message` with the admin token.
 pub fn admin<T>(message: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
-    r
+    fillroute_ingest::testing::admin(ADMIN, message)
 }
 
+/// The shared bin fixture, open 06:00-18:00.
 pub fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
     pb::RegisterBinRequest {
-        lon,
-        lat,
-        capacity_litres: 1100,
-        waste_stream: "residual".into(),
-        service_time_s: 90,
-        container_type: "1100l-wheelie".into(),
-        customer: "city".into(),
         time_windows: vec![pb::TimeWindow {
             weekday: None,
             opens_s: 6 * 3600,
             closes_s: 18 * 3600,
         }],
+        ..fillroute_ingest::testing::bin_request(lon, lat)
     }
 }
 

@@ -318,8 +318,11 @@ impl<'a> Search<'a> {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(d)
         };
-        let t_start = envf("FR_T0", 0.5) * avg_edge;
-        let t_end = envf("FR_TF", 0.005) * avg_edge;
+        // Annealing from 5 to 0.1 average edges: the
+        // cooler 0.5 -> 0.005 left Solomon's long-route classes (C2, R2, RC2)
+        // stuck on a wrong route count (BENCHMARKS-planner.md, 2026-12-02).
+        let t_start = envf("FR_T0", 5.0) * avg_edge;
+        let t_end = envf("FR_TF", 0.1) * avg_edge;
         let soft_cap = !self.data.has_reloads && envf("FR_SOFT", 0.0) > 0.0;
         let max_dem = self.data.demand0.iter().copied().max().unwrap_or(1).max(1);
         if soft_cap {
