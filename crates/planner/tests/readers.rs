@@ -48,6 +48,23 @@ fn augerat_instances_round_trip_through_sol_files() {
 }
 
 #[test]
+fn packs_every_stop_of_a_capacity_tight_instance_into_its_capped_fleet() {
+    // P-n55-k15 loads its 15 trucks to 99 %: greedy insertion leaves stops
+    // out, and the search must pack them in rather than anneal around them.
+    let Some(dir) = shared("cvrp/P") else { return };
+    let bi = io::read_instance(&dir.join("P-n55-k15.vrp")).unwrap();
+    for seed in 0..3 {
+        let out = solve(&bi.instance, &params(20_000, seed));
+        let rep = check(&bi.instance, &out.solution);
+        assert!(
+            rep.feasible,
+            "seed {seed}: unserved {:?}",
+            out.solution.unserved
+        );
+    }
+}
+
+#[test]
 fn a_n32_k5_uses_nint_distances_and_reaches_the_optimum() {
     let Some(dir) = shared("cvrp/A") else { return };
     let bi = io::read_instance(&dir.join("A-n32-k5.vrp")).unwrap();

@@ -429,7 +429,14 @@ impl<'a> Search<'a> {
             let cand = &mut self.cur;
             let cand_cost = if soft_cap { cand.cost(data) } else { cand_cost };
             let mut score = 0.0;
-            let accepted = if in_fleet_phase {
+            // Packing mode (fleet minimisation, or required stops left out
+            // on a tight fleet): accept what leaves fewer stops out, or
+            // stops that were left out less often, before any annealing.
+            let packing = in_fleet_phase
+                || saved_unassigned
+                    .iter()
+                    .any(|&u| data.inst.stops()[u as usize].prize.is_none());
+            let accepted = if packing {
                 let ca = cand.unassigned.len();
                 let cu = saved_unassigned.len();
                 let sa: u64 = cand.unassigned.iter().map(|&u| absences[u as usize]).sum();
@@ -450,10 +457,12 @@ impl<'a> Search<'a> {
                 self.cur.unassigned = saved_unassigned;
                 self.cur.route_of = saved_route_of;
             }
-            if in_fleet_phase {
+            if packing {
                 for &u in &self.cur.unassigned {
                     absences[u as usize] += 1;
                 }
+            }
+            if in_fleet_phase {
                 if self.cur.unassigned.is_empty() {
                     self.consider_best();
                     since_best = 0;
