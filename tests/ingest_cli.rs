@@ -138,7 +138,6 @@ async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_
     bus.delete_stream().await.unwrap();
 }
 
-
 fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()

@@ -318,9 +318,9 @@ impl<'a> Search<'a> {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(d)
         };
-        // Annealing from 5 to 0.1 average edges: the
-        // cooler 0.5 -> 0.005 left Solomon's long-route classes (C2, R2, RC2)
-        // stuck on a wrong route count (BENCHMARKS-planner.md, 2026-12-02).
+        // Annealing from 5 to 0.1 average edges: the cooler 0.5 -> 0.005
+        // left Solomon's long-route classes (C2, R2, RC2) stuck on a wrong
+        // route count (BENCHMARKS-planner.md, 2026-12-02).
         let t_start = envf("FR_T0", 5.0) * avg_edge;
         let t_end = envf("FR_TF", 0.1) * avg_edge;
         let soft_cap = !self.data.has_reloads && envf("FR_SOFT", 0.0) > 0.0;
