@@ -17,10 +17,12 @@
 //! Greedy insertion builds a first plan; then each iteration ruins part of
 //! it (SISR strings, random or worst removal, picked adaptively) and
 //! recreates it by cheapest insertion with blinks, accepted by simulated
-//! annealing. New best plans get a granular local search (relocate, swap,
-//! 2-opt*, intra-route relocate). When vehicles come first, the first half of
-//! the budget removes routes one at a time (SISR's absence-based fleet
-//! minimisation). Every move is priced in constant time from prefix/suffix
+//! annealing. New best plans get a granular local search (relocate, or-opt,
+//! swap, 2-opt*, 2-opt, and SWAP* when no stop has time windows). When
+//! vehicles come first, the first half of the budget removes routes one at a
+//! time (SISR's absence-based fleet minimisation); the same absence-based
+//! acceptance replaces annealing whenever the current plan leaves a required
+//! stop out, so a tight fleet is packed rather than annealed around. Every move is priced in constant time from prefix/suffix
 //! segment data that carries distance, duration/time warp, per-trip load,
 //! trip release dates and streams; disposal visits are reset points inside
 //! that data, and breaks are visits taken at the previous location.

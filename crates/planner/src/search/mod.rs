@@ -1,8 +1,9 @@
 //! The search: construction by regret-free greedy insertion, then an
 //! iterated ruin-and-recreate loop (SISR string removal, random and worst
 //! removal, greedy insertion with blinks) under simulated annealing, with a
-//! fleet-minimisation phase when vehicles come first in the objective and a
-//! granular local search (relocate, swap, 2-opt*) on new best solutions.
+//! fleet-minimisation phase when vehicles come first in the objective (its
+//! acceptance also rules while a required stop is left out) and a granular
+//! local search (see `ls.rs`) on new best solutions.
 
 mod ls;
 mod ops;
