@@ -139,22 +139,30 @@ async fn full_queue_is_resource_exhausted() {
 
 #[tokio::test]
 async fn deadline_passing_in_the_queue_is_deadline_exceeded() {
-    // One image per batch and 48 large images ahead (at least 15 ms each):
-    // the late request's 150 ms run out while it waits in the queue.
+    // One image per batch and 60 large images ahead (the queue holds 64):
+    // the late request's 150 ms run out while it waits in the queue. It is
+    // sent once the first blocker is answered, so the queue is still long
+    // however fast this machine classifies (a fixed 300 ms head start let a
+    // fast machine drain it: CI failed with OK instead of DEADLINE_EXCEEDED).
     let mut config = support::config();
     config.max_batch = 1;
     config.max_batch_wait = Duration::ZERO;
     let addr = support::spawn_server(config);
     let c = client(addr).await;
-    let blockers: Vec<_> = fillroute_vision_server::synthetic::payloads(48, 640)
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let blockers: Vec<_> = fillroute_vision_server::synthetic::payloads(60, 640)
         .into_iter()
         .map(|image| {
             let mut c = c.clone();
-            tokio::spawn(async move { c.classify_fill(classify(image, "ahead")).await })
+            let done = done_tx.clone();
+            tokio::spawn(async move {
+                let answer = c.classify_fill(classify(image, "ahead")).await;
+                let _ = done.send(());
+                answer
+            })
         })
         .collect();
-    // Let the blockers reach the queue first.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    done_rx.recv().await;
     let (status, message) = support::raw_classify(addr, fixture().images[0].clone(), "150m").await;
     assert_eq!(status, Code::DeadlineExceeded as u32, "{message}");
     assert!(message.contains("waiting for inference"), "{message}");
