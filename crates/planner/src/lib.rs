@@ -22,10 +22,11 @@
 //! vehicles come first, the first half of the budget removes routes one at a
 //! time (SISR's absence-based fleet minimisation); the same absence-based
 //! acceptance replaces annealing whenever the current plan leaves a required
-//! stop out, so a tight fleet is packed rather than annealed around. Every move is priced in constant time from prefix/suffix
-//! segment data that carries distance, duration/time warp, per-trip load,
-//! trip release dates and streams; disposal visits are reset points inside
-//! that data, and breaks are visits taken at the previous location.
+//! stop out, so a tight fleet is packed rather than annealed around. Every
+//! move is priced in constant time from prefix/suffix segment data that
+//! carries distance, duration/time warp, per-trip load, trip release dates
+//! and streams; disposal visits are reset points inside that data, and
+//! breaks are visits taken at the previous location.
 //!
 //! Results are deterministic for a seed, thread count and iteration limit;
 //! under a time limit they also depend on machine speed.
