@@ -1,7 +1,10 @@
 //! `fillroute ingest serve` as an operator starts it, against the real
 //! PostGIS and JetStream: the flags that choose TLS, object storage and the
 //! stream reach the service, and a bad flag stops it with a message naming
-//! the flag before anything is connected.
+//! the flag before anything is connected. With an S3-compatible server
+//! (s3s-fs, in process), the service and a worker keep the image bytes in the
+//! bucket named by `--objects s3://...`, with credentials from the standard
+//! AWS variables only.
 #![allow(clippy::unwrap_used)]
 
 use fillroute_ingest::testing::{TestPki, admin, bin_request};
@@ -9,6 +12,7 @@ use fillroute_ingest::{BusConfig, bus::Bus};
 use fillroute_proto::ingest::v1 as pb;
 use fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient;
 use fillroute_store::testing::TestDb;
+use sha2::Digest;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -134,6 +138,129 @@ async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_
     assert!(!matches!(outcome, Ok(Ok(()))), "a plaintext client must not get through");
 
     // The stream named by --stream holds the upload's message; remove it.
+    let bus = Bus::connect(&bus).await.unwrap();
+    bus.delete_stream().await.unwrap();
+}
+
+const BUCKET: &str = "fillroute-images";
+const S3_KEY: &str = "FILLROUTETESTKEY";
+const S3_SECRET: &str = "fillroute-test-secret-0123456789";
+
+/// An S3-compatible server (s3s-fs) over a folder whose subfolder `BUCKET` is
+/// the bucket. Aborting the task closes every open connection too.
+async fn spawn_s3(root: &std::path::Path) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    std::fs::create_dir_all(root.join(BUCKET)).unwrap();
+    let mut builder = s3s::service::S3ServiceBuilder::new(s3s_fs::FileSystem::new(root).unwrap());
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
+    let service = builder.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone()).into_owned();
+            connections.spawn(async move {
+                let _ = conn.await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `fillroute <args>` with the S3 credentials in its environment.
+fn spawn_fillroute(args: &[&str]) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_fillroute"))
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", S3_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", S3_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("fillroute starts");
+    Server(child)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_and_worker_keep_image_bytes_in_an_s3_compatible_bucket() {
+    let db = TestDb::new().await;
+    let s3_root = tempfile::tempdir().unwrap();
+    let (s3_addr, s3) = spawn_s3(s3_root.path()).await;
+    let objects = format!("s3://{BUCKET}?region=us-east-1&endpoint=http://{s3_addr}&allow_http=true");
+    let tag = format!("{:08x}", rand::random::<u32>());
+    let mut bus = BusConfig::new(NATS);
+    bus.stream = format!("IMAGES_S3_{tag}");
+    bus.subject_prefix = format!("s3{tag}.images");
+    let common = ["--database-url", &db.url(), "--nats-url", NATS, "--objects", &objects];
+    let stream = ["--stream", bus.stream.as_str(), "--subject-prefix", bus.subject_prefix.as_str()];
+
+    // The real fill head (rendered lid-camera photos, cached like the scenario's).
+    let head = fillroute_scenario::vision::Vision::load_or_train(11, 8, 16, 1, |_| {}).unwrap().model_path;
+    let vision_port = free_port();
+    let _vision = spawn_fillroute(&[
+        "vision", "serve", "--listen", &format!("127.0.0.1:{vision_port}"), "--model", head.to_str().unwrap(),
+        "--threads", "1",
+    ]);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _ingest = spawn_fillroute(&[&["ingest", "serve", "--listen", &listen, "--admin-token", ADMIN][..], &common, &stream].concat());
+    let endpoint = Endpoint::from_shared(format!("http://{listen}")).unwrap();
+    let mut client = IngestServiceClient::new(connect(endpoint).await);
+    // The service has created the stream; the worker can bind its consumer.
+    let vision_url = format!("http://127.0.0.1:{vision_port}");
+    let _worker = spawn_fillroute(&[&["ingest", "worker", "--vision-url", &vision_url][..], &common, &stream].concat());
+
+    let bin = client.register_bin(admin(ADMIN, bin_request(7.42, 43.73))).await.unwrap().into_inner().bin_id;
+    let device = client
+        .register_device(admin(ADMIN, pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
+        .await
+        .unwrap()
+        .into_inner();
+    let upload = |seed: u64| {
+        let frame = fillroute_vision_server::synthetic::fill_frame(0.6, seed, 96);
+        let bytes = fillroute_vision_server::synthetic::jpeg(&frame);
+        let mut r = tonic::Request::new(pb::UploadImageRequest {
+            bin_id: 0,
+            captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - seed as i64,
+            image: bytes.clone(),
+        });
+        r.metadata_mut().insert("x-device-id", device.device_id.parse().unwrap());
+        r.metadata_mut().insert("authorization", format!("Bearer {}", device.token).parse().unwrap());
+        (r, bytes)
+    };
+    let (request, bytes) = upload(1);
+    client.upload_image(request).await.expect("upload with the bytes going to S3");
+
+    // The bucket holds the bytes under their content address, nothing else.
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let key = s3_root.path().join(BUCKET).join(fillroute_ingest::objects::key_for(&sha));
+    assert_eq!(std::fs::read(&key).expect("object in the bucket"), bytes);
+    assert_eq!(walk(&s3_root.path().join(BUCKET)), 1);
+
+    // The worker read them back from the bucket and the vision service classified them.
+    let start = Instant::now();
+    loop {
+        let counts = db.store.pipeline_counts().await.unwrap();
+        if counts.images_with_reading == 1 && counts.classified == 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "no reading from the S3 image: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // With the bucket's server gone, an upload is UNAVAILABLE and stores no row.
+    s3.abort();
+    let _ = s3.await;
+    let (request, _) = upload(2);
+    let status = client.upload_image(request).await.expect_err("object storage is down");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert_eq!(db.store.pipeline_counts().await.unwrap().images, 1, "nothing half-stored");
+
     let bus = Bus::connect(&bus).await.unwrap();
     bus.delete_stream().await.unwrap();
 }
