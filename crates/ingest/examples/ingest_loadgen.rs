@@ -445,4 +445,46 @@ async fn main() {
     );
     let _ = stop_tx.send(true);
     let _ = bus_handle.delete_stream().await;
+    if args.vision_url.is_none() && args.workers > 0 {
+        // The pipeline is idle now: measure what the vision service's
+        // sessions could do with nothing else running.
+        let bare = tokio::task::spawn_blocking(move || bare_inference(&frames, &args))
+            .await
+            .unwrap();
+        let sustained = drained2.map(|t| burst_images as f64 / (t - burst_start).as_secs_f64());
+        println!(
+            "baseline, same run: decode + preprocess + inference alone, same sessions and threads: {bare:.1} images/s; sustained end-to-end is {} of it",
+            sustained.map_or("n/a".into(), |r| format!("{:.0} %", 100.0 * r / bare)),
+        );
+    }
+}
+
+/// Images/s of the backbone alone on `frames` (decode, preprocess and
+/// inference in batches of 32), with the in-process vision service's sessions
+/// and threads, for 5 s after a warm-up batch.
+fn bare_inference(frames: &[Vec<u8>], args: &Args) -> f64 {
+    use fillroute_vision::DecodeLimits;
+    use fillroute_vision::backbone::{Backbone, BackboneConfig};
+    use fillroute_vision::extract::prepare_batch;
+    const SECONDS: f64 = 5.0;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let ready = std::sync::Barrier::new(args.inference_workers);
+    let refs: Vec<&[u8]> = frames.iter().take(32).map(Vec::as_slice).collect();
+    std::thread::scope(|s| {
+        for _ in 0..args.inference_workers {
+            s.spawn(|| {
+                let mut backbone =
+                    Backbone::load(&BackboneConfig::from_env(args.intra_threads)).unwrap();
+                let batch = || prepare_batch(&refs, &DecodeLimits::default()).0;
+                backbone.run(&batch()).unwrap();
+                ready.wait();
+                let start = Instant::now();
+                while start.elapsed().as_secs_f64() < SECONDS {
+                    backbone.run(&batch()).unwrap();
+                    done.fetch_add(refs.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    done.into_inner() as f64 / SECONDS
 }
