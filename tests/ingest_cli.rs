@@ -226,7 +226,7 @@ async fn serve_and_worker_keep_image_bytes_in_an_s3_compatible_bucket() {
         let bytes = fillroute_vision_server::synthetic::jpeg(&frame);
         let mut r = tonic::Request::new(pb::UploadImageRequest {
             bin_id: 0,
-            captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - seed as i64,
+            captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
             image: bytes.clone(),
         });
         r.metadata_mut().insert("x-device-id", device.device_id.parse().unwrap());

@@ -10,6 +10,7 @@
 
 use clap::Parser;
 use fillroute_ingest::config::ObjectStoreConfig;
+use fillroute_ingest::testing::admin;
 use fillroute_ingest::worker::WorkerConfig;
 use fillroute_ingest::{BusConfig, Ingest, IngestConfig};
 use fillroute_proto::ingest::v1 as pb;
@@ -70,13 +71,6 @@ const ADMIN: &str = "loadgen-admin-token-0123456789";
 
 fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn admin<T>(m: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(m);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
-    r
 }
 
 #[derive(Clone)]
@@ -204,7 +198,7 @@ async fn main() {
     for i in 0..args.devices {
         let mut c = client.clone();
         let bin = c
-            .register_bin(admin(pb::RegisterBinRequest {
+            .register_bin(admin(ADMIN, pb::RegisterBinRequest {
                 lon: 4.8 + (i as f64) * 1e-4,
                 lat: 52.3,
                 capacity_litres: 1100,
@@ -219,7 +213,7 @@ async fn main() {
             .into_inner()
             .bin_id;
         let d = c
-            .register_device(admin(pb::RegisterDeviceRequest {
+            .register_device(admin(ADMIN, pb::RegisterDeviceRequest {
                 bin_id: bin,
                 ..Default::default()
             }))
