@@ -46,6 +46,17 @@ fn auth<T>(token: &str, msg: T) -> Request<T> {
     r
 }
 
+/// `WatchFill` over the city's region, polled every 100 ms, alerting at `alert_fill`.
+fn watch_region(city: &common::City, alert_fill: f64) -> pb::WatchFillRequest {
+    pb::WatchFillRequest {
+        area: Some(pb::Area {
+            area: Some(pb::area::Area::Region(city.region.clone())),
+        }),
+        alert_fill,
+        poll_ms: 100,
+    }
+}
+
 /// Drains a planning stream: the first message is `accepted` and names the
 /// plan id at once, the last is `done` for that same plan.
 async fn finish(mut s: tonic::Streaming<pb::PlanProgress>) -> pb::plan_progress::Done {
@@ -390,16 +401,7 @@ async fn watch_fill_streams_new_readings_and_overflow_alerts() {
     let city = common::andorra(2, 1).await;
     let mut c = serve(&city).await;
     let mut s = c
-        .watch_fill(auth(
-            DASHBOARD,
-            pb::WatchFillRequest {
-                area: Some(pb::Area {
-                    area: Some(pb::area::Area::Region(city.region.clone())),
-                }),
-                alert_fill: 0.9,
-                poll_ms: 100,
-            },
-        ))
+        .watch_fill(auth(DASHBOARD, watch_region(&city, 0.9)))
         .await
         .unwrap()
         .into_inner();
@@ -505,16 +507,7 @@ async fn watch_fill_alerts_once_for_a_committed_pickup_that_was_missed() {
         .unwrap();
     let mut c = serve(&city).await;
     let mut s = c
-        .watch_fill(auth(
-            DASHBOARD,
-            pb::WatchFillRequest {
-                area: Some(pb::Area {
-                    area: Some(pb::area::Area::Region(city.region.clone())),
-                }),
-                alert_fill: 0.99,
-                poll_ms: 100,
-            },
-        ))
+        .watch_fill(auth(DASHBOARD, watch_region(&city, 0.99)))
         .await
         .unwrap()
         .into_inner();
