@@ -7,7 +7,7 @@
 //! AWS variables only.
 #![allow(clippy::unwrap_used)]
 
-use fillroute_ingest::testing::{TestPki, admin, bin_request};
+use fillroute_ingest::testing::{TestPki, admin, bin_request, device};
 use fillroute_ingest::{BusConfig, bus::Bus};
 use fillroute_proto::ingest::v1 as pb;
 use fillroute_proto::ingest::v1::ingest_service_client::IngestServiceClient;
@@ -48,6 +48,44 @@ fn ingest_serve_with_a_certificate_but_no_key_is_refused_naming_tls_key() {
     assert!(e.contains("--tls-key"), "{e}");
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `fillroute <args>` with `env` added to its environment.
+fn spawn_fillroute(args: &[&str], env: &[(&str, &str)]) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_fillroute"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("fillroute starts");
+    Server(child)
+}
+
+/// Registers a bin at (`lon`, `lat`) and a camera for it.
+async fn register_camera(client: &mut IngestServiceClient<Channel>, lon: f64, lat: f64) -> pb::RegisterDeviceResponse {
+    let bin = client.register_bin(admin(ADMIN, bin_request(lon, lat))).await.expect("bin registered").into_inner().bin_id;
+    client
+        .register_device(admin(ADMIN, pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
+        .await
+        .expect("camera registered")
+        .into_inner()
+}
+
+/// `camera`'s upload of a synthetic photo (varied by `seed`) captured now, and its bytes.
+fn upload_now(camera: &pb::RegisterDeviceResponse, seed: u64) -> (tonic::Request<pb::UploadImageRequest>, Vec<u8>) {
+    let bytes = fillroute_vision_server::synthetic::jpeg(&fillroute_vision_server::synthetic::fill_frame(0.5, seed, 96));
+    let request = pb::UploadImageRequest {
+        bin_id: 0,
+        captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
+        image: bytes.clone(),
+    };
+    (device(&camera.device_id, &camera.token, request), bytes)
+}
+
 /// Kills the server when the test ends, whatever happens.
 struct Server(Child);
 
@@ -78,45 +116,24 @@ async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_
     let mut bus = BusConfig::new(NATS);
     bus.stream = format!("IMAGES_CLI_{tag}");
     bus.subject_prefix = format!("cli{tag}.images");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let objects_url = format!("file://{}", objects.path().display());
-    let child = Command::new(env!("CARGO_BIN_EXE_fillroute"))
-        .args(["ingest", "serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-token", ADMIN])
-        .args(["--database-url", &db.url(), "--nats-url", NATS, "--objects", &objects_url])
-        .args(["--stream", &bus.stream, "--subject-prefix", &bus.subject_prefix])
-        .arg("--tls-cert")
-        .arg(pki.cert_path())
-        .arg("--tls-key")
-        .arg(pki.key_path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("fillroute ingest serve starts");
-    let _server = Server(child);
+    let (cert, key) = (pki.cert_path(), pki.key_path());
+    let _server = spawn_fillroute(
+        &[
+            "ingest", "serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-token", ADMIN,
+            "--database-url", &db.url(), "--nats-url", NATS, "--objects", &objects_url,
+            "--stream", &bus.stream, "--subject-prefix", &bus.subject_prefix,
+            "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap(),
+        ],
+        &[],
+    );
 
     let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&pki.ca_pem)).domain_name("localhost");
     let endpoint = Endpoint::from_shared(format!("https://127.0.0.1:{port}")).unwrap().tls_config(tls).unwrap();
     let mut client = IngestServiceClient::new(connect(endpoint).await);
-    let bin = client
-        .register_bin(admin(ADMIN, bin_request(1.52, 42.51)))
-        .await
-        .expect("registration over TLS")
-        .into_inner()
-        .bin_id;
-    let device = client
-        .register_device(admin(ADMIN, pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
-        .await
-        .unwrap()
-        .into_inner();
-    let frame = fillroute_vision_server::synthetic::fill_frame(0.5, 7, 96);
-    let mut upload = tonic::Request::new(pb::UploadImageRequest {
-        bin_id: 0,
-        captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
-        image: fillroute_vision_server::synthetic::jpeg(&frame),
-    });
-    upload.metadata_mut().insert("x-device-id", device.device_id.parse().unwrap());
-    upload.metadata_mut().insert("authorization", format!("Bearer {}", device.token).parse().unwrap());
+    let camera = register_camera(&mut client, 1.52, 42.51).await;
+    let (upload, _) = upload_now(&camera, 7);
     let stored = client.upload_image(upload).await.expect("upload over TLS").into_inner();
     assert!(!stored.image_id.is_empty());
 
@@ -168,23 +185,8 @@ async fn spawn_s3(root: &std::path::Path) -> (std::net::SocketAddr, tokio::task:
     (addr, task)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Starts `fillroute <args>` with the S3 credentials in its environment.
-fn spawn_fillroute(args: &[&str]) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_fillroute"))
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", S3_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", S3_SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("fillroute starts");
-    Server(child)
-}
+/// The credentials the S3 server accepts, as the services read them.
+const S3_ENV: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", S3_KEY), ("AWS_SECRET_ACCESS_KEY", S3_SECRET)];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_and_worker_keep_image_bytes_in_an_s3_compatible_bucket() {
@@ -202,38 +204,21 @@ async fn serve_and_worker_keep_image_bytes_in_an_s3_compatible_bucket() {
     // The real fill head (rendered lid-camera photos, cached like the scenario's).
     let head = fillroute_scenario::vision::Vision::load_or_train(11, 8, 16, 1, |_| {}).unwrap().model_path;
     let vision_port = free_port();
-    let _vision = spawn_fillroute(&[
-        "vision", "serve", "--listen", &format!("127.0.0.1:{vision_port}"), "--model", head.to_str().unwrap(),
-        "--threads", "1",
-    ]);
+    let _vision = spawn_fillroute(
+        &["vision", "serve", "--listen", &format!("127.0.0.1:{vision_port}"), "--model", head.to_str().unwrap(), "--threads", "1"],
+        &[],
+    );
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let _ingest = spawn_fillroute(&[&["ingest", "serve", "--listen", &listen, "--admin-token", ADMIN][..], &common, &stream].concat());
+    let _ingest = spawn_fillroute(&[&["ingest", "serve", "--listen", &listen, "--admin-token", ADMIN][..], &common, &stream].concat(), &S3_ENV);
     let endpoint = Endpoint::from_shared(format!("http://{listen}")).unwrap();
     let mut client = IngestServiceClient::new(connect(endpoint).await);
     // The service has created the stream; the worker can bind its consumer.
     let vision_url = format!("http://127.0.0.1:{vision_port}");
-    let _worker = spawn_fillroute(&[&["ingest", "worker", "--vision-url", &vision_url][..], &common, &stream].concat());
+    let _worker = spawn_fillroute(&[&["ingest", "worker", "--vision-url", &vision_url][..], &common, &stream].concat(), &S3_ENV);
 
-    let bin = client.register_bin(admin(ADMIN, bin_request(7.42, 43.73))).await.unwrap().into_inner().bin_id;
-    let device = client
-        .register_device(admin(ADMIN, pb::RegisterDeviceRequest { bin_id: bin, ..Default::default() }))
-        .await
-        .unwrap()
-        .into_inner();
-    let upload = |seed: u64| {
-        let frame = fillroute_vision_server::synthetic::fill_frame(0.6, seed, 96);
-        let bytes = fillroute_vision_server::synthetic::jpeg(&frame);
-        let mut r = tonic::Request::new(pb::UploadImageRequest {
-            bin_id: 0,
-            captured_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
-            image: bytes.clone(),
-        });
-        r.metadata_mut().insert("x-device-id", device.device_id.parse().unwrap());
-        r.metadata_mut().insert("authorization", format!("Bearer {}", device.token).parse().unwrap());
-        (r, bytes)
-    };
-    let (request, bytes) = upload(1);
+    let camera = register_camera(&mut client, 7.42, 43.73).await;
+    let (request, bytes) = upload_now(&camera, 1);
     client.upload_image(request).await.expect("upload with the bytes going to S3");
 
     // The bucket holds the bytes under their content address, nothing else.
@@ -256,7 +241,7 @@ async fn serve_and_worker_keep_image_bytes_in_an_s3_compatible_bucket() {
     // With the bucket's server gone, an upload is UNAVAILABLE and stores no row.
     s3.abort();
     let _ = s3.await;
-    let (request, _) = upload(2);
+    let (request, _) = upload_now(&camera, 2);
     let status = client.upload_image(request).await.expect_err("object storage is down");
     assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
     assert_eq!(db.store.pipeline_counts().await.unwrap().images, 1, "nothing half-stored");

@@ -10,7 +10,7 @@
 
 use clap::Parser;
 use fillroute_ingest::config::ObjectStoreConfig;
-use fillroute_ingest::testing::admin;
+use fillroute_ingest::testing::{admin, device};
 use fillroute_ingest::worker::WorkerConfig;
 use fillroute_ingest::{BusConfig, Ingest, IngestConfig};
 use fillroute_proto::ingest::v1 as pb;
@@ -81,18 +81,15 @@ struct Device {
 
 impl Device {
     fn upload(&self, image: Vec<u8>, at: i64) -> tonic::Request<pb::UploadImageRequest> {
-        let mut r = tonic::Request::new(pb::UploadImageRequest {
-            bin_id: 0,
-            captured_at_unix_ms: at,
-            image,
-        });
-        r.metadata_mut()
-            .insert("x-device-id", self.id.parse().unwrap());
-        r.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.token).parse().unwrap(),
-        );
-        r
+        device(
+            &self.id,
+            &self.token,
+            pb::UploadImageRequest {
+                bin_id: 0,
+                captured_at_unix_ms: at,
+                image,
+            },
+        )
     }
 }
 
@@ -229,15 +226,7 @@ async fn main() {
     // the verified-token memo. A long-lived server is in the second regime.
     let cold_start = Instant::now();
     for d in &devices {
-        let mut r = tonic::Request::new(pb::HeartbeatRequest {
-            firmware: "bench".into(),
-        });
-        r.metadata_mut()
-            .insert("x-device-id", d.id.parse().unwrap());
-        r.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {}", d.token).parse().unwrap(),
-        );
+        let r = device(&d.id, &d.token, pb::HeartbeatRequest { firmware: "bench".into() });
         client.clone().heartbeat(r).await.unwrap();
     }
     let cold_ms = cold_start.elapsed().as_secs_f64() * 1000.0 / devices.len() as f64;

@@ -15,6 +15,15 @@ pub fn admin<T>(token: &str, message: T) -> tonic::Request<T> {
     r
 }
 
+/// `message` with a device's credentials (`x-device-id` and its bearer
+/// `token`) in its metadata.
+pub fn device<T>(device_id: &str, token: &str, message: T) -> tonic::Request<T> {
+    let mut r = admin(token, message);
+    r.metadata_mut()
+        .insert("x-device-id", device_id.parse().unwrap());
+    r
+}
+
 /// A 1,100-litre residual-waste bin at (`lon`, `lat`), open all day.
 pub fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
     pb::RegisterBinRequest {

@@ -172,14 +172,7 @@ pub struct Camera {
 impl Camera {
     /// `message` with this camera's credentials in metadata.
     pub fn req<T>(&self, message: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(message);
-        r.metadata_mut()
-            .insert("x-device-id", self.device_id.parse().unwrap());
-        r.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.token).parse().unwrap(),
-        );
-        r
+        fillroute_ingest::testing::device(&self.device_id, &self.token, message)
     }
 
     pub fn upload(
