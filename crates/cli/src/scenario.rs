@@ -10,7 +10,8 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use fillroute_scenario::{
-    Progress, Scenario, Vision, World, kpi_table, run as run_scenario, write_outputs,
+    Progress, Scenario, Vision, World, compare, comparison_table, kpi_table, phase_table,
+    plot_frontier, run as run_scenario, write_outputs,
 };
 use fillroute_scenario_stack::StackOptions;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,8 +40,21 @@ pub struct RunArgs {
     #[arg(long)]
     pub days: Option<usize>,
     /// Override the scenario's seed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "seeds")]
     pub seed: Option<u64>,
+    /// Run several seeds (`11..15` inclusive, or `1,4,7`), each a different
+    /// city and luck shared by all policies, and compare the policies over
+    /// them: paired changes with 95 % intervals and the km-against-overflow
+    /// frontier (with --out: comparison.md, comparison.json, frontier.png/svg
+    /// and one folder per seed).
+    #[arg(long, value_parser = parse_seeds, conflicts_with = "stack")]
+    pub seeds: Option<Seeds>,
+    /// Run only these policies of the file (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub policies: Vec<String>,
+    /// Override the planner's iteration budget per day and policy.
+    #[arg(long)]
+    pub planner_iterations: Option<u64>,
     /// ONNX Runtime threads for the vision backbone.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -90,7 +104,39 @@ pub fn run(cmd: ScenarioCmd) -> Result<()> {
     }
 }
 
+/// The seeds of `--seeds`.
+#[derive(Clone, Debug)]
+pub struct Seeds(pub Vec<u64>);
+
+/// `11..15` (inclusive) or `1,4,7`.
+fn parse_seeds(text: &str) -> std::result::Result<Seeds, String> {
+    let bad = || format!("{text:?}: write seeds as a range `11..15` or a list `1,4,7`");
+    let seeds: Vec<u64> = match text.split_once("..") {
+        Some((a, b)) => {
+            let (a, b): (u64, u64) = (
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            );
+            if b < a || b - a >= 100 {
+                return Err(format!("{text:?}: use an increasing range of at most 100 seeds"));
+            }
+            (a..=b).collect()
+        }
+        None => text
+            .split(',')
+            .map(|x| x.trim().parse().map_err(|_| bad()))
+            .collect::<std::result::Result<_, _>>()?,
+    };
+    if seeds.is_empty() || seeds.len() > 100 {
+        return Err(bad());
+    }
+    Ok(Seeds(seeds))
+}
+
 fn run_file(args: RunArgs) -> Result<()> {
+    if let Some(Seeds(seeds)) = args.seeds.clone() {
+        return run_seeds(args, &seeds);
+    }
     let started = Instant::now();
     let mut s = match &args.file {
         Some(f) => Scenario::from_file(f)?,
@@ -104,6 +150,7 @@ fn run_file(args: RunArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         s.run.seed = seed;
     }
+    restrict(&mut s, &args)?;
     s.validate()?;
     let world = World::build(&s)?;
     eprintln!(
@@ -138,8 +185,87 @@ fn run_file(args: RunArgs) -> Result<()> {
     let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &s.name, p))?;
     bar.finish_and_clear();
     println!("{}", kpi_table(&result));
+    println!("\n{}", phase_table(&result));
     if let Some(dir) = &args.out {
         for path in write_outputs(dir, &result, &world)? {
+            println!("wrote {}", path.display());
+        }
+    }
+    eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Applies `--policies` and `--planner-iterations`.
+fn restrict(s: &mut Scenario, args: &RunArgs) -> Result<()> {
+    if let Some(n) = args.planner_iterations {
+        s.run.planner_iterations = n;
+    }
+    if args.policies.is_empty() {
+        return Ok(());
+    }
+    if let Some(unknown) = args
+        .policies
+        .iter()
+        .find(|n| !s.policies.iter().any(|p| p.name() == n.as_str()))
+    {
+        let known: Vec<&str> = s.policies.iter().map(|p| p.name()).collect();
+        anyhow::bail!(
+            "--policies: {unknown:?} is not a policy of {}; use one of {}",
+            s.name,
+            known.join(", ")
+        );
+    }
+    s.policies.retain(|p| args.policies.iter().any(|n| n == p.name()));
+    Ok(())
+}
+
+fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
+    let started = Instant::now();
+    let mut runs = Vec::new();
+    for &seed in seeds {
+        let mut s = match &args.file {
+            Some(f) => Scenario::from_file(f)?,
+            None => Scenario::default_small(),
+        };
+        if let Some(d) = args.days {
+            s.run.days = d;
+            s.run.map_days.retain(|&m| m <= d);
+            s.bins.holidays.retain(|h| h.day <= d);
+        }
+        s.run.seed = seed;
+        restrict(&mut s, &args)?;
+        s.validate()?;
+        let world = World::build(&s)?;
+        let mut vision = Vision::load_or_train(
+            seed,
+            s.cameras.train_per_class,
+            s.cameras.batch,
+            args.threads,
+            |m| eprintln!("{m}"),
+        )?;
+        let bar = day_bar(&s);
+        let name = format!("{} seed {seed}", s.name);
+        let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &name, p))?;
+        bar.finish_and_clear();
+        println!("{}\n", kpi_table(&result));
+        if let Some(dir) = &args.out {
+            write_outputs(&dir.join(format!("seed-{seed}")), &result, &world)?;
+        }
+        runs.push(result);
+    }
+    let comparison = compare(&runs);
+    let table = comparison_table(&comparison);
+    println!("{table}");
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("comparison.md"), &table)?;
+        std::fs::write(
+            dir.join("comparison.json"),
+            serde_json::to_string_pretty(&comparison)?,
+        )?;
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("frontier.{ext}"));
+            plot_frontier(&path, &runs).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
             println!("wrote {}", path.display());
         }
     }

@@ -28,8 +28,23 @@ pub struct BinState {
     /// Cost of a separate future visit to this bin (its detour, service and share of a
     /// truckload's driving). Collecting it now, while a truck passes anyway, saves that
     /// visit; the saving counts in proportion to the bin's fill, because an early pickup
-    /// only carries what is in the bin. 0 if unknown.
+    /// only carries what is in the bin. 0 if unknown. Under a collection calendar
+    /// ([`BinState::sweep`]) it is the cost of the special trip an overflow forces.
     pub detour_saving: f64,
+    /// Where the bin stands in its region's collection calendar, if it has one.
+    /// The forecast-and-risk policy then looks ahead to the area's next sweep.
+    pub sweep: Option<Sweep>,
+}
+
+/// A bin's place in the collection calendar on the planning date.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// Its area is swept on the planning date.
+    pub today: bool,
+    /// Days from the planning date to the area's next sweep after it.
+    pub next_sweep_days: f64,
+    /// Days from the planning date to the next working day.
+    pub next_working_days: f64,
 }
 
 /// Rule used to decide which bins to collect; scenario replay compares the three.
@@ -184,6 +199,11 @@ pub enum Reason {
     NotFullEnough,
     /// Not a scheduled day (fixed-schedule policy).
     NotScheduled,
+    /// Outside today's area, but it would overflow before the next working day:
+    /// an emergency pickup (calendar policy).
+    Emergency,
+    /// Outside today's area and expected to last until the next working day.
+    NotTodaysArea,
 }
 
 /// The numbers behind a decision, stored with it.
@@ -247,6 +267,20 @@ pub fn decide(
         0.0..=1e12,
         "use a non-negative cost saving (0 if no truck passes)",
     )?;
+    if let Some(w) = &bin.sweep {
+        check_param(
+            "sweep.next_sweep_days",
+            w.next_sweep_days,
+            0.01..=60.0,
+            "use 0.01..=60 days to the area's next sweep",
+        )?;
+        check_param(
+            "sweep.next_working_days",
+            w.next_working_days,
+            0.01..=60.0,
+            "use 0.01..=60 days to the next working day",
+        )?;
+    }
     if let Some(m) = bin.max_interval_days {
         check_param(
             "max_interval_days",
@@ -266,7 +300,11 @@ pub fn decide(
             next_opportunity_days,
             ..
         } => *next_opportunity_days,
-        Policy::ForecastRisk(p) => p.next_opportunity_days,
+        Policy::ForecastRisk(p) => match bin.sweep {
+            Some(w) if w.today => w.next_sweep_days,
+            Some(w) => w.next_working_days,
+            None => p.next_opportunity_days,
+        },
     };
     let horizon = date.plus_days(next_days);
     let last = match (bin.last_service, forecast.last_service.map(|s| s.at)) {
@@ -374,6 +412,51 @@ pub fn decide(
                     numbers,
                     format!("below the {} threshold", pct(*fill_threshold)),
                 )
+            }
+        }
+        Policy::ForecastRisk(p) if bin.sweep.is_some_and(|w| !w.today) => {
+            numbers.risk_level = Some(p.risk_level);
+            if numbers.p_overflow > p.risk_level {
+                let why = format!(
+                    "not its area's day, but overflow risk {} before the next working day exceeds the {} risk level",
+                    pct(numbers.p_overflow),
+                    pct(p.risk_level)
+                );
+                done(Action::Must, Reason::Emergency, None, numbers, why)
+            } else {
+                let why = "not its area's day, and it lasts until the next working day".into();
+                done(Action::Skip, Reason::NotTodaysArea, None, numbers, why)
+            }
+        }
+        Policy::ForecastRisk(p) if bin.sweep.is_some() => {
+            numbers.risk_level = Some(p.risk_level);
+            numbers.fill_threshold = Some(p.may_fill_threshold);
+            if numbers.p_overflow > p.risk_level {
+                let why = format!(
+                    "overflow risk {} before its area's next sweep exceeds the {} risk level",
+                    pct(numbers.p_overflow),
+                    pct(p.risk_level)
+                );
+                done(Action::Must, Reason::OverflowRisk, None, numbers, why)
+            } else if numbers.fill_now >= p.may_fill_threshold {
+                // Left today, it waits for the area's next sweep: what that risks is an
+                // overflow plus the special trip it forces.
+                let prize = numbers.p_overflow * (p.overflow_cost + bin.detour_saving);
+                let why = format!(
+                    "above the {} fill threshold in today's area; prize {prize:.2} = P(overflow before the next sweep) {} x (overflow {:.2} + special trip {:.2})",
+                    pct(p.may_fill_threshold),
+                    pct(numbers.p_overflow),
+                    p.overflow_cost,
+                    bin.detour_saving
+                );
+                done(Action::May, Reason::FullishNotUrgent, Some(prize), numbers, why)
+            } else {
+                let why = format!(
+                    "in today's area, below the {} fill threshold and within the {} risk level until the next sweep",
+                    pct(p.may_fill_threshold),
+                    pct(p.risk_level)
+                );
+                done(Action::Skip, Reason::NotFullEnough, None, numbers, why)
             }
         }
         Policy::ForecastRisk(p) => {

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backtest;
+pub mod calendar;
 pub mod decision;
 pub mod error;
 pub mod forecast;
@@ -35,8 +36,10 @@ pub mod time;
 pub mod visit;
 
 pub use decision::{
-    Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, decide,
+    Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, Sweep,
+    decide,
 };
+pub use calendar::{Area, Calendar, CalendarBin, CalendarParams};
 pub use error::{ForecastError, Result};
 pub use forecast::{CurvePoint, Forecast, RateBasis, TimeToLevel};
 pub use model::{ModelConfig, fit};

@@ -2,7 +2,7 @@
 
 use fillroute_forecast::{
     Action, BinState, Detection, ForecastError, History, ModelConfig, Policy, RateBasis, Reading,
-    Reason, Request, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit,
+    Reason, Request, RiskPolicy, ServiceEvent, Source, Sweep, Timestamp, decide, fit,
 };
 
 /// Monday 2026-11-30 00:00 UTC.
@@ -513,4 +513,76 @@ fn rejects_invalid_policy_naming_the_field() {
     };
     let err = fit(&History::default(), &[], at(0.0), &bad).expect_err("negative prior");
     assert!(err.to_string().contains("prior_rate_per_day"), "{err}");
+}
+
+fn sweep(today: bool, next_sweep_days: f64) -> Sweep {
+    Sweep {
+        today,
+        next_sweep_days,
+        next_working_days: 1.0,
+    }
+}
+
+#[test]
+fn in_its_areas_sweep_a_bin_that_would_overflow_before_the_next_sweep_is_must_collect() {
+    // 0.62 at planning, 8 % a day: fine tomorrow, over 100 % within a week.
+    let f = fitted(&readings(5, |t| 0.2 + 0.08 * t), 4.84);
+    let one_day = decide(&BinState::default(), &f, &risk(), at(5.25)).expect("decide");
+    assert_ne!(one_day.action, Action::Must, "{}", one_day.explanation);
+    let bin = BinState {
+        sweep: Some(sweep(true, 7.0)),
+        ..BinState::default()
+    };
+    let d = decide(&bin, &f, &risk(), at(5.25)).expect("decide");
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Must, Reason::OverflowRisk),
+        "{}",
+        d.explanation
+    );
+    assert_eq!(d.numbers.horizon, at(12.25));
+}
+
+#[test]
+fn outside_its_area_only_an_overflow_before_the_next_working_day_is_collected_as_an_emergency() {
+    let slow = fitted(&readings(5, |t| 0.2 + 0.05 * t), 4.84);
+    let bin = BinState {
+        sweep: Some(sweep(false, 4.0)),
+        ..BinState::default()
+    };
+    let d = decide(&bin, &slow, &risk(), at(5.25)).expect("decide");
+    assert_eq!((d.action, d.reason), (Action::Skip, Reason::NotTodaysArea), "{}", d.explanation);
+    let urgent = fitted(&readings(5, |t| 0.05 + 0.17 * t), 4.84);
+    let d = decide(&bin, &urgent, &risk(), at(5.25)).expect("decide");
+    assert_eq!((d.action, d.reason), (Action::Must, Reason::Emergency), "{}", d.explanation);
+}
+
+#[test]
+fn a_fullish_bin_in_todays_area_is_priced_by_what_waiting_for_the_next_sweep_risks() {
+    let f = fitted(&readings(5, |t| 0.5 + 0.04 * t), 4.84);
+    let bin = BinState {
+        detour_saving: 3.0,
+        sweep: Some(sweep(true, 7.0)),
+        ..BinState::default()
+    };
+    let policy = Policy::ForecastRisk(RiskPolicy {
+        risk_level: 0.9,
+        ..RiskPolicy::default()
+    });
+    let d = decide(&bin, &f, &policy, at(5.25)).expect("decide");
+    assert_eq!((d.action, d.reason), (Action::May, Reason::FullishNotUrgent), "{}", d.explanation);
+    let prize = d.prize.expect("optional stops carry a prize");
+    assert!(d.numbers.p_overflow > 0.05, "{}", d.explanation);
+    assert!((prize - d.numbers.p_overflow * (100.0 + 3.0)).abs() < 1e-9, "{prize}");
+}
+
+#[test]
+fn a_sweep_a_year_away_is_refused_by_name() {
+    let f = fitted(&readings(2, |_| 0.1), 1.84);
+    let bin = BinState {
+        sweep: Some(sweep(true, 365.0)),
+        ..BinState::default()
+    };
+    let e = decide(&bin, &f, &risk(), at(2.25)).unwrap_err();
+    assert!(e.to_string().contains("sweep.next_sweep_days"), "{e}");
 }

@@ -256,6 +256,7 @@ async fn decide_all(
                 },
                 max_interval_days: bin.max_interval_days,
                 detour_saving: 0.0,
+                sweep: None,
             };
             let result = History::new(&history, &config.noise)
                 .and_then(|h| fit(&h, &services, stamp(now), &config))

@@ -54,6 +54,8 @@ fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64)> {
             PolicyConfig::ForecastRisk {
                 risk_level,
                 may_fill,
+                calendar: None,
+                oracle: false,
                 ..
             } => Some((i, *risk_level, *may_fill)),
             _ => None,
@@ -63,7 +65,8 @@ fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64)> {
                 "policies",
                 "no forecast_risk policy",
                 "--stack replays the policy the nightly job implements: add a \
-                 [[policies]] table with kind = \"forecast_risk\"",
+                 [[policies]] table with kind = \"forecast_risk\" and no calendar \
+                 (the nightly job does not plan with the calendar yet)",
             )
         })
 }
@@ -409,6 +412,7 @@ async fn drive(
     kpi.classifier_accuracy =
         (kpi.images_read > 0).then(|| correct as f64 / kpi.images_read as f64);
     kpi.cost_eur = kpi.truck_km * s.trucks.eur_per_km + kpi.truck_hours * s.trucks.eur_per_hour;
+    kpi.collection_km = kpi.truck_km - kpi.haul_km;
     let counts = services.store.pipeline_counts().await?;
     Ok(StackRun {
         result: RunResult {
@@ -421,6 +425,7 @@ async fn drive(
             daily: vec![daily],
             head_training_accuracy: None,
             maps: Vec::new(),
+            phases: Vec::new(),
         },
         uploads,
         service_reports: reports,

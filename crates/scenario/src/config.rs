@@ -345,12 +345,22 @@ fn default_batch() -> usize {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum PolicyConfig {
-    /// Every bin `per_week` times a week on fixed weekdays (districts rotate).
+    /// Every bin `per_week` times a week on fixed weekdays, one compact
+    /// calendar area after another.
     Fixed {
         /// Name in tables.
         name: String,
         /// Collections per week.
         per_week: u8,
+    },
+    /// A fixed schedule a good dispatcher sets without sensors: each bin 1, 2
+    /// or 3 times a week from its long-run fill rate, on an aligned calendar of
+    /// compact areas.
+    Tuned {
+        /// Name in tables.
+        name: String,
+        /// Fill a bin should reach between two collections (sets its cadence).
+        target_fill: f64,
     },
     /// Collect when the expected fill reaches `fill`.
     Threshold {
@@ -370,7 +380,31 @@ pub enum PolicyConfig {
         may_fill: f64,
         /// Cost of one overflow, euro (the optional stop's prize scales with it).
         overflow_eur: f64,
+        /// Decide over the collection calendar: in today's area up to the
+        /// area's next sweep, elsewhere only emergencies. Without it, every bin
+        /// looks one working day ahead.
+        #[serde(default)]
+        calendar: Option<CalendarConfig>,
+        /// Read the true fill instead of the camera photos (an upper bound, not a policy).
+        #[serde(default)]
+        oracle: bool,
     },
+}
+
+/// The collection calendar of a fill-driven policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarConfig {
+    /// Fill a bin should reach between two sweeps of its area: sets each
+    /// area's sweeps a week (1..=max_per_week) from its bins' fill rates.
+    pub target_fill: f64,
+    /// Most sweeps a week for the fastest areas.
+    #[serde(default = "default_max_per_week")]
+    pub max_per_week: u8,
+}
+
+fn default_max_per_week() -> u8 {
+    3
 }
 
 impl PolicyConfig {
@@ -378,13 +412,14 @@ impl PolicyConfig {
     pub fn name(&self) -> &str {
         match self {
             PolicyConfig::Fixed { name, .. }
+            | PolicyConfig::Tuned { name, .. }
             | PolicyConfig::Threshold { name, .. }
             | PolicyConfig::ForecastRisk { name, .. } => name,
         }
     }
     /// Whether the policy reads the cameras (fixed schedules do not).
     pub fn uses_cameras(&self) -> bool {
-        !matches!(self, PolicyConfig::Fixed { .. })
+        !matches!(self, PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. })
     }
 }
 
@@ -968,6 +1003,13 @@ impl Scenario {
                         ));
                     }
                 }
+                PolicyConfig::Tuned { target_fill, .. } => range(
+                    &f("target_fill"),
+                    *target_fill,
+                    0.1,
+                    1.3,
+                    "use a fill in 0.1..=1.3 (0.8 is typical)",
+                )?,
                 PolicyConfig::Threshold { fill, .. } => range(
                     &f("fill"),
                     *fill,
@@ -979,6 +1021,7 @@ impl Scenario {
                     risk_level,
                     may_fill,
                     overflow_eur,
+                    calendar,
                     ..
                 } => {
                     range(
@@ -1002,6 +1045,23 @@ impl Scenario {
                         1e6,
                         "use a non-negative cost in euro",
                     )?;
+                    if let Some(c) = calendar {
+                        range(
+                            &f("calendar.target_fill"),
+                            c.target_fill,
+                            0.1,
+                            2.0,
+                            "use a fill in 0.1..=2 (0.9 is typical)",
+                        )?;
+                        let work = t.weekdays.iter().filter(|&&w| w).count();
+                        if c.max_per_week == 0 || usize::from(c.max_per_week) > work {
+                            return Err(invalid(
+                                f("calendar.max_per_week"),
+                                c.max_per_week,
+                                format!("use 1..={work} (the trucks' working days per week)"),
+                            ));
+                        }
+                    }
                 }
             }
         }

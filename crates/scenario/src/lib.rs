@@ -22,6 +22,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod output;
@@ -31,9 +32,10 @@ pub mod truth;
 pub mod vision;
 pub mod world;
 
+pub use compare::{Comparison, compare, comparison_table, plot_frontier};
 pub use config::{PolicyConfig, Scenario};
 pub use error::{Result, ScenarioError};
-pub use output::{kpi_table, write_outputs};
+pub use output::{kpi_table, phase_table, write_outputs};
 pub use sim::{DayKpis, PolicyKpis, Progress, RunResult, run};
 pub use vision::Vision;
 pub use world::World;

@@ -23,41 +23,58 @@ pub fn kpi_table(r: &RunResult) -> String {
     );
     let _ = writeln!(
         t,
-        "{:<14} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>9} {:>8} {:>9}",
+        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>6} {:>9} {:>10} {:>9}",
         "policy",
         "truck-km",
-        "haul-km",
+        "coll-km",
         "truck-h",
         "pickups",
         "fill@pick",
         "overflow",
         "missed",
+        "emerg",
         "vision",
-        "routes",
+        "routes/day",
         "cost EUR"
     );
     for k in &r.kpis {
         let _ = writeln!(
             t,
-            "{:<14} {:>9.1} {:>8.1} {:>8.1} {:>8} {:>8.0}% {:>9} {:>8} {:>9} {:>8} {:>9.0}",
+            "{:<16} {:>9.1} {:>8.1} {:>8.1} {:>8} {:>8.0}% {:>9} {:>7} {:>6} {:>9} {:>10.2} {:>9.0}",
             k.policy,
             k.truck_km,
-            k.haul_km,
+            k.collection_km,
             k.truck_hours,
             k.pickups,
             k.mean_fill_at_pickup * 100.0,
             k.overflow_bin_days,
             k.missed_must_collect,
+            k.emergency_pickups,
             k.classifier_accuracy
                 .map_or("—".to_string(), |a| format!("{:.1}%", a * 100.0)),
-            k.routes_checked,
+            k.routes_per_day,
             k.cost_eur
         );
     }
     let _ = write!(
         t,
-        "haul-km = the part of truck-km into disposal sites and from the last one to the depot; overflow = bin-days above 100 %; missed = must-collect bins left unserved; vision = fill-class accuracy of the real model on the run's camera images; every route passed the planner's checker"
+        "coll-km = truck-km less the haul into disposal sites and from the last one to the depot; overflow = bin-days above 100 %; missed = must-collect bins left unserved; emerg = pickups outside the day's calendar area to stop an overflow; vision = fill-class accuracy of the real model on the run's camera images; every route passed the planner's checker"
     );
+    t
+}
+
+/// Where the run's wall-clock time went, one line per phase.
+pub fn phase_table(r: &RunResult) -> String {
+    let total: f64 = r.phases.iter().map(|p| p.1).sum();
+    let mut t = format!("{:<22} {:>9} {:>6}\n", "phase", "seconds", "share");
+    for (name, secs) in &r.phases {
+        let _ = writeln!(
+            t,
+            "{name:<22} {secs:>9.1} {:>5.0}%",
+            100.0 * secs / total.max(1e-9)
+        );
+    }
+    let _ = write!(t, "{:<22} {total:>9.1}", "total (days loop)");
     t
 }
 
@@ -78,6 +95,16 @@ pub fn write_outputs(dir: &Path, r: &RunResult, world: &World) -> Result<Vec<std
         plot(&path, r).map_err(|message| ScenarioError::Plot {
             path: path.clone(),
             message,
+        })?;
+        written.push(path);
+    }
+    for ext in ["png", "svg"] {
+        let path = dir.join(format!("frontier.{ext}"));
+        crate::compare::plot_frontier(&path, std::slice::from_ref(r)).map_err(|message| {
+            ScenarioError::Plot {
+                path: path.clone(),
+                message,
+            }
         })?;
         written.push(path);
     }
@@ -110,7 +137,7 @@ fn road_lines(world: &World) -> Vec<Vec<[f64; 2]>> {
     lines
 }
 
-fn register_font() -> bool {
+pub(crate) fn register_font() -> bool {
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DONE.get_or_init(|| {
         let candidates = [

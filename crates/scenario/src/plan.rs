@@ -23,6 +23,8 @@ pub struct Request {
     pub demand: Units,
     /// `None`: must collect. `Some(prize)`: optional, in milli-euro.
     pub prize: Option<Units>,
+    /// A must-collect outside the day's calendar area.
+    pub emergency: bool,
 }
 
 /// A driven route.
@@ -50,6 +52,15 @@ pub struct DayPlan {
     /// Routes the checker accepted.
     pub checked_routes: usize,
 }
+
+/// What the trucks' day costs, in milli-euro: kilometres and crew hours at the
+/// scenario's rates, less the prizes of the optional stops served. A left-out
+/// must-collect bin outweighs any route. Trucks are not minimised first: a
+/// second truck is worth it whenever it saves more driving and hours than it costs.
+pub const COST_OBJECTIVE: Objective = Objective::Weighted {
+    unserved_weight: 1_000_000_000_000_000,
+    vehicle_weight: 0,
+};
 
 /// Plans and drives one day.
 pub fn plan_day(
@@ -88,7 +99,7 @@ pub fn plan_day(
         .unwrap_or(0);
     let mut b = InstanceBuilder::new()
         .profile(dist, dur, 1.0)
-        .objective(Objective::Lexicographic);
+        .objective(COST_OBJECTIVE);
     for (i, d) in world.depots.iter().enumerate() {
         b = b.depot(d.id.clone(), i);
     }

@@ -4,10 +4,11 @@
 //! fill, and the cameras photograph the true fill for the real model to read.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use fillroute_forecast::{
-    Action, BinState, History, ModelConfig, Policy, Reading, RiskPolicy, ServiceEvent, Source,
-    Timestamp, decide, fit,
+    Action, BinState, Calendar, CalendarBin, CalendarParams, History, ModelConfig, Policy, Reading,
+    Reason, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit,
 };
 use fillroute_lidcam::{CameraFault, Scene, class_for_fill, render_jpeg};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
@@ -26,6 +27,8 @@ use crate::world::World;
 pub struct PolicyKpis {
     /// Policy name.
     pub policy: String,
+    /// A fixed schedule (no sensors).
+    pub fixed: bool,
     /// Kilometres driven.
     pub truck_km: f64,
     /// The part of `truck_km` spent hauling: legs into a disposal site and
@@ -43,12 +46,19 @@ pub struct PolicyKpis {
     pub overflow_bin_days: usize,
     /// Must-collect bins the plan left unserved.
     pub missed_must_collect: usize,
+    /// Pickups outside the day's calendar area because the bin would have
+    /// overflowed before the next working day (calendar policies).
+    pub emergency_pickups: usize,
+    /// Routes driven per working day.
+    pub routes_per_day: f64,
     /// Share of readable camera images classified into the right fill class.
     pub classifier_accuracy: Option<f64>,
     /// Camera images the model read.
     pub images_read: usize,
     /// Images the reader flagged as unusable (dark lens) or could not decode.
     pub images_rejected: usize,
+    /// The part of `truck_km` that is not haul: driving between bins.
+    pub collection_km: f64,
     /// Stops where the truck's true load exceeded its capacity.
     pub capacity_overruns: usize,
     /// Optional (may-collect) stops offered and served.
@@ -100,6 +110,8 @@ pub struct RunResult {
     /// Route maps of the chosen days (roads added when written).
     #[serde(skip)]
     pub maps: Vec<(usize, String, MapData)>,
+    /// Wall-clock seconds per phase (not part of the deterministic result).
+    pub phases: Vec<(String, f64)>,
 }
 
 /// Progress events for a bar.
@@ -114,6 +126,28 @@ pub enum Progress {
         /// Horizon.
         days: usize,
     },
+}
+
+/// Wall-clock seconds spent in each phase of a run.
+#[derive(Default)]
+struct Timing {
+    decide: f64,
+    plan: f64,
+    render: f64,
+    inference: f64,
+}
+
+impl Timing {
+    fn table(&self, total: f64) -> Vec<(String, f64)> {
+        let rest = total - self.decide - self.plan - self.render - self.inference;
+        vec![
+            ("render photos".into(), self.render),
+            ("decode + inference".into(), self.inference),
+            ("forecast + decide".into(), self.decide),
+            ("plan routes".into(), self.plan),
+            ("simulate the drive".into(), rest.max(0.0)),
+        ]
+    }
 }
 
 struct PolicyState {
@@ -159,6 +193,7 @@ pub fn run(
             services: vec![Vec::new(); n],
             kpi: PolicyKpis {
                 policy: p.name().to_string(),
+                fixed: !p.uses_cameras(),
                 ..PolicyKpis::default()
             },
             fill_at_pickup_sum: 0.0,
@@ -171,12 +206,21 @@ pub fn run(
         .collect();
     let work = s.trucks.weekdays;
     let visit_cost = future_visit_costs(s, world);
+    let calendars: Vec<Option<Calendar>> = s
+        .policies
+        .iter()
+        .map(|p| policy_calendar(s, world, p))
+        .collect::<Result<_>>()?;
+    let mut working_days = 0usize;
+    let mut timing = Timing::default();
+    let t_run = Instant::now();
     let mut maps = Vec::new();
     progress(Progress::Stage("day 0: cameras only".into()));
     for day in 0..=s.run.days {
         let wd = weekday_of(start_days, day);
         let mut pickups_today: Vec<Vec<Option<f64>>> = vec![vec![None; n]; states.len()];
         if day >= 1 && work[wd] {
+            working_days += 1;
             let next_gap = (1..=7).find(|g| work[(wd + g) % 7]).unwrap_or(7) as f64;
             let date = midnight(day).plus_days(0.4);
             let planned: Vec<(Vec<Request>, DayPlan)> = s
@@ -187,19 +231,24 @@ pub fn run(
                 .into_iter()
                 .map(|(pi, p)| {
                     let st = &states[pi];
+                    let t_decide = Instant::now();
                     let requests = decide_all(
                         s,
                         world,
                         st,
                         p,
+                        calendars[pi].as_ref(),
                         &configs,
                         midnight(day),
                         date,
                         next_gap,
                         &visit_cost,
                     )?;
+                    timing.decide += t_decide.elapsed().as_secs_f64();
                     let seed = s.run.seed ^ ((day as u64) << 20) ^ ((pi as u64) << 8);
+                    let t_plan = Instant::now();
                     let plan = plan_day(s, world, &requests, day, p.name(), seed)?;
+                    timing.plan += t_plan.elapsed().as_secs_f64();
                     Ok((requests, plan))
                 })
                 .collect::<Result<_>>()?;
@@ -232,8 +281,10 @@ pub fn run(
                         let fill = level_at(st.level[bin], truth.inc[day][bin], f, None);
                         st.fill_at_pickup_sum += fill;
                         st.kpi.pickups += 1;
-                        if requests.iter().any(|q| q.bin == bin && q.prize.is_some()) {
-                            st.kpi.optional_served += 1;
+                        match requests.iter().find(|q| q.bin == bin) {
+                            Some(q) if q.prize.is_some() => st.kpi.optional_served += 1,
+                            Some(q) if q.emergency => st.kpi.emergency_pickups += 1,
+                            _ => {}
                         }
                         st.services[bin]
                             .push(ServiceEvent::reported(Timestamp(midnight(day).0 + at)));
@@ -307,6 +358,7 @@ pub fn run(
             day,
             midnight(day),
             vision,
+            &mut timing,
         )?;
         if day >= 1 {
             progress(Progress::Day {
@@ -327,6 +379,8 @@ pub fn run(
             k.classifier_accuracy =
                 (k.images_read > 0).then(|| st.correct as f64 / k.images_read as f64);
             k.cost_eur = k.truck_km * s.trucks.eur_per_km + k.truck_hours * s.trucks.eur_per_hour;
+            k.collection_km = k.truck_km - k.haul_km;
+            k.routes_per_day = st.routes_driven as f64 / working_days.max(1) as f64;
             k
         })
         .collect();
@@ -340,6 +394,7 @@ pub fn run(
         daily: states.into_iter().map(|st| st.daily).collect(),
         head_training_accuracy: vision.training_accuracy(),
         maps,
+        phases: timing.table(t_run.elapsed().as_secs_f64()),
     })
 }
 
@@ -363,12 +418,59 @@ fn model_config(s: &Scenario, zone: &str, utc_offset_secs: i32) -> ModelConfig {
     c
 }
 
+/// Bins a special trip for an overflowing bin shares its driving with.
+const SPECIAL_TRIP_BINS: f64 = 2.0;
+
+/// The collection calendar a policy works on: compact day-areas from the road
+/// matrix, each bin's cadence from its long-run fill rate (what a hauler knows
+/// from its history). Fixed schedules get every bin at the same cadence; the
+/// threshold policy and a fill-driven policy without a calendar get none.
+pub fn policy_calendar(s: &Scenario, world: &World, p: &PolicyConfig) -> Result<Option<Calendar>> {
+    let params = match p {
+        PolicyConfig::Fixed { per_week, .. } => CalendarParams {
+            uniform_per_week: Some(*per_week),
+            ..CalendarParams::default()
+        },
+        PolicyConfig::Tuned { target_fill, .. } => CalendarParams {
+            target_fill: *target_fill,
+            ..CalendarParams::default()
+        },
+        PolicyConfig::ForecastRisk {
+            calendar: Some(c), ..
+        } => CalendarParams {
+            target_fill: c.target_fill,
+            max_per_week: c.max_per_week,
+            ..CalendarParams::default()
+        },
+        _ => return Ok(None),
+    };
+    let big = world.len();
+    let cost = |a: usize, b: usize| {
+        f64::from(world.distance_m[world.bin_location(a) * big + world.bin_location(b)])
+    };
+    let bins: Vec<CalendarBin> = world
+        .bins
+        .iter()
+        .map(|b| CalendarBin {
+            rate_per_day: b.rate.clamp(0.0, 100.0),
+            work: 1.0,
+        })
+        .collect();
+    Ok(Some(Calendar::build(
+        cost,
+        &bins,
+        s.trucks.weekdays,
+        &params,
+    )?))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn decide_all(
     s: &Scenario,
     world: &World,
     st: &PolicyState,
     p: &PolicyConfig,
+    calendar: Option<&Calendar>,
     configs: &[ModelConfig],
     as_of: Timestamp,
     date: Timestamp,
@@ -376,34 +478,33 @@ fn decide_all(
     visit_cost: &[VisitCost],
 ) -> Result<Vec<Request>> {
     let offset = s.utc_offset_hours * 3600;
-    let work: Vec<usize> = (0..7).filter(|&d| s.trucks.weekdays[d]).collect();
+    let weekday = date.weekday(offset);
     let mut out = Vec::new();
     for (b, bin) in world.bins.iter().enumerate() {
-        let policy = match p {
-            PolicyConfig::Fixed { per_week, .. } => {
-                // Districts rotate over the working days: k visits a week, evenly spaced.
-                let k = usize::from(*per_week);
-                let groups = (work.len() / k).max(1);
-                let g = ((bin.district * groups as f64) as usize).min(groups - 1);
-                let mut weekdays = [false; 7];
-                for j in 0..k {
-                    weekdays[work[(g + j * groups) % work.len()]] = true;
-                }
+        let policy = match (p, calendar) {
+            (PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }, Some(cal)) => {
+                // Each compact area on its own weekdays.
                 Policy::FixedSchedule {
-                    weekdays,
+                    weekdays: cal.areas[cal.bin_area[b]].weekdays,
                     utc_offset_secs: offset,
                 }
             }
-            PolicyConfig::Threshold { fill, .. } => Policy::Threshold {
+            (PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }, None) => {
+                unreachable!("fixed schedules always have a calendar")
+            }
+            (PolicyConfig::Threshold { fill, .. }, _) => Policy::Threshold {
                 fill_threshold: *fill,
                 next_opportunity_days: next_gap,
             },
-            PolicyConfig::ForecastRisk {
-                risk_level,
-                may_fill,
-                overflow_eur,
-                ..
-            } => Policy::ForecastRisk(RiskPolicy {
+            (
+                PolicyConfig::ForecastRisk {
+                    risk_level,
+                    may_fill,
+                    overflow_eur,
+                    ..
+                },
+                _,
+            ) => Policy::ForecastRisk(RiskPolicy {
                 risk_level: *risk_level,
                 may_fill_threshold: *may_fill,
                 next_opportunity_days: next_gap,
@@ -417,7 +518,15 @@ fn decide_all(
             last_service: st.services[b].last().map(|e| e.at),
             request: None,
             max_interval_days: s.bins.max_interval_days,
-            detour_saving: visit_cost[b].per_visit(st.bins_per_route),
+            // Under a calendar, leaving a bin that then overflows costs a special
+            // trip, which shares its driving with about one other bin.
+            detour_saving: match calendar {
+                Some(_) => visit_cost[b].per_visit(SPECIAL_TRIP_BINS),
+                None => visit_cost[b].per_visit(st.bins_per_route),
+            },
+            sweep: calendar
+                .filter(|_| matches!(p, PolicyConfig::ForecastRisk { .. }))
+                .map(|c| c.sweep(b, weekday)),
         };
         let decision = decide(&state, &forecast, &policy, date)?;
         let prize = match decision.action {
@@ -433,6 +542,7 @@ fn decide_all(
             bin: b,
             demand,
             prize,
+            emergency: decision.reason == Reason::Emergency,
         });
     }
     Ok(out)
@@ -448,6 +558,7 @@ fn photograph(
     day: usize,
     midnight: Timestamp,
     vision: &mut Vision,
+    timing: &mut Timing,
 ) -> Result<()> {
     let per_day = s.cameras.per_day;
     // (policy, bin, shot index, scene key)
@@ -458,8 +569,9 @@ fn photograph(
         if !p.uses_cameras() {
             continue;
         }
+        let oracle = matches!(p, PolicyConfig::ForecastRisk { oracle: true, .. });
         for (b, bin) in world.bins.iter().enumerate() {
-            if truth.silent[day][b] {
+            if truth.silent[day][b] && !oracle {
                 continue;
             }
             for k in 0..per_day {
@@ -470,6 +582,17 @@ fn photograph(
                     x,
                     pickups[pi][b],
                 );
+                if oracle {
+                    // The upper bound: the true fill, as an exact sensor would report it.
+                    let at = Timestamp(midnight.0 + (x * 86_400.0) as i64);
+                    states[pi].readings[b].push(Reading {
+                        at,
+                        fill: fill.clamp(0.0, 1.3),
+                        probabilities: None,
+                        source: Source::Sensor,
+                    });
+                    continue;
+                }
                 let dark = truth.dark[day][b][k];
                 let key = (b, k, fill.to_bits(), dark);
                 let idx = *index.entry(key).or_insert_with(|| {
@@ -484,11 +607,15 @@ fn photograph(
     if scenes.is_empty() {
         return Ok(());
     }
+    let t = Instant::now();
     let jpegs: Vec<Vec<u8>> = scenes
         .par_iter()
         .map(|(sc, _)| render_jpeg(sc))
         .collect::<std::result::Result<_, _>>()?;
+    timing.render += t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let readings: Vec<Option<CameraReading>> = vision.read(&jpegs)?;
+    timing.inference += t.elapsed().as_secs_f64();
     for (pi, b, k, idx) in wanted {
         let st = &mut states[pi];
         let at = Timestamp(midnight.0 + ((k as f64 + 0.5) / per_day as f64 * 86_400.0) as i64);

@@ -29,8 +29,6 @@ pub struct Bin {
     pub window: Option<(i64, i64)>,
     /// How the container looks to its camera.
     pub style: ContainerStyle,
-    /// District for fixed schedules (0..working days per week).
-    pub district: f64,
 }
 
 /// A depot or disposal site on the network.
@@ -191,7 +189,6 @@ impl World {
                 fill0: rng.random_range(s.bins.initial_fill[0]..=s.bins.initial_fill[1]),
                 window,
                 style: Scene::random(FillFraction::saturating(0.0), &mut rng).container,
-                district: 0.0,
             });
         }
         for (i, e) in s.bins.explicit.iter().enumerate() {
@@ -204,25 +201,7 @@ impl World {
                 fill0: e.fill,
                 window: None,
                 style: Scene::random(FillFraction::saturating(0.0), &mut rng).container,
-                district: 0.0,
             });
-        }
-        // Districts for fixed schedules: sectors of equal size around the centre,
-        // the way councils split a city into collection days.
-        let mut order: Vec<(f64, usize)> = bins
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                (
-                    (b.at.lat() - center.lat()).atan2(b.at.lon() - center.lon()),
-                    i,
-                )
-            })
-            .collect();
-        order.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let n = bins.len() as f64;
-        for (rank, &(_, i)) in order.iter().enumerate() {
-            bins[i].district = rank as f64 / n;
         }
         let depots: Vec<Site> = s
             .depots
