@@ -55,6 +55,12 @@ pub struct RunArgs {
     /// Override the planner's iteration budget per day and policy.
     #[arg(long)]
     pub planner_iterations: Option<u64>,
+    /// `model` reads every camera photo with the real model; `sampled` (for
+    /// parameter sweeps) draws each reading from the real model's readings of
+    /// a bank of rendered photos of the same fill class, measured per run and
+    /// saved in results.json. Headline figures come from `model`.
+    #[arg(long, value_enum, default_value_t = Reader::Model)]
+    pub reader: Reader,
     /// ONNX Runtime threads for the vision backbone.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -102,6 +108,29 @@ pub fn run(cmd: ScenarioCmd) -> Result<()> {
         }
         ScenarioCmd::Run(args) => run_file(args),
     }
+}
+
+/// `--reader`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reader {
+    /// The real model on every photo.
+    Model,
+    /// Readings drawn from the real model's readings of a rendered bank.
+    Sampled,
+}
+
+/// Switches `vision` to the sampled reader when asked.
+fn choose_reader(vision: &mut Vision, reader: Reader) -> Result<()> {
+    if reader == Reader::Sampled {
+        let c = vision.sample_from_bank()?;
+        let read: usize = c.counts.iter().flatten().sum();
+        let right: usize = (0..c.counts.len()).map(|i| c.counts[i][i]).sum();
+        eprintln!(
+            "sampled reader: the real model read {right} of {read} bank photos in the right class; refused {} of {} dark lenses",
+            c.dark_refused, c.dark_total
+        );
+    }
+    Ok(())
 }
 
 /// The seeds of `--seeds`.
@@ -179,8 +208,13 @@ fn run_file(args: RunArgs) -> Result<()> {
         }
     );
     if args.stack {
+        anyhow::ensure!(
+            args.reader == Reader::Model,
+            "--reader sampled does not apply to --stack: the stack replay reads every photo through the vision service"
+        );
         return run_stack(&args, &s, &world, &vision, started);
     }
+    choose_reader(&mut vision, args.reader)?;
     let bar = day_bar(&s);
     let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &s.name, p))?;
     bar.finish_and_clear();
@@ -243,6 +277,7 @@ fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
             args.threads,
             |m| eprintln!("{m}"),
         )?;
+        choose_reader(&mut vision, args.reader)?;
         let bar = day_bar(&s);
         let name = format!("{} seed {seed}", s.name);
         let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &name, p))?;

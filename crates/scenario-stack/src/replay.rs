@@ -426,6 +426,8 @@ async fn drive(
             head_training_accuracy: None,
             maps: Vec::new(),
             phases: Vec::new(),
+            reader: fillroute_scenario::ReaderMode::Model,
+            reader_confusion: None,
         },
         uploads,
         service_reports: reports,

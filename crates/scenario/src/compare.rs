@@ -324,6 +324,8 @@ mod tests {
             head_training_accuracy: None,
             maps: Vec::new(),
             phases: Vec::new(),
+            reader: crate::ReaderMode::Model,
+            reader_confusion: None,
         }
     }
 

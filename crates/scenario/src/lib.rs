@@ -37,5 +37,5 @@ pub use config::{PolicyConfig, Scenario};
 pub use error::{Result, ScenarioError};
 pub use output::{kpi_table, phase_table, write_outputs};
 pub use sim::{DayKpis, PolicyKpis, Progress, RunResult, run};
-pub use vision::Vision;
+pub use vision::{ReaderConfusion, ReaderMode, Vision};
 pub use world::World;

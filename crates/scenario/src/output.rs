@@ -18,8 +18,17 @@ pub fn kpi_table(r: &RunResult) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "{} · {} bins · {} trucks · {} days · seed {}",
-        r.scenario, r.bins, r.trucks, r.days, r.seed
+        "{} · {} bins · {} trucks · {} days · seed {} · reader: {}",
+        r.scenario,
+        r.bins,
+        r.trucks,
+        r.days,
+        r.seed,
+        match r.reader {
+            crate::ReaderMode::Model => "real model on every photo",
+            crate::ReaderMode::Sampled =>
+                "SAMPLED from the real model's readings of rendered photos (sweeps only)",
+        }
     );
     let _ = writeln!(
         t,

@@ -10,16 +10,15 @@ use fillroute_forecast::{
     Action, BinState, Calendar, CalendarBin, CalendarParams, History, ModelConfig, Policy, Reading,
     Reason, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit,
 };
-use fillroute_lidcam::{CameraFault, Scene, class_for_fill, render_jpeg};
+use fillroute_lidcam::{CameraFault, Scene, class_for_fill};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::{PolicyConfig, Scenario, parse_date};
 use crate::error::Result;
 use crate::plan::{DayPlan, Request, VisitCost, bins_per_load, future_visit_costs, plan_day};
 use crate::truth::{Truth, camera_scene, level_at, weekday_of};
-use crate::vision::{CameraReading, Vision};
+use crate::vision::{CameraReading, ReaderMode, Vision};
 use crate::world::World;
 
 /// Totals for one policy over the horizon.
@@ -112,6 +111,10 @@ pub struct RunResult {
     pub maps: Vec<(usize, String, MapData)>,
     /// Wall-clock seconds per phase (not part of the deterministic result).
     pub phases: Vec<(String, f64)>,
+    /// Where the camera readings came from.
+    pub reader: ReaderMode,
+    /// With the sampled reader: the real model's confusion it samples from.
+    pub reader_confusion: Option<crate::vision::ReaderConfusion>,
 }
 
 /// Progress events for a bar.
@@ -395,6 +398,8 @@ pub fn run(
         head_training_accuracy: vision.training_accuracy(),
         maps,
         phases: timing.table(t_run.elapsed().as_secs_f64()),
+        reader: vision.mode(),
+        reader_confusion: vision.confusion().cloned(),
     })
 }
 
@@ -607,15 +612,11 @@ fn photograph(
     if scenes.is_empty() {
         return Ok(());
     }
-    let t = Instant::now();
-    let jpegs: Vec<Vec<u8>> = scenes
-        .par_iter()
-        .map(|(sc, _)| render_jpeg(sc))
-        .collect::<std::result::Result<_, _>>()?;
-    timing.render += t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let readings: Vec<Option<CameraReading>> = vision.read(&jpegs)?;
-    timing.inference += t.elapsed().as_secs_f64();
+    let only: Vec<Scene> = scenes.iter().map(|(sc, _)| sc.clone()).collect();
+    let (readings, render, inference): (Vec<Option<CameraReading>>, f64, f64) =
+        vision.read_scenes(&only)?;
+    timing.render += render;
+    timing.inference += inference;
     for (pi, b, k, idx) in wanted {
         let st = &mut states[pi];
         let at = Timestamp(midnight.0 + ((k as f64 + 0.5) / per_day as f64 * 86_400.0) as i64);

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use fillroute_lidcam::{FillClasses, FillFraction, Scene, render_jpeg};
+use fillroute_lidcam::{CameraFault, FillClasses, FillFraction, Scene, render_jpeg};
 use fillroute_vision::backbone::{Backbone, BackboneConfig, default_cache_dir};
 use fillroute_vision::classifier::{DEFAULT_FILL_MIDPOINTS, TrainingData, TrainingSummary};
 use fillroute_vision::extract::Extractor;
@@ -14,6 +14,7 @@ use fillroute_vision::{Classifier, DEFAULT_FILL_CLASSES, DecodeLimits, FillReade
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::error::Result;
 
@@ -28,6 +29,25 @@ pub struct CameraReading {
     pub class: usize,
 }
 
+/// How camera photos become readings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderMode {
+    /// Render every photo and read it with the real model.
+    Model,
+    /// For parameter sweeps: draw each photo's reading from the real model's
+    /// readings of a bank of rendered photos of the same true fill class (or a
+    /// dark lens), measured once per run. No photo is rendered or read.
+    Sampled,
+}
+
+/// Real readings of rendered photos, by true fill class, for [`ReaderMode::Sampled`].
+struct ReadingBank {
+    by_class: Vec<Vec<Option<CameraReading>>>,
+    dark: Vec<Option<CameraReading>>,
+    confusion: ReaderConfusion,
+}
+
 /// The reader and what it was trained on.
 pub struct Vision {
     reader: FillReader,
@@ -36,6 +56,26 @@ pub struct Vision {
     pub model_path: PathBuf,
     /// Whether the head came from the cache.
     pub cached: bool,
+    bank: Option<ReadingBank>,
+    seed: u64,
+}
+
+/// Photos per fill class (and dark lenses) in the sampled reader's bank.
+const BANK_PER_CLASS: usize = 100;
+
+/// What the sampled reader was measured on: how often the real model read a
+/// photo of each true class (rows) as each class (columns), and how many of
+/// the dark-lens photos it refused.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReaderConfusion {
+    /// Counts, true class by read class.
+    pub counts: Vec<Vec<usize>>,
+    /// Rendered photos per class that were refused (dark, covered or undecodable).
+    pub refused: Vec<usize>,
+    /// Dark-lens photos refused, of `dark_total`.
+    pub dark_refused: usize,
+    /// Dark-lens photos in the bank.
+    pub dark_total: usize,
 }
 
 impl Vision {
@@ -65,6 +105,8 @@ impl Vision {
                 batch,
                 model_path,
                 cached: true,
+                bank: None,
+                seed,
             });
         }
         progress(&format!(
@@ -124,7 +166,110 @@ impl Vision {
             batch,
             model_path,
             cached: false,
+            bank: None,
+            seed,
         })
+    }
+
+    /// The mode readings come from.
+    pub fn mode(&self) -> ReaderMode {
+        if self.bank.is_some() {
+            ReaderMode::Sampled
+        } else {
+            ReaderMode::Model
+        }
+    }
+
+    /// Switches to [`ReaderMode::Sampled`]: renders `BANK_PER_CLASS` photos of
+    /// each fill class and as many dark-lens photos, reads them with the real
+    /// model, and returns its confusion on them.
+    pub fn sample_from_bank(&mut self) -> Result<ReaderConfusion> {
+        let classes = FillClasses::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0xBA4C_0000);
+        let mut scenes = Vec::new();
+        for class in classes.classes() {
+            for _ in 0..BANK_PER_CLASS {
+                let fill = rng.random_range(class.min..=class.max);
+                scenes.push(Scene::random(FillFraction::saturating(fill), &mut rng));
+            }
+        }
+        for _ in 0..BANK_PER_CLASS {
+            let fill = rng.random_range(0.0..=1.2);
+            scenes.push(
+                Scene::random(FillFraction::saturating(fill), &mut rng)
+                    .with_fault(CameraFault::Dark),
+            );
+        }
+        let jpegs: Vec<Vec<u8>> = scenes
+            .par_iter()
+            .map(render_jpeg)
+            .collect::<std::result::Result<_, _>>()?;
+        let readings = self.read(&jpegs)?;
+        let k = classes.classes().len();
+        let mut confusion = ReaderConfusion {
+            counts: vec![vec![0; k]; k],
+            refused: vec![0; k],
+            dark_refused: 0,
+            dark_total: BANK_PER_CLASS,
+        };
+        let mut bank = ReadingBank {
+            by_class: vec![Vec::new(); k],
+            dark: Vec::new(),
+            confusion: confusion.clone(),
+        };
+        for (i, r) in readings.into_iter().enumerate() {
+            let c = i / BANK_PER_CLASS;
+            if c < k {
+                match &r {
+                    Some(x) => confusion.counts[c][x.class.min(k - 1)] += 1,
+                    None => confusion.refused[c] += 1,
+                }
+                bank.by_class[c].push(r);
+            } else {
+                confusion.dark_refused += usize::from(r.is_none());
+                bank.dark.push(r);
+            }
+        }
+        bank.confusion = confusion.clone();
+        self.bank = Some(bank);
+        Ok(confusion)
+    }
+
+    /// The sampled reader's measured confusion (`None` in model mode).
+    pub fn confusion(&self) -> Option<&ReaderConfusion> {
+        self.bank.as_ref().map(|b| &b.confusion)
+    }
+
+    /// Reads the camera scenes: renders and reads them with the real model,
+    /// or, in sampled mode, draws each one's reading from the bank by its
+    /// true class (deterministically from the scene's seed). Returns the
+    /// readings and the seconds spent rendering and reading.
+    pub fn read_scenes(&mut self, scenes: &[Scene]) -> Result<(Vec<Option<CameraReading>>, f64, f64)> {
+        if let Some(bank) = &self.bank {
+            let classes = FillClasses::default();
+            let out = scenes
+                .iter()
+                .map(|sc| {
+                    let pool = if sc.fault == CameraFault::None {
+                        &bank.by_class[classes.class_for_fill(sc.fill.get())]
+                    } else {
+                        &bank.dark
+                    };
+                    let mut rng = ChaCha8Rng::seed_from_u64(sc.seed ^ 0x5A3B_1E00);
+                    pool[rng.random_range(0..pool.len())].clone()
+                })
+                .collect();
+            return Ok((out, 0.0, 0.0));
+        }
+        let t = std::time::Instant::now();
+        let jpegs: Vec<Vec<u8>> = scenes
+            .par_iter()
+            .map(render_jpeg)
+            .collect::<std::result::Result<_, _>>()?;
+        let render = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let readings = self.read(&jpegs)?;
+        Ok((readings, render, t.elapsed().as_secs_f64()))
     }
 
     /// Cross-validated accuracy of the head on its training photos.
