@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision::{Action, Decision, Reason};
 use crate::error::{Result, check_param};
 
 /// What the calendar needs to know about one bin.
@@ -39,6 +40,8 @@ pub struct CalendarParams {
     pub uniform_per_week: Option<u8>,
     /// An area may hold up to this multiple of its fair share of work (e.g. 1.15).
     pub balance_slack: f64,
+    /// Areas per weekly slot: more, smaller areas (for area sweeps, [`sweep_areas`]).
+    pub areas_per_slot: usize,
 }
 
 impl Default for CalendarParams {
@@ -48,6 +51,7 @@ impl Default for CalendarParams {
             max_per_week: 3,
             uniform_per_week: None,
             balance_slack: 1.15,
+            areas_per_slot: 1,
         }
     }
 }
@@ -113,13 +117,18 @@ impl Calendar {
         cadences.dedup();
         for f in cadences {
             let members: Vec<usize> = (0..bins.len()).filter(|&b| cadence(&bins[b]) == f).collect();
-            let k = w.div_ceil(usize::from(f)).min(members.len());
+            let slots_of_f = w.div_ceil(usize::from(f));
+            let k = (slots_of_f * params.areas_per_slot.max(1)).min(members.len());
             let groups = balanced_k_medoids(&sym, &members, &bins.iter().map(|b| b.work.max(1e-9)).collect::<Vec<_>>(), k, params.balance_slack);
             // Slot j of this cadence sweeps working days j + floor(i·W/f).
             let slot_days = |j: usize| -> Vec<usize> {
                 (0..usize::from(f)).map(|i| (j + i * w / usize::from(f)) % w).collect()
             };
-            let slots = align(&sym, &groups, k, &areas, &days, &slot_days);
+            let slots: Vec<usize> = if params.areas_per_slot > 1 {
+                (0..groups.len()).map(|g| g % slots_of_f).collect()
+            } else {
+                align(&sym, &groups, k, &areas, &days, &slot_days)
+            };
             for ((medoid, group), slot) in groups.into_iter().zip(slots) {
                 let mut weekdays = [false; 7];
                 for d in slot_days(slot) {
@@ -159,6 +168,37 @@ impl Calendar {
             next_working_days: f64::from(self.days_to_next_working_day(weekday)),
         }
     }
+}
+
+/// Area sweeps: when some bin of an area must be collected, the truck sweeps
+/// the whole area. Every other bin there expected at `sweep_fill` or more on
+/// the planning date joins as must-collect ([`Reason::AreaSweep`]), so the
+/// area's bins fall back into phase and the area needs no truck until its
+/// next bin is due. `decisions[b]` is bin `b`'s decision; returns the number
+/// of bins added.
+pub fn sweep_areas(decisions: &mut [Decision], bin_area: &[usize], sweep_fill: f64) -> usize {
+    let areas = bin_area.iter().copied().max().map_or(0, |a| a + 1);
+    let mut triggered = vec![false; areas];
+    for (d, &a) in decisions.iter().zip(bin_area) {
+        if d.action == Action::Must {
+            triggered[a] = true;
+        }
+    }
+    let mut added = 0;
+    for (d, &a) in decisions.iter_mut().zip(bin_area) {
+        if triggered[a] && d.action != Action::Must && d.numbers.fill_now >= sweep_fill {
+            d.action = Action::Must;
+            d.reason = Reason::AreaSweep;
+            d.prize = None;
+            d.explanation = format!(
+                "Must collect: its area is swept today (another bin there must be collected) and it is at least {:.0}% full; {}",
+                100.0 * sweep_fill,
+                d.explanation
+            );
+            added += 1;
+        }
+    }
+    added
 }
 
 /// Splits `members` into `k` compact groups of balanced work; returns (medoid, members).
@@ -346,6 +386,40 @@ mod tests {
         }
         // Saturday (5) to the next working day, Monday: 2 days.
         assert_eq!(c.days_to_next_working_day(5), 2);
+    }
+
+    #[test]
+    fn a_must_collect_bin_brings_its_fullish_area_neighbours_along_and_no_one_else() {
+        use crate::{DecisionNumbers, Timestamp};
+        let d = |action, fill_now| Decision {
+            date: Timestamp(0),
+            action,
+            reason: Reason::NotFullEnough,
+            prize: None,
+            numbers: DecisionNumbers {
+                fill_now,
+                expected_fill_at_horizon: fill_now,
+                horizon: Timestamp(0),
+                p_overflow: 0.0,
+                days_since_service: None,
+                risk_level: None,
+                fill_threshold: None,
+                max_interval_days: None,
+            },
+            explanation: String::new(),
+        };
+        // Area 0: one must, one fullish, one nearly empty. Area 1: fullish, no must.
+        let mut ds = vec![
+            d(Action::Must, 0.95),
+            d(Action::Skip, 0.6),
+            d(Action::Skip, 0.1),
+            d(Action::May, 0.7),
+        ];
+        let added = sweep_areas(&mut ds, &[0, 0, 0, 1], 0.5);
+        assert_eq!(added, 1);
+        assert_eq!((ds[1].action, ds[1].reason), (Action::Must, Reason::AreaSweep));
+        assert_eq!(ds[2].action, Action::Skip);
+        assert_eq!(ds[3].action, Action::May);
     }
 
     #[test]

@@ -204,6 +204,9 @@ pub enum Reason {
     Emergency,
     /// Outside today's area and expected to last until the next working day.
     NotTodaysArea,
+    /// Its area is swept today because another bin there must be collected,
+    /// and it is full enough to take along (area-sweep policy).
+    AreaSweep,
 }
 
 /// The numbers behind a decision, stored with it.

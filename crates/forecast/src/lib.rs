@@ -39,7 +39,7 @@ pub use decision::{
     Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, Sweep,
     decide,
 };
-pub use calendar::{Area, Calendar, CalendarBin, CalendarParams};
+pub use calendar::{Area, Calendar, CalendarBin, CalendarParams, sweep_areas};
 pub use error::{ForecastError, Result};
 pub use forecast::{CurvePoint, Forecast, RateBasis, TimeToLevel};
 pub use model::{ModelConfig, fit};

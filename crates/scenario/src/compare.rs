@@ -251,7 +251,12 @@ fn draw<DB: DrawingBackend>(
     b.margin(14).x_label_area_size(40).y_label_area_size(60);
     if text {
         b.caption(
-            format!("{} — truck-km against overflow ({} seeds)", c.scenario, runs.len()),
+            format!(
+                "{} — truck-km against overflow ({} seed{})",
+                c.scenario,
+                runs.len(),
+                if runs.len() == 1 { "" } else { "s" }
+            ),
             ("sans-serif", 20),
         );
     }

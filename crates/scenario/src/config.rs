@@ -401,6 +401,18 @@ pub struct CalendarConfig {
     /// Most sweeps a week for the fastest areas.
     #[serde(default = "default_max_per_week")]
     pub max_per_week: u8,
+    /// Areas per weekly slot (more, smaller areas).
+    #[serde(default = "default_areas_per_slot")]
+    pub areas_per_slot: usize,
+    /// Area sweeps instead of weekdays: each bin is decided one working day
+    /// ahead, and the area of every must-collect bin is swept, taking along
+    /// every bin there expected at `sweep_fill` or more.
+    #[serde(default)]
+    pub sweep_fill: Option<f64>,
+}
+
+fn default_areas_per_slot() -> usize {
+    1
 }
 
 fn default_max_per_week() -> u8 {
@@ -1053,6 +1065,22 @@ impl Scenario {
                             2.0,
                             "use a fill in 0.1..=2 (0.9 is typical)",
                         )?;
+                        if let Some(x) = c.sweep_fill {
+                            range(
+                                &f("calendar.sweep_fill"),
+                                x,
+                                0.0,
+                                1.3,
+                                "use a fill in 0..=1.3 (0.5 is typical)",
+                            )?;
+                        }
+                        if !(1..=50).contains(&c.areas_per_slot) {
+                            return Err(invalid(
+                                f("calendar.areas_per_slot"),
+                                c.areas_per_slot,
+                                "use 1..=50 areas per weekly slot",
+                            ));
+                        }
                         let work = t.weekdays.iter().filter(|&&w| w).count();
                         if c.max_per_week == 0 || usize::from(c.max_per_week) > work {
                             return Err(invalid(

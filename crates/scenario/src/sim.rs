@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use fillroute_forecast::{
     Action, BinState, Calendar, CalendarBin, CalendarParams, History, ModelConfig, Policy, Reading,
-    Reason, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit,
+    Reason, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit, sweep_areas,
 };
 use fillroute_lidcam::{CameraFault, Scene, class_for_fill};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
@@ -248,7 +248,9 @@ pub fn run(
                         &visit_cost,
                     )?;
                     timing.decide += t_decide.elapsed().as_secs_f64();
-                    let seed = s.run.seed ^ ((day as u64) << 20) ^ ((pi as u64) << 8);
+                    // Seeded by the policy's name, not its place in the file, so that
+                    // adding a policy does not move the others' routes.
+                    let seed = s.run.seed ^ ((day as u64) << 20) ^ (name_hash(p.name()) << 8);
                     let t_plan = Instant::now();
                     let plan = plan_day(s, world, &requests, day, p.name(), seed)?;
                     timing.plan += t_plan.elapsed().as_secs_f64();
@@ -423,6 +425,13 @@ fn model_config(s: &Scenario, zone: &str, utc_offset_secs: i32) -> ModelConfig {
     c
 }
 
+/// A stable hash of a policy name (FNV-1a, 32 bits).
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    }) as u64
+}
+
 /// Bins a special trip for an overflowing bin shares its driving with.
 const SPECIAL_TRIP_BINS: f64 = 2.0;
 
@@ -445,6 +454,7 @@ pub fn policy_calendar(s: &Scenario, world: &World, p: &PolicyConfig) -> Result<
         } => CalendarParams {
             target_fill: c.target_fill,
             max_per_week: c.max_per_week,
+            areas_per_slot: c.areas_per_slot,
             ..CalendarParams::default()
         },
         _ => return Ok(None),
@@ -484,7 +494,16 @@ fn decide_all(
 ) -> Result<Vec<Request>> {
     let offset = s.utc_offset_hours * 3600;
     let weekday = date.weekday(offset);
-    let mut out = Vec::new();
+    // Area sweeps decide each bin one working day ahead, then sweep the areas
+    // of the bins that must go; a weekly calendar looks ahead to each sweep.
+    let sweep_fill = match p {
+        PolicyConfig::ForecastRisk {
+            calendar: Some(c), ..
+        } => c.sweep_fill,
+        _ => None,
+    };
+    let mut decisions = Vec::with_capacity(world.bins.len());
+    let mut demands = Vec::with_capacity(world.bins.len());
     for (b, bin) in world.bins.iter().enumerate() {
         let policy = match (p, calendar) {
             (PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }, Some(cal)) => {
@@ -526,23 +545,31 @@ fn decide_all(
             // Under a calendar, leaving a bin that then overflows costs a special
             // trip, which shares its driving with about one other bin.
             detour_saving: match calendar {
-                Some(_) => visit_cost[b].per_visit(SPECIAL_TRIP_BINS),
-                None => visit_cost[b].per_visit(st.bins_per_route),
+                Some(_) if sweep_fill.is_none() => visit_cost[b].per_visit(SPECIAL_TRIP_BINS),
+                _ => visit_cost[b].per_visit(st.bins_per_route),
             },
             sweep: calendar
-                .filter(|_| matches!(p, PolicyConfig::ForecastRisk { .. }))
+                .filter(|_| matches!(p, PolicyConfig::ForecastRisk { .. }) && sweep_fill.is_none())
                 .map(|c| c.sweep(b, weekday)),
         };
         let decision = decide(&state, &forecast, &policy, date)?;
+        let expected = forecast.fill_quantile(date, 0.8).clamp(0.05, 1.3);
+        let demand = (expected * bin.litres / s.trucks.compaction)
+            .ceil()
+            .min(s.trucks.capacity_litres) as i64;
+        decisions.push(decision);
+        demands.push(demand);
+    }
+    if let (Some(cal), Some(sweep_fill)) = (calendar, sweep_fill) {
+        sweep_areas(&mut decisions, &cal.bin_area, sweep_fill);
+    }
+    let mut out = Vec::new();
+    for (b, (decision, demand)) in decisions.iter().zip(demands).enumerate() {
         let prize = match decision.action {
             Action::Skip => continue,
             Action::Must => None,
             Action::May => Some(decision.prize.unwrap_or(0.0).round().max(0.0) as i64),
         };
-        let expected = forecast.fill_quantile(date, 0.8).clamp(0.05, 1.3);
-        let demand = (expected * bin.litres / s.trucks.compaction)
-            .ceil()
-            .min(s.trucks.capacity_litres) as i64;
         out.push(Request {
             bin: b,
             demand,
