@@ -167,20 +167,7 @@ fn run_file(args: RunArgs) -> Result<()> {
         return run_seeds(args, &seeds);
     }
     let started = Instant::now();
-    let mut s = match &args.file {
-        Some(f) => Scenario::from_file(f)?,
-        None => Scenario::default_small(),
-    };
-    if let Some(d) = args.days {
-        s.run.days = d;
-        s.run.map_days.retain(|&m| m <= d);
-        s.bins.holidays.retain(|h| h.day <= d);
-    }
-    if let Some(seed) = args.seed {
-        s.run.seed = seed;
-    }
-    restrict(&mut s, &args)?;
-    s.validate()?;
+    let s = load(&args, args.seed)?;
     let world = World::build(&s)?;
     eprintln!(
         "{}: {} bins, {} trucks, {} days, {} road nodes ({:.1} s)",
@@ -229,16 +216,34 @@ fn run_file(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// Applies `--policies` and `--planner-iterations`.
-fn restrict(s: &mut Scenario, args: &RunArgs) -> Result<()> {
+/// The scenario of `args` (or the built-in `small`), with `--days`, the
+/// seed, `--policies` and `--planner-iterations` applied, validated.
+fn load(args: &RunArgs, seed: Option<u64>) -> Result<Scenario> {
+    let mut s = match &args.file {
+        Some(f) => Scenario::from_file(f)?,
+        None => Scenario::default_small(),
+    };
+    if let Some(d) = args.days {
+        s.run.days = d;
+        s.run.map_days.retain(|&m| m <= d);
+        s.bins.holidays.retain(|h| h.day <= d);
+    }
+    if let Some(seed) = seed {
+        s.run.seed = seed;
+    }
     if let Some(n) = args.planner_iterations {
         s.run.planner_iterations = n;
     }
-    if args.policies.is_empty() {
-        return Ok(());
+    if !args.policies.is_empty() {
+        restrict(&mut s, &args.policies)?;
     }
-    if let Some(unknown) = args
-        .policies
+    s.validate()?;
+    Ok(s)
+}
+
+/// Keeps only the `--policies` named.
+fn restrict(s: &mut Scenario, names: &[String]) -> Result<()> {
+    if let Some(unknown) = names
         .iter()
         .find(|n| !s.policies.iter().any(|p| p.name() == n.as_str()))
     {
@@ -249,7 +254,7 @@ fn restrict(s: &mut Scenario, args: &RunArgs) -> Result<()> {
             known.join(", ")
         );
     }
-    s.policies.retain(|p| args.policies.iter().any(|n| n == p.name()));
+    s.policies.retain(|p| names.iter().any(|n| n == p.name()));
     Ok(())
 }
 
@@ -257,18 +262,7 @@ fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
     let started = Instant::now();
     let mut runs = Vec::new();
     for &seed in seeds {
-        let mut s = match &args.file {
-            Some(f) => Scenario::from_file(f)?,
-            None => Scenario::default_small(),
-        };
-        if let Some(d) = args.days {
-            s.run.days = d;
-            s.run.map_days.retain(|&m| m <= d);
-            s.bins.holidays.retain(|h| h.day <= d);
-        }
-        s.run.seed = seed;
-        restrict(&mut s, &args)?;
-        s.validate()?;
+        let s = load(&args, Some(seed))?;
         let world = World::build(&s)?;
         let mut vision = Vision::load_or_train(
             seed,

@@ -431,57 +431,48 @@ pub fn decide(
                 done(Action::Skip, Reason::NotTodaysArea, None, numbers, why)
             }
         }
-        Policy::ForecastRisk(p) if bin.sweep.is_some() => {
-            numbers.risk_level = Some(p.risk_level);
-            numbers.fill_threshold = Some(p.may_fill_threshold);
-            if numbers.p_overflow > p.risk_level {
-                let why = format!(
-                    "overflow risk {} before its area's next sweep exceeds the {} risk level",
-                    pct(numbers.p_overflow),
-                    pct(p.risk_level)
-                );
-                done(Action::Must, Reason::OverflowRisk, None, numbers, why)
-            } else if numbers.fill_now >= p.may_fill_threshold {
-                // Left today, it waits for the area's next sweep: what that risks is an
-                // overflow plus the special trip it forces.
-                let prize = numbers.p_overflow * (p.overflow_cost + bin.detour_saving);
-                let why = format!(
-                    "above the {} fill threshold in today's area; prize {prize:.2} = P(overflow before the next sweep) {} x (overflow {:.2} + special trip {:.2})",
-                    pct(p.may_fill_threshold),
-                    pct(numbers.p_overflow),
-                    p.overflow_cost,
-                    bin.detour_saving
-                );
-                done(Action::May, Reason::FullishNotUrgent, Some(prize), numbers, why)
-            } else {
-                let why = format!(
-                    "in today's area, below the {} fill threshold and within the {} risk level until the next sweep",
-                    pct(p.may_fill_threshold),
-                    pct(p.risk_level)
-                );
-                done(Action::Skip, Reason::NotFullEnough, None, numbers, why)
-            }
-        }
         Policy::ForecastRisk(p) => {
             numbers.risk_level = Some(p.risk_level);
             numbers.fill_threshold = Some(p.may_fill_threshold);
+            // Under a calendar the horizon is the area's next sweep (the bin is in
+            // today's area here: the emergency arm above took the others).
+            let until = if bin.sweep.is_some() {
+                " before its area's next sweep"
+            } else {
+                ""
+            };
             if numbers.p_overflow > p.risk_level {
                 let why = format!(
-                    "overflow risk {} exceeds the {} risk level",
+                    "overflow risk {}{until} exceeds the {} risk level",
                     pct(numbers.p_overflow),
                     pct(p.risk_level)
                 );
                 done(Action::Must, Reason::OverflowRisk, None, numbers, why)
             } else if numbers.fill_now >= p.may_fill_threshold {
-                let avoided = numbers.p_overflow * p.overflow_cost;
-                let saving = numbers.fill_now.clamp(0.0, 1.0) * bin.detour_saving;
-                let prize = avoided + saving;
-                let why = format!(
-                    "above the {} fill threshold but not urgent; prize {prize:.2} = avoided overflow {avoided:.2} + saved future visit {saving:.2} ({} of {:.2})",
-                    pct(p.may_fill_threshold),
-                    pct(numbers.fill_now.clamp(0.0, 1.0)),
-                    bin.detour_saving
-                );
+                let (prize, why) = if bin.sweep.is_some() {
+                    // Left today, it waits for the area's next sweep: what that
+                    // risks is an overflow plus the special trip it forces.
+                    let prize = numbers.p_overflow * (p.overflow_cost + bin.detour_saving);
+                    let why = format!(
+                        "above the {} fill threshold in today's area; prize {prize:.2} = P(overflow before the next sweep) {} x (overflow {:.2} + special trip {:.2})",
+                        pct(p.may_fill_threshold),
+                        pct(numbers.p_overflow),
+                        p.overflow_cost,
+                        bin.detour_saving
+                    );
+                    (prize, why)
+                } else {
+                    let avoided = numbers.p_overflow * p.overflow_cost;
+                    let saving = numbers.fill_now.clamp(0.0, 1.0) * bin.detour_saving;
+                    let prize = avoided + saving;
+                    let why = format!(
+                        "above the {} fill threshold but not urgent; prize {prize:.2} = avoided overflow {avoided:.2} + saved future visit {saving:.2} ({} of {:.2})",
+                        pct(p.may_fill_threshold),
+                        pct(numbers.fill_now.clamp(0.0, 1.0)),
+                        bin.detour_saving
+                    );
+                    (prize, why)
+                };
                 done(
                     Action::May,
                     Reason::FullishNotUrgent,
@@ -491,7 +482,7 @@ pub fn decide(
                 )
             } else {
                 let why = format!(
-                    "below the {} fill threshold and overflow risk within the {} level",
+                    "below the {} fill threshold and overflow risk{until} within the {} level",
                     pct(p.may_fill_threshold),
                     pct(p.risk_level)
                 );

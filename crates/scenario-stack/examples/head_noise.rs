@@ -16,7 +16,7 @@ fn main() {
     s.run.days = days;
     s.run.map_days.clear();
     s.bins.holidays.retain(|h| h.day <= days);
-    s.policies.retain(|p| p.name() == "fill-daily");
+    s.policies.retain(|p| p.name() == "fill-driven");
     let world = World::build(&s).unwrap();
     for seed in seeds {
         let mut v =

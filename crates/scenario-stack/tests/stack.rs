@@ -79,14 +79,14 @@ fn assert_within_classifier_noise(e: &PolicyKpis, k: &PolicyKpis) {
     );
 }
 
-/// `small`, shortened for CI (Monday to Thursday), the one-day-horizon fill policy only
-/// (the policy the nightly job implements).
+/// `small`, shortened for CI (Monday to Thursday), fill-driven only (the
+/// policy the nightly job implements).
 fn small(days: usize) -> Scenario {
     let mut s = Scenario::default_small();
     s.run.days = days;
     s.run.map_days.clear();
     s.bins.holidays.retain(|h| h.day <= days);
-    s.policies.retain(|p| p.name() == "fill-daily");
+    s.policies.retain(|p| p.name() == "fill-driven");
     s.validate().expect("trimmed small scenario is valid");
     s
 }
