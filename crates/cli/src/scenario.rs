@@ -147,7 +147,9 @@ fn parse_seeds(text: &str) -> std::result::Result<Seeds, String> {
                 b.trim().parse().map_err(|_| bad())?,
             );
             if b < a || b - a >= 100 {
-                return Err(format!("{text:?}: use an increasing range of at most 100 seeds"));
+                return Err(format!(
+                    "{text:?}: use an increasing range of at most 100 seeds"
+                ));
             }
             (a..=b).collect()
         }

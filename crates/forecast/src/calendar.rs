@@ -91,13 +91,38 @@ impl Calendar {
     ) -> Result<Self> {
         let days: Vec<usize> = (0..7).filter(|&d| working[d]).collect();
         let w = days.len();
-        check_param("working days", w as f64, 1.0..=7.0, "mark at least one working weekday")?;
-        check_param("target_fill", params.target_fill, 0.05..=2.0, "use a fill in 0.05..=2 (e.g. 0.8)")?;
-        check_param("balance_slack", params.balance_slack, 1.0..=10.0, "use 1..=10 (e.g. 1.15)")?;
+        check_param(
+            "working days",
+            w as f64,
+            1.0..=7.0,
+            "mark at least one working weekday",
+        )?;
+        check_param(
+            "target_fill",
+            params.target_fill,
+            0.05..=2.0,
+            "use a fill in 0.05..=2 (e.g. 0.8)",
+        )?;
+        check_param(
+            "balance_slack",
+            params.balance_slack,
+            1.0..=10.0,
+            "use 1..=10 (e.g. 1.15)",
+        )?;
         let max = params.max_per_week.clamp(1, w as u8);
         for b in bins {
-            check_param("bins[].rate_per_day", b.rate_per_day, 0.0..=100.0, "use a fill rate in containers a day")?;
-            check_param("bins[].work", b.work, 0.0..=1e9, "use a non-negative work figure")?;
+            check_param(
+                "bins[].rate_per_day",
+                b.rate_per_day,
+                0.0..=100.0,
+                "use a fill rate in containers a day",
+            )?;
+            check_param(
+                "bins[].work",
+                b.work,
+                0.0..=1e9,
+                "use a non-negative work figure",
+            )?;
         }
         let sym = |a: usize, b: usize| {
             let c = cost(a, b) + cost(b, a);
@@ -116,13 +141,23 @@ impl Calendar {
         cadences.sort_unstable();
         cadences.dedup();
         for f in cadences {
-            let members: Vec<usize> = (0..bins.len()).filter(|&b| cadence(&bins[b]) == f).collect();
+            let members: Vec<usize> = (0..bins.len())
+                .filter(|&b| cadence(&bins[b]) == f)
+                .collect();
             let slots_of_f = w.div_ceil(usize::from(f));
             let k = (slots_of_f * params.areas_per_slot.max(1)).min(members.len());
-            let groups = balanced_k_medoids(&sym, &members, &bins.iter().map(|b| b.work.max(1e-9)).collect::<Vec<_>>(), k, params.balance_slack);
+            let groups = balanced_k_medoids(
+                &sym,
+                &members,
+                &bins.iter().map(|b| b.work.max(1e-9)).collect::<Vec<_>>(),
+                k,
+                params.balance_slack,
+            );
             // Slot j of this cadence sweeps working days j + floor(i·W/f).
             let slot_days = |j: usize| -> Vec<usize> {
-                (0..usize::from(f)).map(|i| (j + i * w / usize::from(f)) % w).collect()
+                (0..usize::from(f))
+                    .map(|i| (j + i * w / usize::from(f)) % w)
+                    .collect()
             };
             let slots: Vec<usize> = if params.areas_per_slot > 1 {
                 (0..groups.len()).map(|g| g % slots_of_f).collect()
@@ -137,10 +172,19 @@ impl Calendar {
                 for &b in &group {
                     bin_area[b] = areas.len();
                 }
-                areas.push(Area { per_week: f, weekdays, bins: group, medoid });
+                areas.push(Area {
+                    per_week: f,
+                    weekdays,
+                    bins: group,
+                    medoid,
+                });
             }
         }
-        Ok(Self { working, areas, bin_area })
+        Ok(Self {
+            working,
+            areas,
+            bin_area,
+        })
     }
 
     /// Whether bin `b`'s area is swept on local weekday `weekday` (Monday = 0).
@@ -157,7 +201,9 @@ impl Calendar {
 
     /// Days from a day with local weekday `weekday` to the next working day (1..=7).
     pub fn days_to_next_working_day(&self, weekday: usize) -> u32 {
-        (1..=7).find(|g| self.working[(weekday + g) % 7]).unwrap_or(7) as u32
+        (1..=7)
+            .find(|g| self.working[(weekday + g) % 7])
+            .unwrap_or(7) as u32
     }
 
     /// Where bin `b` stands on a day with local weekday `weekday`.
@@ -213,11 +259,18 @@ fn balanced_k_medoids(
         return Vec::new();
     }
     // Farthest-point seeds, starting from the member farthest from the first.
-    let first = *members.iter().max_by(|&&a, &&b| cost(members[0], a).total_cmp(&cost(members[0], b))).unwrap_or(&members[0]);
+    let first = *members
+        .iter()
+        .max_by(|&&a, &&b| cost(members[0], a).total_cmp(&cost(members[0], b)))
+        .unwrap_or(&members[0]);
     let mut medoids = vec![first];
     let mut near: Vec<f64> = members.iter().map(|&m| cost(first, m)).collect();
     while medoids.len() < k {
-        let (i, _) = near.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap_or((0, &0.0));
+        let (i, _) = near
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap_or((0, &0.0));
         let m = members[i];
         medoids.push(m);
         for (j, &x) in members.iter().enumerate() {
@@ -235,7 +288,11 @@ fn balanced_k_medoids(
             .map(|(i, &m)| {
                 let mut by: Vec<usize> = (0..k).collect();
                 by.sort_by(|&a, &b| cost(medoids[a], m).total_cmp(&cost(medoids[b], m)));
-                let regret = if k > 1 { cost(medoids[by[1]], m) - cost(medoids[by[0]], m) } else { 0.0 };
+                let regret = if k > 1 {
+                    cost(medoids[by[1]], m) - cost(medoids[by[0]], m)
+                } else {
+                    0.0
+                };
                 (regret, i, by)
             })
             .collect();
@@ -244,13 +301,20 @@ fn balanced_k_medoids(
         let mut next = vec![0usize; members.len()];
         for (_, i, by) in &order {
             let w = work[members[*i]];
-            let g = by.iter().copied().find(|&g| load[g] + w <= cap).unwrap_or(by[0]);
+            let g = by
+                .iter()
+                .copied()
+                .find(|&g| load[g] + w <= cap)
+                .unwrap_or(by[0]);
             load[g] += w;
             next[*i] = g;
         }
         let new_medoids: Vec<usize> = (0..k)
             .map(|g| {
-                let group: Vec<usize> = (0..members.len()).filter(|&i| next[i] == g).map(|i| members[i]).collect();
+                let group: Vec<usize> = (0..members.len())
+                    .filter(|&i| next[i] == g)
+                    .map(|i| members[i])
+                    .collect();
                 group
                     .iter()
                     .copied()
@@ -270,7 +334,15 @@ fn balanced_k_medoids(
         }
     }
     (0..k)
-        .map(|g| (medoids[g], (0..members.len()).filter(|&i| assignment[i] == g).map(|i| members[i]).collect()))
+        .map(|g| {
+            (
+                medoids[g],
+                (0..members.len())
+                    .filter(|&i| assignment[i] == g)
+                    .map(|i| members[i])
+                    .collect(),
+            )
+        })
         .collect()
 }
 
@@ -340,7 +412,13 @@ mod tests {
     #[test]
     fn a_weekly_calendar_sweeps_each_bin_once_a_week_in_contiguous_areas() {
         let xs: Vec<f64> = (0..60).map(|i| i as f64).collect();
-        let bins = vec![CalendarBin { rate_per_day: 0.05, work: 1.0 }; 60];
+        let bins = vec![
+            CalendarBin {
+                rate_per_day: 0.05,
+                work: 1.0
+            };
+            60
+        ];
         let c = Calendar::build(line(&xs), &bins, MON_SAT, &CalendarParams::default()).unwrap();
         assert_eq!(c.areas.len(), 6);
         for a in &c.areas {
@@ -354,14 +432,27 @@ mod tests {
         for d in 0..6 {
             assert_eq!(c.areas.iter().filter(|a| a.weekdays[d]).count(), 1);
         }
-        assert_eq!(c.days_to_next_sweep(0, c.areas[c.bin_area[0]].weekdays.iter().position(|&x| x).unwrap()), 7);
+        assert_eq!(
+            c.days_to_next_sweep(
+                0,
+                c.areas[c.bin_area[0]]
+                    .weekdays
+                    .iter()
+                    .position(|&x| x)
+                    .unwrap()
+            ),
+            7
+        );
     }
 
     #[test]
     fn fast_filling_bins_get_a_faster_rhythm_on_their_own_areas() {
         let xs: Vec<f64> = (0..40).map(|i| i as f64).collect();
         let bins: Vec<CalendarBin> = (0..40)
-            .map(|i| CalendarBin { rate_per_day: if i < 10 { 0.25 } else { 0.05 }, work: 1.0 })
+            .map(|i| CalendarBin {
+                rate_per_day: if i < 10 { 0.25 } else { 0.05 },
+                work: 1.0,
+            })
             .collect();
         let c = Calendar::build(line(&xs), &bins, MON_SAT, &CalendarParams::default()).unwrap();
         // 0.25 a day reaches 0.8 in 3.2 days: three sweeps a week, every second working day.
@@ -375,8 +466,17 @@ mod tests {
     #[test]
     fn a_uniform_twice_weekly_calendar_sweeps_every_area_three_working_days_apart() {
         let xs: Vec<f64> = (0..30).map(|i| i as f64).collect();
-        let bins = vec![CalendarBin { rate_per_day: 0.05, work: 1.0 }; 30];
-        let params = CalendarParams { uniform_per_week: Some(2), ..CalendarParams::default() };
+        let bins = vec![
+            CalendarBin {
+                rate_per_day: 0.05,
+                work: 1.0
+            };
+            30
+        ];
+        let params = CalendarParams {
+            uniform_per_week: Some(2),
+            ..CalendarParams::default()
+        };
         let c = Calendar::build(line(&xs), &bins, MON_SAT, &params).unwrap();
         assert_eq!(c.areas.len(), 3);
         for a in &c.areas {
@@ -417,17 +517,25 @@ mod tests {
         ];
         let added = sweep_areas(&mut ds, &[0, 0, 0, 1], 0.5);
         assert_eq!(added, 1);
-        assert_eq!((ds[1].action, ds[1].reason), (Action::Must, Reason::AreaSweep));
+        assert_eq!(
+            (ds[1].action, ds[1].reason),
+            (Action::Must, Reason::AreaSweep)
+        );
         assert_eq!(ds[2].action, Action::Skip);
         assert_eq!(ds[3].action, Action::May);
     }
 
     #[test]
     fn nonsense_parameters_are_refused_by_name() {
-        let bins = vec![CalendarBin { rate_per_day: f64::NAN, work: 1.0 }];
-        let e = Calendar::build(|_, _| 1.0, &bins, MON_SAT, &CalendarParams::default()).unwrap_err();
+        let bins = vec![CalendarBin {
+            rate_per_day: f64::NAN,
+            work: 1.0,
+        }];
+        let e =
+            Calendar::build(|_, _| 1.0, &bins, MON_SAT, &CalendarParams::default()).unwrap_err();
         assert!(e.to_string().contains("rate_per_day"), "{e}");
-        let e = Calendar::build(|_, _| 1.0, &[], [false; 7], &CalendarParams::default()).unwrap_err();
+        let e =
+            Calendar::build(|_, _| 1.0, &[], [false; 7], &CalendarParams::default()).unwrap_err();
         assert!(e.to_string().contains("working"), "{e}");
     }
 }

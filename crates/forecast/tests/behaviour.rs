@@ -551,10 +551,20 @@ fn outside_its_area_only_an_overflow_before_the_next_working_day_is_collected_as
         ..BinState::default()
     };
     let d = decide(&bin, &slow, &risk(), at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::Skip, Reason::NotTodaysArea), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Skip, Reason::NotTodaysArea),
+        "{}",
+        d.explanation
+    );
     let urgent = fitted(&readings(5, |t| 0.05 + 0.17 * t), 4.84);
     let d = decide(&bin, &urgent, &risk(), at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::Must, Reason::Emergency), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Must, Reason::Emergency),
+        "{}",
+        d.explanation
+    );
 }
 
 #[test]
@@ -570,10 +580,18 @@ fn a_fullish_bin_in_todays_area_is_priced_by_what_waiting_for_the_next_sweep_ris
         ..RiskPolicy::default()
     });
     let d = decide(&bin, &f, &policy, at(5.25)).expect("decide");
-    assert_eq!((d.action, d.reason), (Action::May, Reason::FullishNotUrgent), "{}", d.explanation);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::May, Reason::FullishNotUrgent),
+        "{}",
+        d.explanation
+    );
     let prize = d.prize.expect("optional stops carry a prize");
     assert!(d.numbers.p_overflow > 0.05, "{}", d.explanation);
-    assert!((prize - d.numbers.p_overflow * (100.0 + 3.0)).abs() < 1e-9, "{prize}");
+    assert!(
+        (prize - d.numbers.p_overflow * (100.0 + 3.0)).abs() < 1e-9,
+        "{prize}"
+    );
 }
 
 #[test]

@@ -87,9 +87,14 @@ pub struct Comparison {
 
 /// Compares the runs (same scenario, one per seed).
 pub fn compare(runs: &[RunResult]) -> Comparison {
-    let names: Vec<&PolicyKpis> = runs.first().map(|r| r.kpis.iter().collect()).unwrap_or_default();
+    let names: Vec<&PolicyKpis> = runs
+        .first()
+        .map(|r| r.kpis.iter().collect())
+        .unwrap_or_default();
     let of = |name: &str| -> Vec<&PolicyKpis> {
-        runs.iter().filter_map(|r| r.kpis.iter().find(|k| k.policy == name)).collect()
+        runs.iter()
+            .filter_map(|r| r.kpis.iter().find(|k| k.policy == name))
+            .collect()
     };
     let mean = |xs: &[&PolicyKpis], f: &dyn Fn(&PolicyKpis) -> f64| {
         xs.iter().map(|k| f(k)).sum::<f64>() / xs.len().max(1) as f64
@@ -150,7 +155,11 @@ pub fn compare(runs: &[RunResult]) -> Comparison {
             baseline_no_more_overflow: no_more,
             km_change: paired(&|k| k.truck_km),
             pickups_change: paired(&|k| k.pickups as f64),
-            emergency_share: if p.pickups > 0.0 { p.emergency_pickups / p.pickups } else { 0.0 },
+            emergency_share: if p.pickups > 0.0 {
+                p.emergency_pickups / p.pickups
+            } else {
+                0.0
+            },
         });
     }
     Comparison {
@@ -165,25 +174,42 @@ pub fn compare(runs: &[RunResult]) -> Comparison {
 fn interval(d: &[f64]) -> Interval {
     let n = d.len();
     if n == 0 {
-        return Interval { mean: f64::NAN, lo: f64::NAN, hi: f64::NAN };
+        return Interval {
+            mean: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+        };
     }
     let mean = d.iter().sum::<f64>() / n as f64;
     if n < 2 {
-        return Interval { mean, lo: mean, hi: mean };
+        return Interval {
+            mean,
+            lo: mean,
+            hi: mean,
+        };
     }
     let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
         .map(|s| s.inverse_cdf(0.975))
         .unwrap_or(f64::NAN);
     let half = t * (var / n as f64).sqrt();
-    Interval { mean, lo: mean - half, hi: mean + half }
+    Interval {
+        mean,
+        lo: mean - half,
+        hi: mean + half,
+    }
 }
 
 /// The comparison as Markdown: the means table and the claims.
 pub fn comparison_table(c: &Comparison) -> String {
     let mut t = String::new();
     let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
-    let _ = writeln!(t, "{} · seeds {} · means over seeds\n", c.scenario, seeds.join(", "));
+    let _ = writeln!(
+        t,
+        "{} · seeds {} · means over seeds\n",
+        c.scenario,
+        seeds.join(", ")
+    );
     let _ = writeln!(
         t,
         "| policy | truck-km | coll-km | truck-h | pickups | overflow bin-days | emergency | missed must | routes/day | cost EUR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -205,7 +231,14 @@ pub fn comparison_table(c: &Comparison) -> String {
             p.cost_eur
         );
     }
-    let pct = |i: &Interval| format!("{:+.1} % [{:+.1}, {:+.1}]", 100.0 * i.mean, 100.0 * i.lo, 100.0 * i.hi);
+    let pct = |i: &Interval| {
+        format!(
+            "{:+.1} % [{:+.1}, {:+.1}]",
+            100.0 * i.mean,
+            100.0 * i.lo,
+            100.0 * i.hi
+        )
+    };
     let _ = writeln!(t);
     for cl in &c.claims {
         let _ = writeln!(
@@ -232,7 +265,10 @@ pub fn plot_frontier(path: &Path, runs: &[RunResult]) -> std::result::Result<(),
     if path.extension().is_some_and(|e| e == "svg") {
         draw(SVGBackend::new(path, (900, 650)).into_drawing_area(), runs)
     } else {
-        draw(BitMapBackend::new(path, (900, 650)).into_drawing_area(), runs)
+        draw(
+            BitMapBackend::new(path, (900, 650)).into_drawing_area(),
+            runs,
+        )
     }
 }
 
@@ -245,7 +281,11 @@ fn draw<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(e)?;
     let c = compare(runs);
     let all = runs.iter().flat_map(|r| r.kpis.iter());
-    let xmax = all.clone().map(|k| k.overflow_bin_days as f64).fold(1.0, f64::max) * 1.1;
+    let xmax = all
+        .clone()
+        .map(|k| k.overflow_bin_days as f64)
+        .fold(1.0, f64::max)
+        * 1.1;
     let ymax = all.map(|k| k.truck_km).fold(1.0, f64::max) * 1.1;
     let mut b = ChartBuilder::on(&root);
     b.margin(14).x_label_area_size(40).y_label_area_size(60);
@@ -265,7 +305,10 @@ fn draw<DB: DrawingBackend>(
     if text {
         mesh.x_desc("overflow bin-days").y_desc("truck-km");
     } else {
-        mesh.disable_x_mesh().disable_y_mesh().x_labels(0).y_labels(0);
+        mesh.disable_x_mesh()
+            .disable_y_mesh()
+            .x_labels(0)
+            .y_labels(0);
     }
     mesh.draw().map_err(e)?;
     for (i, p) in c.policies.iter().enumerate() {
@@ -280,14 +323,19 @@ fn draw<DB: DrawingBackend>(
             .map_err(e)?;
         let mean = (p.overflow_bin_days, p.truck_km);
         let s = if p.fixed {
-            chart.draw_series(std::iter::once(TriangleMarker::new(mean, 9, colour.filled())))
+            chart.draw_series(std::iter::once(TriangleMarker::new(
+                mean,
+                9,
+                colour.filled(),
+            )))
         } else {
             chart.draw_series(std::iter::once(Circle::new(mean, 9, colour.filled())))
         }
         .map_err(e)?;
         if text {
             let label = format!("{}{}", p.policy, if p.fixed { " (fixed)" } else { "" });
-            s.label(label).legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+            s.label(label)
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
         }
     }
     if text {
@@ -354,13 +402,21 @@ mod tests {
         assert_eq!(claim.baseline, "thrice");
         assert!(claim.baseline_no_more_overflow);
         assert!((claim.km_change.mean - (71.0 / 140.0 - 1.0)).abs() < 1e-9);
-        assert!(claim.km_change.lo < claim.km_change.mean && claim.km_change.mean < claim.km_change.hi);
+        assert!(
+            claim.km_change.lo < claim.km_change.mean && claim.km_change.mean < claim.km_change.hi
+        );
         assert!(comparison_table(&c).contains("thrice"));
     }
 
     #[test]
     fn without_a_fixed_schedule_that_good_the_least_overflowing_one_is_named_as_such() {
-        let runs = vec![run(1, vec![k("weekly", true, 50.0, 40, 100), k("fill", false, 70.0, 4, 110)])];
+        let runs = vec![run(
+            1,
+            vec![
+                k("weekly", true, 50.0, 40, 100),
+                k("fill", false, 70.0, 4, 110),
+            ],
+        )];
         let c = compare(&runs);
         assert_eq!(c.claims[0].baseline, "weekly");
         assert!(!c.claims[0].baseline_no_more_overflow);

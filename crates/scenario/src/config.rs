@@ -431,7 +431,10 @@ impl PolicyConfig {
     }
     /// Whether the policy reads the cameras (fixed schedules do not).
     pub fn uses_cameras(&self) -> bool {
-        !matches!(self, PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. })
+        !matches!(
+            self,
+            PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }
+        )
     }
 }
 

@@ -244,7 +244,10 @@ impl Vision {
     /// or, in sampled mode, draws each one's reading from the bank by its
     /// true class (deterministically from the scene's seed). Returns the
     /// readings and the seconds spent rendering and reading.
-    pub fn read_scenes(&mut self, scenes: &[Scene]) -> Result<(Vec<Option<CameraReading>>, f64, f64)> {
+    pub fn read_scenes(
+        &mut self,
+        scenes: &[Scene],
+    ) -> Result<(Vec<Option<CameraReading>>, f64, f64)> {
         if let Some(bank) = &self.bank {
             let classes = FillClasses::default();
             let out = scenes
