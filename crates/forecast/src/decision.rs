@@ -80,6 +80,14 @@ pub struct RiskPolicy {
     pub next_opportunity_days: f64,
     /// Cost of one overflow (litter, complaint, penalty), in the planner's cost units.
     pub overflow_cost: f64,
+    /// Under a calendar: outside today's area, an emergency pickup when
+    /// P(overflow before the next working day) exceeds this (e.g. 0.5).
+    #[serde(default = "default_emergency_risk")]
+    pub emergency_risk: f64,
+}
+
+fn default_emergency_risk() -> f64 {
+    0.5
 }
 
 impl Default for RiskPolicy {
@@ -89,6 +97,7 @@ impl Default for RiskPolicy {
             may_fill_threshold: 0.6,
             next_opportunity_days: 1.0,
             overflow_cost: 100.0,
+            emergency_risk: default_emergency_risk(),
         }
     }
 }
@@ -153,6 +162,12 @@ impl Policy {
                     p.next_opportunity_days,
                     0.01..=60.0,
                     "use 0.01..=60 days (1 for daily planning)",
+                )?;
+                check_param(
+                    "emergency_risk",
+                    p.emergency_risk,
+                    0.0..=1.0,
+                    "use a probability in 0..=1 (e.g. 0.5)",
                 )?;
                 check_param(
                     "overflow_cost",
@@ -418,12 +433,12 @@ pub fn decide(
             }
         }
         Policy::ForecastRisk(p) if bin.sweep.is_some_and(|w| !w.today) => {
-            numbers.risk_level = Some(p.risk_level);
-            if numbers.p_overflow > p.risk_level {
+            numbers.risk_level = Some(p.emergency_risk);
+            if numbers.p_overflow > p.emergency_risk {
                 let why = format!(
-                    "not its area's day, but overflow risk {} before the next working day exceeds the {} risk level",
+                    "not its area's day, but overflow risk {} before the next working day exceeds the {} emergency level",
                     pct(numbers.p_overflow),
-                    pct(p.risk_level)
+                    pct(p.emergency_risk)
                 );
                 done(Action::Must, Reason::Emergency, None, numbers, why)
             } else {

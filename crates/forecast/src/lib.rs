@@ -5,9 +5,11 @@
 //! with class probabilities, sensor and driver reports) into a forecast the planner can trust —
 //! a robust fill rate pooled over past cycles, a weekday pattern once there is history for it,
 //! and honest uncertainty that becomes P(overflow before the next truck) — and turns that
-//! into an explainable must / may / skip decision. It is a pure library (no I/O, no clock), so
-//! the ingestion workers, the nightly planner and the scenario simulator compute the same
-//! numbers, and the backtest can measure them against simulated ground truth.
+//! into an explainable must / may / skip decision, optionally over a collection calendar of
+//! compact day-areas (`calendar`), where a bin's horizon is its area's next sweep. It is a
+//! pure library (no I/O, no clock), so the ingestion workers, the nightly planner and the
+//! scenario simulator compute the same numbers, and the backtest can measure them against
+//! simulated ground truth.
 //!
 //! ```
 //! use fillroute_forecast::{History, ModelConfig, Reading, Source, Timestamp, fit};

@@ -401,6 +401,10 @@ pub struct CalendarConfig {
     /// Most sweeps a week for the fastest areas.
     #[serde(default = "default_max_per_week")]
     pub max_per_week: u8,
+    /// Outside today's areas, collect a bin as an emergency when
+    /// P(overflow before the next working day) exceeds this.
+    #[serde(default = "default_emergency_risk")]
+    pub emergency_risk: f64,
     /// Areas per weekly slot (more, smaller areas).
     #[serde(default = "default_areas_per_slot")]
     pub areas_per_slot: usize,
@@ -413,6 +417,10 @@ pub struct CalendarConfig {
 
 fn default_areas_per_slot() -> usize {
     1
+}
+
+fn default_emergency_risk() -> f64 {
+    0.5
 }
 
 fn default_max_per_week() -> u8 {
@@ -1067,6 +1075,13 @@ impl Scenario {
                             0.1,
                             2.0,
                             "use a fill in 0.1..=2 (0.9 is typical)",
+                        )?;
+                        range(
+                            &f("calendar.emergency_risk"),
+                            c.emergency_risk,
+                            0.0,
+                            1.0,
+                            "use a probability in 0..=1 (0.5 is typical)",
                         )?;
                         if let Some(x) = c.sweep_fill {
                             range(

@@ -525,6 +525,7 @@ fn decide_all(
                     risk_level,
                     may_fill,
                     overflow_eur,
+                    calendar: cal,
                     ..
                 },
                 _,
@@ -533,6 +534,7 @@ fn decide_all(
                 may_fill_threshold: *may_fill,
                 next_opportunity_days: next_gap,
                 overflow_cost: overflow_eur * 1000.0,
+                emergency_risk: cal.map_or(0.5, |c| c.emergency_risk),
             }),
         };
         let config = &configs[b];
