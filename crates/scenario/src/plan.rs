@@ -53,15 +53,6 @@ pub struct DayPlan {
     pub checked_routes: usize,
 }
 
-/// What the trucks' day costs, in milli-euro: kilometres and crew hours at the
-/// scenario's rates, less the prizes of the optional stops served. A left-out
-/// must-collect bin outweighs any route. Trucks are not minimised first: a
-/// second truck is worth it whenever it saves more driving and hours than it costs.
-pub const COST_OBJECTIVE: Objective = Objective::Weighted {
-    unserved_weight: 1_000_000_000_000_000,
-    vehicle_weight: 0,
-};
-
 /// Plans and drives one day.
 pub fn plan_day(
     s: &Scenario,
@@ -99,7 +90,7 @@ pub fn plan_day(
         .unwrap_or(0);
     let mut b = InstanceBuilder::new()
         .profile(dist, dur, 1.0)
-        .objective(COST_OBJECTIVE);
+        .objective(Objective::COST);
     for (i, d) in world.depots.iter().enumerate() {
         b = b.depot(d.id.clone(), i);
     }

@@ -514,7 +514,11 @@ fn decide_all(
                 }
             }
             (PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }, None) => {
-                unreachable!("fixed schedules always have a calendar")
+                return Err(crate::error::invalid(
+                    "policies",
+                    p.name(),
+                    "a fixed schedule needs its collection calendar (policy_calendar builds one)",
+                ));
             }
             (PolicyConfig::Threshold { fill, .. }, _) => Policy::Threshold {
                 fill_threshold: *fill,
