@@ -262,9 +262,14 @@ fn restrict(s: &mut Scenario, names: &[String]) -> Result<()> {
 
 fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
     let started = Instant::now();
+    // Read the file once: every seed runs the same scenario, even if the file
+    // is edited while the seeds run.
+    let base = load(&args, None)?;
     let mut runs = Vec::new();
     for &seed in seeds {
-        let s = load(&args, Some(seed))?;
+        let mut s = base.clone();
+        s.run.seed = seed;
+        s.validate()?;
         let world = World::build(&s)?;
         let mut vision = Vision::load_or_train(
             seed,

@@ -240,8 +240,10 @@ impl Objective {
     /// What a collection day costs: distance and time at the vehicles' rates,
     /// less the prizes of optional stops served. A left-out required stop
     /// outweighs any route; vehicles are not minimised first, so a second
-    /// truck is used whenever it saves more than it costs. The nightly job
-    /// and the scenario replay both plan with it.
+    /// truck is used whenever it saves more than it costs. The scenario
+    /// replay plans with it; the nightly job keeps `Lexicographic` until it
+    /// prices crew hours (with distance alone priced, this objective sends
+    /// every truck out).
     pub const COST: Objective = Objective::Weighted {
         unserved_weight: 1_000_000_000_000_000,
         vehicle_weight: 0,

@@ -406,7 +406,7 @@ fn build_instance(
     let (instance, stop_bin, demand) = loop {
         let mut b = InstanceBuilder::new()
             .profile(dist.clone(), dur.clone(), 1.0)
-            .objective(Objective::COST)
+            .objective(Objective::Lexicographic)
             .depot(region.depot_name.clone(), 0);
         let mut stop_bin = Vec::new();
         let mut demand = Vec::new();

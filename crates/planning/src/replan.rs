@@ -201,7 +201,7 @@ pub async fn replan_from(
     })?;
     let mut nodes = vec![home];
     let mut b = InstanceBuilder::new()
-        .objective(Objective::COST)
+        .objective(Objective::Lexicographic)
         .depot("home", 0);
     let mut has_site = false;
     for s in &sites {
