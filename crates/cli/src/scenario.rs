@@ -269,7 +269,6 @@ fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
     for &seed in seeds {
         let mut s = base.clone();
         s.run.seed = seed;
-        s.validate()?;
         let world = World::build(&s)?;
         let mut vision = Vision::load_or_train(
             seed,

@@ -645,7 +645,7 @@ fn photograph(
     if scenes.is_empty() {
         return Ok(());
     }
-    let only: Vec<Scene> = scenes.iter().map(|(sc, _)| sc.clone()).collect();
+    let only: Vec<Scene> = scenes.iter().map(|&(sc, _)| sc).collect();
     let (readings, render, inference): (Vec<Option<CameraReading>>, f64, f64) =
         vision.read_scenes(&only)?;
     timing.render += render;

@@ -200,11 +200,9 @@ impl Vision {
                     .with_fault(CameraFault::Dark),
             );
         }
-        let jpegs: Vec<Vec<u8>> = scenes
-            .par_iter()
-            .map(render_jpeg)
-            .collect::<std::result::Result<_, _>>()?;
-        let readings = self.read(&jpegs)?;
+        // The bank itself is read by the real model (not by an earlier bank).
+        self.bank = None;
+        let (readings, _, _) = self.read_scenes(&scenes)?;
         let k = classes.classes().len();
         let mut confusion = ReaderConfusion {
             counts: vec![vec![0; k]; k],
