@@ -11,6 +11,7 @@
 //! | 5 | road file unreadable, corrupt or without car roads (the message names the file) |
 //! | 6 | database unavailable: retry later |
 //! | 7 | plan written, but some must-collect bins are unserved (each stored with its reason) |
+//! | 8 | busy: another job is planning the same region and date; retry when it is done |
 
 use fillroute_planning::PlanningError;
 use std::process::ExitCode;
@@ -28,5 +29,6 @@ pub fn failure(e: &PlanningError) -> ExitCode {
         PlanningError::Conflict(_) => 4,
         PlanningError::Roads(_) => 5,
         PlanningError::Unavailable(_) => 6,
+        PlanningError::Busy(_) => 8,
     })
 }

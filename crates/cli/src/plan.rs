@@ -38,7 +38,7 @@ pub struct PlanArgs {
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 internal failure; 2 invalid argument; 3 unknown region/plan; \
 4 date already has a committed plan; 5 road file unreadable; 6 database unavailable (retry); \
-7 plan written but must-collect bins unserved (reasons stored).";
+7 plan written but must-collect bins unserved (reasons stored); 8 another job is planning that region and date (retry).";
 
 /// Plan subcommands.
 #[derive(Subcommand)]

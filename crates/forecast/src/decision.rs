@@ -116,7 +116,10 @@ impl Policy {
         })
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks every parameter, naming the first one out of range and the fix.
+    /// [`decide`] calls it too; callers that take a policy from a client call
+    /// it up front, so a bad rule fails the request instead of every bin.
+    pub fn validate(&self) -> Result<()> {
         match self {
             Policy::FixedSchedule { weekdays, .. } => {
                 let n = weekdays.iter().filter(|d| **d).count();

@@ -4,6 +4,10 @@
 //! It shares no code with the search (which works on concatenated segment
 //! data), so a bug in one is caught by the other. Every solution in every test
 //! goes through [`check`].
+//!
+//! Sums saturate rather than wrap: a solution read from a file may repeat a
+//! stop any number of times, and the report must still be true (over the
+//! limits), not a wrapped-around small number.
 
 use crate::model::{FAR, Instance, Units};
 use crate::solution::{Solution, Visit};
@@ -31,8 +35,38 @@ pub struct CheckReport {
     pub objective: Units,
 }
 
+/// How violations name routes, stops and disposal sites.
+///
+/// The defaults name what the model knows (route index, stop and site ids),
+/// which is right for plans built in memory. A check of a file should speak
+/// the file's language instead, so that a user can find the line to fix:
+/// `io::check_sol` names customers and `Route #k` as the `.sol` does.
+pub trait Naming {
+    /// Route `k` of the solution.
+    fn route(&self, k: usize) -> String {
+        format!("route {k}")
+    }
+    /// Stop `i` of the instance (`i` is a valid index).
+    fn stop(&self, instance: &Instance, i: usize) -> String {
+        format!("stop '{}'", instance.stops()[i].id)
+    }
+    /// Disposal site `d` of the instance (`d` is a valid index).
+    fn site(&self, instance: &Instance, d: usize) -> String {
+        format!("disposal '{}'", instance.sites()[d].id)
+    }
+}
+
+/// The model's own names: route indices and ids.
+struct ModelNames;
+impl Naming for ModelNames {}
+
 /// Recomputes feasibility and cost of `solution` on `instance`.
 pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
+    check_named(instance, solution, &ModelNames)
+}
+
+/// [`check`], with violations worded by `names`.
+pub fn check_named(instance: &Instance, solution: &Solution, names: &dyn Naming) -> CheckReport {
     let mut r = CheckReport::default();
     let stops = instance.stops();
     let sites = instance.sites();
@@ -41,9 +75,10 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
     let dims = instance.dims();
 
     for (k, route) in solution.routes.iter().enumerate() {
+        let rname = || names.route(k);
         let Some(v) = instance.vehicles().get(route.vehicle) else {
             r.violations
-                .push(format!("route {k}: unknown vehicle {}", route.vehicle));
+                .push(format!("{}: unknown vehicle {}", rname(), route.vehicle));
             continue;
         };
         if route.visits.is_empty() {
@@ -51,7 +86,7 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         }
         if std::mem::replace(&mut vehicle_used[route.vehicle], true) {
             r.violations
-                .push(format!("route {k}: vehicle '{}' used twice", v.id));
+                .push(format!("{}: vehicle '{}' used twice", rname(), v.id));
         }
         let prof = &instance.profiles()[v.profile];
         let start_loc = instance.depots()[v.start_depot].location;
@@ -64,7 +99,7 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         for visit in &route.visits {
             match visit {
                 Visit::Stop(i) if *i < stops.len() => cur = cur.max(stops[*i].release),
-                Visit::Disposal(_) => {
+                Visit::Disposal(d) if *d < sites.len() => {
                     trip_release.push(cur);
                     cur = Units::MIN;
                 }
@@ -77,8 +112,13 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         // the forward slack to find the minimal duration afterwards.
         let mut t = v.shift.early.max(trip_release[0]);
         let start_time = v.shift.early;
-        let mut waits: Units = t - start_time;
-        let mut slack = v.shift.late - start_time; // how far departure could move
+        let mut waits: Units = t.saturating_sub(start_time);
+        // How far departure could move; a crew paid from the shift start leaves then.
+        let mut slack = if v.paid_from_shift_start {
+            0
+        } else {
+            v.shift.late.saturating_sub(start_time)
+        };
         let mut loc = start_loc;
         let mut dist: Units = 0;
         let mut load = vec![0 as Units; dims];
@@ -88,49 +128,56 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
         let mut nstops = 0usize;
         let mut ndisposal = 0usize;
         let mut nbreaks = 0usize;
-        // Event: arrive at `arrive`, window [e, l]; returns start time.
+        // Event: arrive at `arrive`, window [e, l]; returns start time. The
+        // name is only worded when there is a violation to report.
         let event = |arrive: Units,
                      e: Units,
                      l: Units,
-                     what: &str,
+                     what: &dyn Fn() -> String,
                      r: &mut CheckReport,
                      waits: &mut Units,
                      slack: &mut Units| {
             let start = arrive.max(e);
-            *waits += start - arrive;
+            *waits = waits.saturating_add(start.saturating_sub(arrive));
             if start > l {
                 r.violations.push(format!(
-                    "route {k} (vehicle '{}'): {what} starts at {start}, after {l}",
-                    v.id
+                    "{} (vehicle '{}'): {} starts at {start}, after {l}",
+                    rname(),
+                    v.id,
+                    what()
                 ));
             }
-            *slack = (*slack).min(*waits + l - start);
+            *slack = (*slack).min(waits.saturating_add(l.saturating_sub(start)));
             start
         };
-        for (pos, visit) in route.visits.iter().enumerate() {
+        for visit in &route.visits {
             match *visit {
                 Visit::Stop(i) => {
                     let Some(s) = stops.get(i) else {
-                        r.violations.push(format!("route {k}: unknown stop {i}"));
+                        r.violations.push(format!("{}: unknown stop {i}", rname()));
                         continue;
                     };
                     served[i] += 1;
                     nstops += 1;
                     if v.skills & s.skills != s.skills {
                         r.violations.push(format!(
-                            "route {k}: vehicle '{}' lacks skills of stop '{}'",
-                            v.id, s.id
+                            "{}: vehicle '{}' lacks skills of {}",
+                            rname(),
+                            v.id,
+                            names.stop(instance, i)
                         ));
                     }
                     if v.streams & s.stream != s.stream {
                         r.violations.push(format!(
-                            "route {k}: vehicle '{}' does not collect the stream of stop '{}'",
-                            v.id, s.id
+                            "{}: vehicle '{}' does not collect the stream of {}",
+                            rname(),
+                            v.id,
+                            names.stop(instance, i)
                         ));
                     }
                     trip_streams |= s.stream;
-                    dist += prof.distance.get(loc, s.location);
-                    let arrive = t + prof.duration.get(loc, s.location);
+                    dist = dist.saturating_add(prof.distance.get(loc, s.location));
+                    let arrive = t.saturating_add(prof.duration.get(loc, s.location));
                     // Earliest-startable window among the stop's windows.
                     let (e, l) = if s.windows.is_empty() {
                         (Units::MIN, FAR)
@@ -146,51 +193,58 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                         arrive,
                         e,
                         l,
-                        &format!("stop '{}'", s.id),
+                        &|| names.stop(instance, i),
                         &mut r,
                         &mut waits,
                         &mut slack,
                     );
-                    t = start + s.service;
+                    t = start.saturating_add(s.service);
                     loc = s.location;
                     for d in 0..dims {
-                        load[d] += s.demand[d];
-                        total[d] += s.demand[d];
+                        load[d] = load[d].saturating_add(s.demand[d]);
+                        total[d] = total[d].saturating_add(s.demand[d]);
                     }
                     if let Some(p) = s.prize {
-                        r.prizes += p;
+                        r.prizes = r.prizes.saturating_add(p);
                     }
                 }
                 Visit::Disposal(d) => {
                     let Some(site) = sites.get(d) else {
                         r.violations
-                            .push(format!("route {k}: unknown disposal site {d}"));
+                            .push(format!("{}: unknown disposal site {d}", rname()));
                         continue;
                     };
                     ndisposal += 1;
                     for (dim, &l) in load.iter().enumerate() {
                         if l > v.capacity[dim] {
-                            r.violations.push(format!("route {k} trip {trip}: load {l} exceeds capacity {} in dimension {dim}", v.capacity[dim]));
+                            r.violations.push(format!(
+                                "{} trip {}: load {l} exceeds capacity {} in dimension {dim}",
+                                rname(),
+                                trip + 1,
+                                v.capacity[dim]
+                            ));
                         }
                     }
                     if trip_streams & !site.accepts != 0 {
                         r.violations.push(format!(
-                            "route {k}: site '{}' does not accept the streams of trip {trip}",
-                            site.id
+                            "{}: {} does not accept the streams of trip {}",
+                            rname(),
+                            names.site(instance, d),
+                            trip + 1
                         ));
                     }
-                    dist += prof.distance.get(loc, site.location);
-                    let arrive = t + prof.duration.get(loc, site.location);
+                    dist = dist.saturating_add(prof.distance.get(loc, site.location));
+                    let arrive = t.saturating_add(prof.duration.get(loc, site.location));
                     let start = event(
                         arrive,
                         site.hours.early,
                         site.hours.late,
-                        &format!("disposal '{}'", site.id),
+                        &|| names.site(instance, d),
                         &mut r,
                         &mut waits,
                         &mut slack,
                     );
-                    t = start + site.unload_time;
+                    t = start.saturating_add(site.unload_time);
                     loc = site.location;
                     load.iter_mut().for_each(|l| *l = 0);
                     trip_streams = 0;
@@ -198,7 +252,7 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                     // Release of the next trip: departure waits for it.
                     let rel = trip_release[trip];
                     if rel > t {
-                        waits += rel - t;
+                        waits = waits.saturating_add(rel - t);
                         t = rel;
                     }
                 }
@@ -206,7 +260,8 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                     nbreaks += 1;
                     match v.break_ {
                         None => r.violations.push(format!(
-                            "route {k}: vehicle '{}' has no break but one is planned",
+                            "{}: vehicle '{}' has no break but one is planned",
+                            rname(),
                             v.id
                         )),
                         Some(b) => {
@@ -214,22 +269,22 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
                                 t,
                                 b.window.early,
                                 b.window.late,
-                                "break",
+                                &|| "break".to_string(),
                                 &mut r,
                                 &mut waits,
                                 &mut slack,
                             );
-                            t = start + b.duration;
+                            t = start.saturating_add(b.duration);
                         }
                     }
                 }
             }
-            let _ = pos;
         }
         for (dim, &l) in load.iter().enumerate() {
             if l > v.capacity[dim] {
                 r.violations.push(format!(
-                    "route {k} last trip: load {l} exceeds capacity {} in dimension {dim}",
+                    "{} last trip: load {l} exceeds capacity {} in dimension {dim}",
+                    rname(),
                     v.capacity[dim]
                 ));
             }
@@ -245,93 +300,152 @@ pub fn check(instance: &Instance, solution: &Solution) -> CheckReport {
             )
         {
             r.violations.push(format!(
-                "route {k}: vehicle '{}' must unload at a disposal site before returning",
+                "{}: vehicle '{}' must unload at a disposal site before returning",
+                rname(),
                 v.id
             ));
         }
         if let Some(m) = v.max_disposal_trips
-            && ndisposal > m {
-                r.violations.push(format!(
-                    "route {k}: {ndisposal} disposal visits, vehicle allows {m}"
-                ));
-            }
+            && ndisposal > m
+        {
+            r.violations.push(format!(
+                "{}: {ndisposal} disposal visits, vehicle allows {m}",
+                rname()
+            ));
+        }
         if let Some(rc) = &v.route_capacity {
             for d in 0..dims {
                 if total[d] > rc[d] {
                     r.violations.push(format!(
-                        "route {k}: daily load {} exceeds route capacity {} in dimension {d}",
-                        total[d], rc[d]
+                        "{}: daily load {} exceeds route capacity {} in dimension {d}",
+                        rname(),
+                        total[d],
+                        rc[d]
                     ));
                 }
             }
         }
         if let Some(m) = v.max_stops
-            && nstops > m {
-                r.violations.push(format!(
-                    "route {k}: {nstops} stops, vehicle allows {m} per day"
-                ));
-            }
+            && nstops > m
+        {
+            r.violations.push(format!(
+                "{}: {nstops} stops, vehicle allows {m} per day",
+                rname()
+            ));
+        }
         let want_breaks = usize::from(v.break_.is_some() && nstops > 0);
         if nbreaks != want_breaks {
             r.violations.push(format!(
-                "route {k}: {nbreaks} breaks, expected {want_breaks}"
+                "{}: {nbreaks} breaks, expected {want_breaks}",
+                rname()
             ));
         }
-        dist += prof.distance.get(loc, end_loc);
-        let arrive = t + prof.duration.get(loc, end_loc);
+        dist = dist.saturating_add(prof.distance.get(loc, end_loc));
+        let arrive = t.saturating_add(prof.duration.get(loc, end_loc));
         let end = event(
             arrive,
             Units::MIN,
             v.shift.late,
-            "return to depot",
+            &|| "return to depot".to_string(),
             &mut r,
             &mut waits,
             &mut slack,
         );
         // Postponing departure by min(slack, waits) removes that much waiting.
-        let duration = end - start_time - slack.min(waits).max(0);
+        let duration = end
+            .saturating_sub(start_time)
+            .saturating_sub(slack.min(waits).max(0));
         if let Some(md) = v.max_duration
-            && duration > md {
-                r.violations.push(format!(
-                    "route {k}: duration {duration} exceeds maximum {md}"
-                ));
-            }
+            && duration > md
+        {
+            r.violations.push(format!(
+                "{}: duration {duration} exceeds maximum {md}",
+                rname()
+            ));
+        }
         if let Some(md) = v.max_distance
-            && dist > md {
-                r.violations
-                    .push(format!("route {k}: distance {dist} exceeds maximum {md}"));
-            }
-        if nstops > 0 || !route.visits.is_empty() {
-            r.vehicles += 1;
-            r.distance += dist;
-            r.duration += duration;
-            r.route_cost += v.fixed_cost + v.cost_per_distance * dist + v.cost_per_time * duration;
-        }
-    }
-    for (i, s) in stops.iter().enumerate() {
-        if served[i] > 1 {
+            && dist > md
+        {
             r.violations
-                .push(format!("stop '{}' served {} times", s.id, served[i]));
+                .push(format!("{}: distance {dist} exceeds maximum {md}", rname()));
         }
+        r.vehicles += 1;
+        r.distance = r.distance.saturating_add(dist);
+        r.duration = r.duration.saturating_add(duration);
+        r.route_cost = r.route_cost.saturating_add(
+            v.fixed_cost
+                .saturating_add(v.cost_per_distance.saturating_mul(dist))
+                .saturating_add(v.cost_per_time.saturating_mul(duration)),
+        );
+    }
+    let mut twice = false;
+    for (i, s) in stops.iter().enumerate() {
+        twice |= served[i] > 1;
         if served[i] == 0 && s.prize.is_none() {
             r.unserved_required += 1;
             if !solution.unserved.iter().any(|&(u, _)| u == i) {
                 r.violations.push(format!(
-                    "required stop '{}' is neither served nor reported unserved",
-                    s.id
+                    "required {} is neither served nor reported unserved",
+                    names.stop(instance, i)
                 ));
             }
         }
     }
+    if twice {
+        r.violations
+            .extend(served_more_than_once(instance, solution, &served, names));
+    }
     for &(u, _) in &solution.unserved {
         if u < served.len() && served[u] > 0 {
-            r.violations
-                .push(format!("stop {u} reported unserved but is served"));
+            r.violations.push(format!(
+                "{} reported unserved but is served",
+                names.stop(instance, u)
+            ));
         }
     }
     let (uw, vw) = instance.objective().weights();
-    r.objective =
-        uw * r.unserved_required as Units + vw * r.vehicles as Units + r.route_cost - r.prizes;
+    r.objective = uw
+        .saturating_mul(r.unserved_required as Units)
+        .saturating_add(vw.saturating_mul(r.vehicles as Units))
+        .saturating_add(r.route_cost)
+        .saturating_sub(r.prizes);
     r.feasible = r.violations.is_empty() && r.unserved_required == 0;
     r
+}
+
+/// One violation per stop served more than once, naming the routes that
+/// serve it (a second pass: duplicates are rare, so the first pass only
+/// counts).
+fn served_more_than_once(
+    instance: &Instance,
+    solution: &Solution,
+    served: &[usize],
+    names: &dyn Naming,
+) -> Vec<String> {
+    let mut routes: Vec<Vec<usize>> = vec![Vec::new(); served.len()];
+    for (k, route) in solution.routes.iter().enumerate() {
+        if instance.vehicles().get(route.vehicle).is_none() {
+            continue;
+        }
+        for visit in &route.visits {
+            if let Visit::Stop(i) = *visit
+                && served.get(i).is_some_and(|&n| n > 1)
+                && routes[i].last() != Some(&k)
+            {
+                routes[i].push(k);
+            }
+        }
+    }
+    (0..served.len())
+        .filter(|&i| served[i] > 1)
+        .map(|i| {
+            let on: Vec<String> = routes[i].iter().map(|&k| names.route(k)).collect();
+            format!(
+                "{} served {} times (on {})",
+                names.stop(instance, i),
+                served[i],
+                on.join(", ")
+            )
+        })
+        .collect()
 }

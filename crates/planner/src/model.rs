@@ -161,8 +161,13 @@ pub struct Vehicle {
     pub fixed_cost: Units,
     /// Cost per distance unit.
     pub cost_per_distance: Units,
-    /// Cost per time unit (of the minimal route duration).
+    /// Cost per time unit of the route's duration: the minimal one (departure
+    /// postponed to cut waiting), or from the shift start when
+    /// [`Self::paid_from_shift_start`].
     pub cost_per_time: Units,
+    /// The crew is paid from `shift.early`: the truck leaves then, and waiting
+    /// (an idle morning before a lunch break, say) counts as route time.
+    pub paid_from_shift_start: bool,
     /// Skills carried (bit mask).
     pub skills: Mask,
     /// Streams it may collect; `Mask::MAX` for all.
@@ -176,6 +181,27 @@ pub struct Vehicle {
 }
 
 impl Vehicle {
+    /// A collection truck as haulers run them: one trip's `capacity`, a
+    /// shift, and a crew paid from the shift start, priced at `per_km` and
+    /// `per_hour` currency units. Costs are milli-units per metre and per
+    /// second, so `per_km` rounds to whole units (1.5 becomes 2). The nightly
+    /// job and the scenario replay both build their trucks here.
+    pub fn truck(
+        id: impl Into<String>,
+        capacity: Units,
+        depot: usize,
+        shift: TimeWindow,
+        per_km: f64,
+        per_hour: f64,
+    ) -> Self {
+        let mut v = Self::new(id, vec![capacity], depot);
+        v.shift = shift;
+        v.cost_per_distance = per_km.round().max(0.0) as Units;
+        v.cost_per_time = (per_hour / 3.6).round().max(0.0) as Units;
+        v.paid_from_shift_start = true;
+        v
+    }
+
     /// A plain vehicle with open shift and unit distance cost.
     pub fn new(id: impl Into<String>, capacity: Vec<Units>, depot: usize) -> Self {
         Self {
@@ -192,6 +218,7 @@ impl Vehicle {
             fixed_cost: 0,
             cost_per_distance: 1,
             cost_per_time: 0,
+            paid_from_shift_start: false,
             skills: 0,
             streams: Mask::MAX,
             break_: None,
@@ -240,10 +267,10 @@ impl Objective {
     /// What a collection day costs: distance and time at the vehicles' rates,
     /// less the prizes of optional stops served. A left-out required stop
     /// outweighs any route; vehicles are not minimised first, so a second
-    /// truck is used whenever it saves more than it costs. The scenario
-    /// replay plans with it; the nightly job keeps `Lexicographic` until it
-    /// prices crew hours (with distance alone priced, this objective sends
-    /// every truck out).
+    /// truck is used whenever it saves more than it costs. The nightly job,
+    /// re-planning and the scenario replay all plan with it, with crews paid
+    /// from the shift start ([`Vehicle::truck`]): with distance alone priced
+    /// it would send every truck out.
     pub const COST: Objective = Objective::Weighted {
         unserved_weight: 1_000_000_000_000_000,
         vehicle_weight: 0,

@@ -174,6 +174,36 @@ fn takes_lunch_break_inside_its_window() {
 }
 
 #[test]
+fn a_crew_paid_from_its_shift_start_collects_before_lunch_not_after_an_idle_morning() {
+    // Lunch may only start at 500; the work takes about 150. With the crew's
+    // time counted from the shift start, the bins come first.
+    let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (30.0, 0.0), (40.0, 0.0)];
+    let mut v = Vehicle::truck("truck", 100, 0, TimeWindow::new(0, 1000), 1.0, 36.0);
+    v.break_ = Some(Break {
+        window: TimeWindow::new(500, 700),
+        duration: 60,
+    });
+    let inst = builder(&pts)
+        .stops((1..5).map(|i| {
+            let mut s = stop(&format!("b{i}"), i, 1);
+            s.service = 10;
+            s
+        }))
+        .vehicle(v)
+        .objective(Objective::COST)
+        .build()
+        .unwrap();
+    let (sol, rep) = solve_checked(&inst, 300);
+    assert!(rep.feasible);
+    let visits = &sol.routes[0].visits;
+    let first_stop = visits.iter().position(|v| matches!(v, Visit::Stop(_)));
+    let lunch = visits.iter().position(|v| *v == Visit::Break);
+    assert!(first_stop < lunch, "{visits:?}");
+    // Paid from 0: out until at least the end of lunch.
+    assert!(rep.duration >= 560, "{}", rep.duration);
+}
+
+#[test]
 fn skips_optional_bin_whose_detour_costs_more_than_its_prize() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (0.0, 100.0)];
     let mut far = stop("far", 2, 1);

@@ -32,6 +32,7 @@ impl From<ApiError> for Status {
                 PlanningError::Invalid { .. } => Code::InvalidArgument,
                 PlanningError::NotFound { .. } => Code::NotFound,
                 PlanningError::Conflict(_) => Code::FailedPrecondition,
+                PlanningError::Busy(_) => Code::Aborted,
                 PlanningError::Roads(_) => Code::FailedPrecondition,
                 PlanningError::Unavailable(_) => Code::Unavailable,
                 PlanningError::Checker(_) | PlanningError::Internal(_) => Code::Internal,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use fillroute_clock::Clock;
 use fillroute_planning::dashboard::{self, resolve_area};
-use fillroute_planning::job::{PlanRequest, check_time_budget, plan_day};
+use fillroute_planning::job::{self, PlanRequest, check_time_budget};
 use fillroute_planning::network::NetworkCache;
 use fillroute_planning::replan::{ReplanRequest, replan_from};
 use fillroute_planning::view::{commit_plan, load_plan};
@@ -145,42 +145,33 @@ impl PlannerService for PlannerApi {
                 })
             })
             .map_err(ApiError::from)?;
-        check_time_budget(r.time_budget_s).map_err(ApiError::from)?;
         let mut req = PlanRequest::new(r.region, date, r.time_budget_s);
+        // proto3 sends an unset number as 0: that means the default rule;
+        // anything else (negative, NaN, above 1) is validated as given.
         let defaults = RiskPolicy::default();
+        let or_default = |given: f64, default: f64| if given == 0.0 { default } else { given };
         req.policy = RiskPolicy {
-            risk_level: if r.risk_level > 0.0 {
-                r.risk_level
-            } else {
-                defaults.risk_level
-            },
-            may_fill_threshold: if r.may_fill_threshold > 0.0 {
-                r.may_fill_threshold
-            } else {
-                defaults.may_fill_threshold
-            },
+            risk_level: or_default(r.risk_level, defaults.risk_level),
+            may_fill_threshold: or_default(r.may_fill_threshold, defaults.may_fill_threshold),
             ..defaults
         };
         req.seed = r.seed;
-        // Unknown regions and past dates fail the call itself, not just the stream.
-        let region = fillroute_planning::job::region(&self.store, &req.region)
+        // A bad request, an unknown region and a day another job is planning
+        // fail the call itself, not just the stream.
+        let region = job::region(&self.store, &req.region)
             .await
             .map_err(ApiError::from)?;
-        let today = fillroute_planning::job::local_today(self.clock.now(), region.utc_offset_s);
-        if date < today {
-            return Err(ApiError::from(PlanningError::invalid(
-                "date",
-                date,
-                format!("plan today ({today}) or a later date; past days keep the plans they had"),
-            ))
-            .into());
-        }
+        req.validate(job::local_today(self.clock.now(), region.utc_offset_s))
+            .map_err(ApiError::from)?;
+        let lock = job::lock_day(&self.store, &region, date)
+            .await
+            .map_err(ApiError::from)?;
         let clock = self.clock.clone();
         let stream = self
             .stream_job(move |store, cache, progress, plan| {
                 Box::pin(async move {
                     req.plan_id = Some(plan);
-                    plan_day(&store, &cache, &req, clock.now(), progress).await
+                    job::plan_day_locked(&store, &cache, &req, clock.now(), progress, lock).await
                 })
             })
             .await?;

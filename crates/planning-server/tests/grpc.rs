@@ -397,6 +397,66 @@ async fn bad_input_over_grpc_gets_a_clear_status_naming_the_field() {
 }
 
 #[tokio::test]
+async fn plan_day_refuses_a_far_future_date_and_an_out_of_range_rule_naming_the_field() {
+    let city = common::andorra(3, 1).await;
+    let mut c = serve(&city).await;
+    let day = |date: &str, risk_level: f64, may_fill_threshold: f64| pb::PlanDayRequest {
+        region: city.region.clone(),
+        date: date.into(),
+        time_budget_s: 1.0,
+        risk_level,
+        may_fill_threshold,
+        ..Default::default()
+    };
+    let tomorrow = city.tomorrow().to_string();
+    for (req, field) in [
+        (day("9999-12-31", 0.0, 0.0), "`date`"),
+        (day(&tomorrow, 5.0, 0.0), "risk_level"),
+        (day(&tomorrow, -0.1, 0.0), "risk_level"),
+        (day(&tomorrow, f64::NAN, 0.0), "risk_level"),
+        (day(&tomorrow, 0.0, f64::INFINITY), "may_fill_threshold"),
+    ] {
+        let err = c.plan_day(auth(PLANNER, req.clone())).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{req:?}: {err:?}");
+        assert!(err.message().contains(field), "{req:?}: {}", err.message());
+    }
+}
+
+#[tokio::test]
+async fn a_second_plan_day_for_a_day_being_planned_is_aborted_and_the_first_plan_survives() {
+    let city = common::andorra(6, 1).await;
+    let mut c = serve(&city).await;
+    let req = pb::PlanDayRequest {
+        region: city.region.clone(),
+        date: city.tomorrow().to_string(),
+        time_budget_s: 3.0,
+        ..Default::default()
+    };
+    let first = c
+        .plan_day(auth(PLANNER, req.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let second = c.plan_day(auth(PLANNER, req.clone())).await.unwrap_err();
+    assert_eq!(second.code(), Code::Aborted, "{second:?}");
+    assert!(
+        second.message().contains("already being planned"),
+        "{}",
+        second.message()
+    );
+    let done = finish(first).await;
+    let plan = c
+        .get_plan(auth(DASHBOARD, pb::GetPlanRequest { plan_id: done.plan_id }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(plan.status, "draft");
+    // Once the first job is done, the day can be planned again.
+    let again = c.plan_day(auth(PLANNER, req)).await.unwrap().into_inner();
+    finish(again).await;
+}
+
+#[tokio::test]
 async fn watch_fill_streams_new_readings_and_overflow_alerts() {
     let city = common::andorra(2, 1).await;
     let mut c = serve(&city).await;

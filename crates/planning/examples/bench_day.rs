@@ -84,6 +84,7 @@ async fn main() {
                 shift_start_s: 6 * 3600,
                 shift_end_s: 16 * 3600,
                 cost_per_km: 1.0,
+                cost_per_hour: 40.0,
             })
             .await
             .unwrap();

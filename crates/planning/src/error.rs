@@ -31,6 +31,9 @@ pub enum PlanningError {
     /// The request contradicts stored state (e.g. a committed plan).
     #[error("{0}")]
     Conflict(String),
+    /// Another job is planning the same region and date; retry when it is done.
+    #[error("{0}")]
+    Busy(String),
     /// A road file could not be read or holds no usable roads (the message names the file).
     #[error(transparent)]
     Roads(#[from] RoadsError),

@@ -19,7 +19,8 @@ use fillroute_planner::{
 };
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
-    BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, ReadingSource,
+    BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId,
+    ReadingSource,
     RegionBin, RegionRow, StopKind, Store, TruckRow,
 };
 use serde::Serialize;
@@ -36,6 +37,10 @@ pub const SITE_RADIUS_M: f64 = 30_000.0;
 
 /// Planner cost units per currency unit: costs are milli-units (per metre).
 const MILLI: f64 = 1000.0;
+
+/// How many days ahead a day may be planned: past that, a forecast is a
+/// guess and the fleet will have changed.
+pub const MAX_DAYS_AHEAD: i64 = 60;
 
 /// What to plan.
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +62,42 @@ pub struct PlanRequest {
 }
 
 impl PlanRequest {
+    /// Checks the request against the region's `today`: the search budget,
+    /// the date (today up to [`MAX_DAYS_AHEAD`] days ahead) and the must/may
+    /// rule, naming the first field out of range and the fix. The job and
+    /// the gRPC handler both call it, so a bad request fails before any work.
+    pub fn validate(&self, today: Date) -> Result<Duration> {
+        let budget = check_time_budget(self.time_budget_s)?;
+        if self.date < today {
+            return Err(PlanningError::invalid(
+                "date",
+                self.date,
+                format!("plan today ({today}) or a later date; past days keep the plans they had"),
+            ));
+        }
+        let last = today
+            .checked_add(time::Duration::days(MAX_DAYS_AHEAD))
+            .unwrap_or(Date::MAX);
+        if self.date > last {
+            return Err(PlanningError::invalid(
+                "date",
+                self.date,
+                format!(
+                    "plan at most {MAX_DAYS_AHEAD} days ahead (today is {today}, so {last} at the latest)"
+                ),
+            ));
+        }
+        Policy::ForecastRisk(self.policy)
+            .validate()
+            .map_err(|e| match e {
+                fillroute_forecast::ForecastError::InvalidParameter { field, value, fix } => {
+                    PlanningError::invalid(field, value, fix)
+                }
+                other => PlanningError::Internal(other.to_string()),
+            })?;
+        Ok(budget)
+    }
+
     /// A request with the default policy and seed.
     pub fn new(region: impl Into<String>, date: Date, time_budget_s: f64) -> Self {
         Self {
@@ -406,7 +447,7 @@ fn build_instance(
     let (instance, stop_bin, demand) = loop {
         let mut b = InstanceBuilder::new()
             .profile(dist.clone(), dur.clone(), 1.0)
-            .objective(Objective::Lexicographic)
+            .objective(Objective::COST)
             .depot(region.depot_name.clone(), 0);
         let mut stop_bin = Vec::new();
         let mut demand = Vec::new();
@@ -454,17 +495,17 @@ fn build_instance(
             duration: i64::from(region.lunch_minutes) * 60,
         });
         for t in trucks {
-            let mut v = Vehicle::new(
+            let mut v = Vehicle::truck(
                 t.truck.name.clone(),
-                vec![t.truck.capacity_litres.into()],
+                t.truck.capacity_litres.into(),
                 0,
+                TimeWindow::new(
+                    i64::from(t.truck.shift_start_s).max(earliest_s),
+                    t.truck.shift_end_s.into(),
+                ),
+                t.truck.cost_per_km,
+                t.truck.cost_per_hour,
             );
-            v.shift = TimeWindow::new(
-                i64::from(t.truck.shift_start_s).max(earliest_s),
-                t.truck.shift_end_s.into(),
-            );
-            // Cost per km is currency per km, i.e. milli-currency per metre.
-            v.cost_per_distance = t.truck.cost_per_km.round().max(1.0) as Units;
             v.break_ = lunch;
             v.final_disposal_required = has_site;
             b = b.vehicle(v);
@@ -757,16 +798,53 @@ pub async fn plan_day(
     now: OffsetDateTime,
     progress: ProgressFn,
 ) -> Result<PlanSummary> {
-    let budget = check_time_budget(req.time_budget_s)?;
     let region = region(store, &req.region).await?;
-    let today = local_today(now, region.utc_offset_s);
-    if req.date < today {
-        return Err(PlanningError::invalid(
-            "date",
-            req.date,
-            format!("plan today ({today}) or a later date; past days keep the plans they had"),
-        ));
+    req.validate(local_today(now, region.utc_offset_s))?;
+    let lock = lock_day(store, &region, req.date).await?;
+    plan_day_locked(store, cache, req, now, progress, lock).await
+}
+
+/// Takes the right to plan `region`'s `date`, or [`PlanningError::Busy`]
+/// when another job (on any replica) is planning it.
+pub async fn lock_day(store: &Store, region: &RegionRow, date: Date) -> Result<PlanDayLock> {
+    store
+        .try_lock_plan_day(region.id, date)
+        .await?
+        .ok_or_else(|| {
+            PlanningError::Busy(format!(
+                "region {} is already being planned for {date} by another job; \
+                 wait for it to finish (ListPlans shows its draft) and retry",
+                region.name
+            ))
+        })
+}
+
+/// [`plan_day`] for a caller that already holds the day's lock (a server
+/// refuses a busy day before it accepts the call); releases it at the end.
+pub async fn plan_day_locked(
+    store: &Store,
+    cache: &NetworkCache,
+    req: &PlanRequest,
+    now: OffsetDateTime,
+    progress: ProgressFn,
+    lock: PlanDayLock,
+) -> Result<PlanSummary> {
+    let result = plan_locked(store, cache, req, now, progress).await;
+    if let Err(e) = lock.release().await {
+        tracing::warn!(error = %e, "plan-day lock released by closing its connection");
     }
+    result
+}
+
+async fn plan_locked(
+    store: &Store,
+    cache: &NetworkCache,
+    req: &PlanRequest,
+    now: OffsetDateTime,
+    progress: ProgressFn,
+) -> Result<PlanSummary> {
+    let region = region(store, &req.region).await?;
+    let budget = req.validate(local_today(now, region.utc_offset_s))?;
     let trucks = store.trucks_of_depot(region.depot_id).await?;
     if trucks.is_empty() {
         return Err(PlanningError::invalid(

@@ -201,7 +201,7 @@ pub async fn replan_from(
     })?;
     let mut nodes = vec![home];
     let mut b = InstanceBuilder::new()
-        .objective(Objective::Lexicographic)
+        .objective(Objective::COST)
         .depot("home", 0);
     let mut has_site = false;
     for s in &sites {
@@ -226,20 +226,21 @@ pub async fn replan_from(
         b = b.depot(format!("{} now", wk.truck.truck.name), nodes.len());
         nodes.push(start);
         let load = last.as_ref().map_or(0, |s| s.load_litres);
-        let mut v = Vehicle::new(
+        let ready = last.as_ref().map_or(0, |s| secs(midnight, s.departs_at));
+        let mut v = Vehicle::truck(
             wk.truck.truck.name.clone(),
-            vec![i64::from((wk.truck.truck.capacity_litres - load).max(1))],
+            i64::from((wk.truck.truck.capacity_litres - load).max(1)),
             depot,
+            TimeWindow::new(
+                i64::from(wk.truck.truck.shift_start_s)
+                    .max(as_of_s)
+                    .max(ready),
+                wk.truck.truck.shift_end_s.into(),
+            ),
+            wk.truck.truck.cost_per_km,
+            wk.truck.truck.cost_per_hour,
         );
         v.end_depot = 0;
-        let ready = last.as_ref().map_or(0, |s| secs(midnight, s.departs_at));
-        v.shift = TimeWindow::new(
-            i64::from(wk.truck.truck.shift_start_s)
-                .max(as_of_s)
-                .max(ready),
-            wk.truck.truck.shift_end_s.into(),
-        );
-        v.cost_per_distance = wk.truck.truck.cost_per_km.round().max(1.0) as Units;
         let lunch_taken = wk.kept.iter().any(|s| s.kind == StopKind::Break);
         if region.lunch_minutes > 0
             && !lunch_taken

@@ -182,6 +182,50 @@ async fn a_past_date_is_refused_for_a_new_plan() {
 }
 
 #[tokio::test]
+async fn a_far_future_date_is_refused_naming_the_date_not_a_panic() {
+    let city = common::andorra(3, 1).await;
+    let last = time::Date::from_calendar_date(9999, time::Month::December, 31).unwrap();
+    for date in [last, city.tomorrow() + time::Duration::days(400)] {
+        let req = PlanRequest::new(&city.region, date, 1.0);
+        let err = plan_day(city.store(), &city.cache, &req, city.now, quiet())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, PlanningError::Invalid { field: "date", .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("days ahead"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn crews_start_collecting_when_their_shift_starts_not_after_lunch() {
+    let city = common::andorra(8, 1).await;
+    for seed in 1..=6 {
+        let mut req = PlanRequest::new(&city.region, city.tomorrow(), 0.5);
+        req.seed = seed;
+        let summary = plan_day(city.store(), &city.cache, &req, city.now, quiet())
+            .await
+            .unwrap();
+        let view = load_plan(city.store(), summary.plan).await.unwrap();
+        assert!(!view.routes.is_empty());
+        for (_, stops) in &view.routes {
+            let departs = stops.first().unwrap().departs_at.unwrap();
+            let first_bin = stops
+                .iter()
+                .find(|s| matches!(s.kind, StopKind::Bin(_)))
+                .unwrap();
+            // Bins with a 07:00 window may make a truck wait, never until lunch.
+            assert!(
+                first_bin.eta.unwrap() - departs < time::Duration::hours(2),
+                "seed {seed}: first bin at {:?} after leaving at {departs}: {stops:#?}",
+                first_bin.eta
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn time_budget_must_be_positive() {
     let city = common::andorra(3, 1).await;
     for budget in [0.0, -5.0, f64::NAN] {
@@ -284,6 +328,7 @@ async fn must_bins_the_fleet_cannot_reach_are_stored_with_a_reason_not_an_error(
             shift_start_s: 6 * 3600,
             shift_end_s: 6 * 3600 + 1200,
             cost_per_km: 1.0,
+            cost_per_hour: 40.0,
         })
         .await
         .unwrap();

@@ -154,6 +154,7 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
                 shift_start_s: seconds("trucks.shift[0]", &t.shift[0])?,
                 shift_end_s: seconds("trucks.shift[1]", &t.shift[1])?,
                 cost_per_km: t.eur_per_km,
+                cost_per_hour: t.eur_per_hour,
             })
             .await?;
     }

@@ -131,14 +131,14 @@ pub fn plan_day(
         None => None,
     };
     for k in 0..t.count {
-        let mut v = Vehicle::new(
+        let mut v = Vehicle::truck(
             format!("truck-{}", k + 1),
-            vec![t.capacity_litres.round() as Units],
+            t.capacity_litres.round() as Units,
             depot,
+            shift,
+            t.eur_per_km,
+            t.eur_per_hour,
         );
-        v.shift = shift;
-        v.cost_per_distance = t.eur_per_km.round().max(0.0) as Units; // milli-euro per metre = euro per km
-        v.cost_per_time = (t.eur_per_hour / 3.6).round() as Units; // milli-euro per second
         v.break_ = lunch;
         v.final_disposal_required = t.final_disposal;
         b = b.vehicle(v);

@@ -73,6 +73,8 @@ pub struct NewTruck {
     pub shift_end_s: i32,
     /// Cost per km driven.
     pub cost_per_km: f64,
+    /// Cost per hour out of the depot (crew and truck time, waiting included).
+    pub cost_per_hour: f64,
 }
 
 /// A stored truck.
@@ -244,14 +246,15 @@ impl Store {
     /// Registers a truck.
     pub async fn insert_truck(&self, t: &NewTruck) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
-            r#"INSERT INTO trucks (name, depot_id, capacity_litres, shift_start_s, shift_end_s, cost_per_km)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"#,
+            r#"INSERT INTO trucks (name, depot_id, capacity_litres, shift_start_s, shift_end_s, cost_per_km, cost_per_hour)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
             t.name,
             t.depot_id,
             t.capacity_litres,
             t.shift_start_s,
             t.shift_end_s,
-            t.cost_per_km
+            t.cost_per_km,
+            t.cost_per_hour
         )
         .fetch_one(&self.pool)
         .await?)
@@ -330,7 +333,7 @@ impl Store {
     /// The trucks based at `depot_id`, by id.
     pub async fn trucks_of_depot(&self, depot_id: i64) -> Result<Vec<TruckRow>, StoreError> {
         let rows = sqlx::query!(
-            r#"SELECT id, name, depot_id, capacity_litres, shift_start_s, shift_end_s, cost_per_km
+            r#"SELECT id, name, depot_id, capacity_litres, shift_start_s, shift_end_s, cost_per_km, cost_per_hour
                FROM trucks WHERE depot_id = $1 ORDER BY id"#,
             depot_id
         )
@@ -347,6 +350,7 @@ impl Store {
                     shift_start_s: r.shift_start_s,
                     shift_end_s: r.shift_end_s,
                     cost_per_km: r.cost_per_km,
+                    cost_per_hour: r.cost_per_hour,
                 },
             })
             .collect())

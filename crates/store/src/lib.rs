@@ -27,7 +27,7 @@ pub use fleet::{
     NewTruck, RegionBin, RegionId, RegionRow, TruckRow,
 };
 pub use plans::{
-    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanId, PlanRouteRow, PlanRow,
+    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId, PlanRouteRow, PlanRow,
     PlanStopRow, StopKind,
 };
 pub use roads::{NetworkId, NewRoadNetwork, RoadEdge, RoadGraphRows, RoadNetworkInfo};

@@ -4,7 +4,31 @@
 
 use crate::fleet::RegionId;
 use crate::{BinId, NetworkId, Store, StoreError};
+use sqlx::Connection;
 use time::{Date, OffsetDateTime};
+
+/// The right to plan one region's day, held by one job across every replica:
+/// a PostgreSQL advisory lock on a connection of its own. [`Self::release`]
+/// gives it back at once; a dropped guard (or a dead process) closes the
+/// connection, and the server releases the lock when it sees that.
+#[derive(Debug)]
+pub struct PlanDayLock {
+    conn: sqlx::PgConnection,
+    key: (i32, i32),
+}
+
+impl PlanDayLock {
+    /// Releases the lock and closes its connection.
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+            .bind(self.key.0)
+            .bind(self.key.1)
+            .execute(&mut self.conn)
+            .await?;
+        self.conn.close().await?;
+        Ok(())
+    }
+}
 
 /// A plan's database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -238,6 +262,31 @@ fn kind_columns(k: StopKind) -> (&'static str, Option<i64>, Option<i64>, Option<
 }
 
 impl Store {
+    /// Takes the planning lock of `region`'s `date`, or `None` when another
+    /// job (on any replica) holds it. Two concurrent plans of one day would
+    /// otherwise both finish, and the later one would delete the earlier
+    /// one's draft under its caller.
+    pub async fn try_lock_plan_day(
+        &self,
+        region: RegionId,
+        date: Date,
+    ) -> Result<Option<PlanDayLock>, StoreError> {
+        let mut conn = sqlx::PgConnection::connect_with(&self.pool.connect_options()).await?;
+        // The two-int4 key space: region id (folded into 31 bits) and day.
+        let key = ((region.0 & 0x7fff_ffff) as i32, date.to_julian_day());
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+            .bind(key.0)
+            .bind(key.1)
+            .fetch_one(&mut conn)
+            .await?;
+        if got {
+            Ok(Some(PlanDayLock { conn, key }))
+        } else {
+            conn.close().await?;
+            Ok(None)
+        }
+    }
+
     /// Takes a fresh plan id from the plans' sequence without writing a plan:
     /// a planning call can name its plan at once and write it later with
     /// [`NewPlan::id`]. An id whose plan is never written is simply unused.

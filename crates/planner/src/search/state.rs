@@ -123,7 +123,13 @@ impl<'a> Data<'a> {
             }
             let sl = inst.depots()[v.start_depot].location as u32;
             let el = inst.depots()[v.end_depot].location as u32;
-            let start = Seg::reset(sl, 0, v.shift.early, v.shift.late, u64::MAX, false);
+            // A crew paid from the shift start leaves then: waiting is route time.
+            let latest_departure = if v.paid_from_shift_start {
+                v.shift.early
+            } else {
+                v.shift.late
+            };
+            let start = Seg::reset(sl, 0, v.shift.early, latest_departure, u64::MAX, false);
             let end = Seg::reset(el, 0, v.shift.early, v.shift.late, u64::MAX, false);
             let ends = if v.final_disposal_required {
                 (0..nsites)

@@ -78,6 +78,7 @@ pub async fn andorra(bins: usize, trucks: usize) -> City {
                     shift_start_s: 6 * 3600,
                     shift_end_s: 16 * 3600,
                     cost_per_km: 1.0,
+                    cost_per_hour: 40.0,
                 })
                 .await
                 .unwrap(),
