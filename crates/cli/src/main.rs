@@ -5,6 +5,7 @@
 //! the planning commands use the finer table in [`exit`].
 
 mod bench;
+mod db;
 mod demo;
 mod exit;
 mod ingest;
@@ -47,6 +48,9 @@ enum Command {
     /// Benchmarks against public instances.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// The database: create it on a fresh server, apply migrations.
+    #[command(subcommand)]
+    Db(db::DbCmd),
 }
 
 /// Structured logs on stderr for the long-running services (`RUST_LOG` filters;
@@ -66,6 +70,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Roads(cmd) => return roads::run(cmd),
         Command::Plan(args) => return plan::run(args),
+        Command::Db(cmd) => return db::run(cmd),
         Command::Route(cmd) => route::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Vision(cmd) => vision::run(cmd),

@@ -74,6 +74,11 @@ impl From<StoreError> for PlanningError {
             StoreError::Unavailable(source) => Self::Unavailable(source.to_string()),
             StoreError::NotFound { what, id } => Self::not_found(what, id),
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::NoDatabase { name } => Self::NotFound {
+                what: "database",
+                id: format!("\"{name}\""),
+                hint: "; create it and its tables with `fillroute db create` (same --database-url / DATABASE_URL)".into(),
+            },
             StoreError::Constraint { message, .. } if message.contains("committed") => {
                 Self::Conflict(message)
             }

@@ -32,6 +32,15 @@ pub enum StoreError {
     /// The migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The server answers but the database named in the URL does not exist
+    /// (PostgreSQL 3D000): a fresh server, or a typo in the URL.
+    #[error(
+        "database \"{name}\" does not exist on this server: create it and its tables with `fillroute db create` (same --database-url / DATABASE_URL)"
+    )]
+    NoDatabase {
+        /// The database name from the URL.
+        name: String,
+    },
 }
 
 impl StoreError {
@@ -52,6 +61,13 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) => {
                 let code = db.code().unwrap_or_default();
                 // Class 08: connection exception; 57P0x: shutdown; 53300: too many connections.
+                if code == "3D000" {
+                    // PostgreSQL says `database "NAME" does not exist`.
+                    let name = db.message().split('"').nth(1).unwrap_or_default();
+                    return Self::NoDatabase {
+                        name: name.to_owned(),
+                    };
+                }
                 if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
                     Self::Unavailable(e)
                 } else if code.starts_with("23") {

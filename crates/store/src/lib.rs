@@ -82,4 +82,28 @@ impl Store {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
     }
+
+    /// Creates the database named in `url` when the server lacks it, by way
+    /// of the server's `postgres` maintenance database, so a fresh server
+    /// needs no hand-written SQL. Returns whether it was created.
+    pub async fn create_database(url: &str) -> Result<bool, StoreError> {
+        use sqlx::ConnectOptions as _;
+        let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+        let name = options.get_database().unwrap_or("postgres").to_owned();
+        let mut admin = options.clone().database("postgres").connect().await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut admin)
+                .await?;
+        if !exists {
+            // Identifiers cannot be bound: quote it, doubling any quote inside.
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
+                .execute(&mut admin)
+                .await?;
+        }
+        sqlx::Connection::close(admin).await?;
+        Ok(!exists)
+    }
 }
