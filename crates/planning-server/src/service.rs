@@ -15,7 +15,8 @@ use fillroute_planning::{PlanSummary, PlanningError, ProgressFn, RiskPolicy};
 use fillroute_proto::planner::v1 as pb;
 use fillroute_proto::planner::v1::planner_service_server::PlannerService;
 use fillroute_store::{BinId, PlanId, Store};
-use futures::Stream;
+use futures::{FutureExt, Stream};
+use std::panic::AssertUnwindSafe;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
 use tonic::{Request, Response, Status};
@@ -90,7 +91,18 @@ impl PlannerApi {
         });
         let (store, cache) = (self.store.clone(), Arc::clone(&self.cache));
         tokio::spawn(async move {
-            let result = job(store, cache, progress, plan).await;
+            // A panicking job is a bug, but the client must still learn that
+            // its plan failed: the stream ends with INTERNAL, never plain OK.
+            let result = match AssertUnwindSafe(job(store, cache, progress, plan))
+                .catch_unwind()
+                .await
+            {
+                Ok(result) => result,
+                Err(panic) => Err(PlanningError::Internal(format!(
+                    "planning job {plan} crashed: {}",
+                    panic_message(panic.as_ref())
+                ))),
+            };
             let _ = tx.send(
                 result
                     .map(|s| convert::done(&s))
@@ -99,6 +111,15 @@ impl PlannerApi {
         });
         Ok(Box::pin(UnboundedReceiverStream::new(rx)))
     }
+}
+
+/// The text a panic carried, if it was a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 type Reply<T> = Result<Response<T>, Status>;

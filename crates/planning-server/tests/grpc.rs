@@ -450,7 +450,7 @@ async fn a_second_plan_day_for_a_day_being_planned_is_aborted_and_the_first_plan
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(plan.status, "draft");
+    assert_eq!(plan.header.unwrap().status, "draft");
     // Once the first job is done, the day can be planned again.
     let again = c.plan_day(auth(PLANNER, req)).await.unwrap().into_inner();
     finish(again).await;
