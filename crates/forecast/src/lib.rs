@@ -50,5 +50,5 @@ pub use reading::{
     confirming_service,
 };
 pub use service::ServiceDetection;
-pub use time::{Timestamp, WeekdayFactors};
+pub use time::{Timestamp, WeekdayFactors, WorkWeek};
 pub use visit::{VisitCost, bins_per_load, future_visit_costs};

@@ -51,6 +51,23 @@ impl Timestamp {
     }
 }
 
+/// The weekdays a hauler collects on, Monday first. A bin's decision looks
+/// ahead to the next working day, so on a Friday of a Monday-to-Friday week
+/// the horizon is three days, not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkWeek(pub [bool; 7]);
+
+impl WorkWeek {
+    /// Monday to Friday.
+    pub const MONDAY_TO_FRIDAY: WorkWeek = WorkWeek([true, true, true, true, true, false, false]);
+
+    /// Days from `weekday` (Monday = 0) to the next working day after it,
+    /// 1..=7 (7 when no day is marked: a week is the longest look-ahead).
+    pub fn days_to_next(&self, weekday: usize) -> f64 {
+        (1..=7).find(|g| self.0[(weekday + g) % 7]).unwrap_or(7) as f64
+    }
+}
+
 /// Multiplicative per-weekday fill-rate factors (Monday first), mean 1.
 ///
 /// The model's clock runs at `factor[weekday]` "effective days" per calendar day, so a bin that
@@ -126,6 +143,11 @@ mod tests {
     #[test]
     fn epoch_was_a_thursday_and_2026_11_30_is_a_monday() {
         assert_eq!(Timestamp(0).weekday(0), 3);
+        let week = WorkWeek::MONDAY_TO_FRIDAY;
+        assert_eq!(week.days_to_next(0), 1.0, "Monday to Tuesday");
+        assert_eq!(week.days_to_next(4), 3.0, "Friday to Monday");
+        assert_eq!(week.days_to_next(5), 2.0, "Saturday to Monday");
+        assert_eq!(WorkWeek([false; 7]).days_to_next(2), 7.0);
         // 2026-11-30 00:00 UTC.
         assert_eq!(Timestamp(1_795_996_800).weekday(0), 0);
     }

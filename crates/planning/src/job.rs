@@ -11,7 +11,7 @@ use std::time::Duration;
 use fillroute_forecast::reading::FILL_CLASSES;
 use fillroute_forecast::{
     Action, BinState, Decision, Forecast, History, ModelConfig, Policy, Request, RiskPolicy,
-    Source, Timestamp, bins_per_load, decide, fit, future_visit_costs,
+    Source, Timestamp, WorkWeek, bins_per_load, decide, fit, future_visit_costs,
 };
 use fillroute_planner::{
     Break, DisposalSite, Instance, InstanceBuilder, ModelError, Objective, Route, Search, Solution,
@@ -868,8 +868,14 @@ async fn plan_locked(
     let sites = store
         .disposal_sites_near_region(region.id, SITE_RADIUS_M)
         .await?;
+    // A bin left today waits for the region's next working day.
+    let next_opportunity_days =
+        WorkWeek(region.working_weekdays).days_to_next(weekday_index(req.date) as usize);
     let pricing = Pricing {
-        policy: Policy::ForecastRisk(req.policy),
+        policy: Policy::ForecastRisk(RiskPolicy {
+            next_opportunity_days,
+            ..req.policy
+        }),
         collect_at: stamp(collect_at),
     };
     let decided = decide_all(store, &region, &pricing, now).await?;

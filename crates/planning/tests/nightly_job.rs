@@ -226,6 +226,27 @@ async fn crews_start_collecting_when_their_shift_starts_not_after_lunch() {
 }
 
 #[tokio::test]
+async fn on_a_friday_each_bin_is_decided_up_to_monday_the_regions_next_working_day() {
+    let city = common::andorra(6, 1).await;
+    let mut friday = city.tomorrow();
+    while friday.weekday() != time::Weekday::Friday {
+        friday = friday.next_day().unwrap();
+    }
+    let req = PlanRequest::new(&city.region, friday, 0.5);
+    let summary = plan_day(city.store(), &city.cache, &req, city.now, quiet())
+        .await
+        .unwrap();
+    let view = load_plan(city.store(), summary.plan).await.unwrap();
+    let midnight = friday.midnight().assume_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap());
+    for d in view.decisions.iter().filter(|d| d.decision.reason != "no_forecast") {
+        let numbers: serde_json::Value = serde_json::from_str(&d.decision.numbers_json).unwrap();
+        let horizon = numbers["horizon"].as_i64().unwrap();
+        let days = (horizon - midnight.unix_timestamp()) as f64 / 86_400.0;
+        assert!((3.0..3.5).contains(&days), "horizon {days:.2} days after Friday: {numbers}");
+    }
+}
+
+#[tokio::test]
 async fn time_budget_must_be_positive() {
     let city = common::andorra(3, 1).await;
     for budget in [0.0, -5.0, f64::NAN] {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use fillroute_forecast::{
     Action, BinState, Calendar, CalendarBin, CalendarParams, History, ModelConfig, Policy, Reading,
-    Reason, RiskPolicy, ServiceEvent, Source, Timestamp, decide, fit, sweep_areas,
+    Reason, RiskPolicy, ServiceEvent, Source, Timestamp, WorkWeek, decide, fit, sweep_areas,
 };
 use fillroute_lidcam::{CameraFault, Scene, class_for_fill};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
@@ -224,7 +224,7 @@ pub fn run(
         let mut pickups_today: Vec<Vec<Option<f64>>> = vec![vec![None; n]; states.len()];
         if day >= 1 && work[wd] {
             working_days += 1;
-            let next_gap = (1..=7).find(|g| work[(wd + g) % 7]).unwrap_or(7) as f64;
+            let next_gap = WorkWeek(work).days_to_next(wd);
             let date = midnight(day).plus_days(0.4);
             let planned: Vec<(Vec<Request>, DayPlan)> = s
                 .policies

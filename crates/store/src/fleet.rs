@@ -130,6 +130,8 @@ pub struct RegionRow {
     pub lunch_closes_s: i32,
     /// Lunch length, minutes.
     pub lunch_minutes: i32,
+    /// The weekdays its trucks collect on, Monday first (default Monday to Friday).
+    pub working_weekdays: [bool; 7],
     /// `[min_lon, min_lat, max_lon, max_lat]`.
     pub bbox: [f64; 4],
 }
@@ -291,6 +293,7 @@ impl Store {
         let r = sqlx::query!(
             r#"SELECT r.id, r.name, r.depot_id, d.name AS depot_name, ST_X(d.geom) AS "dlon!", ST_Y(d.geom) AS "dlat!",
                       r.network_id, r.utc_offset_s, r.lunch_opens_s, r.lunch_closes_s, r.lunch_minutes,
+                      r.working_weekdays,
                       ST_XMin(r.geom) AS "x0!", ST_YMin(r.geom) AS "y0!", ST_XMax(r.geom) AS "x1!", ST_YMax(r.geom) AS "y1!"
                FROM regions r JOIN depots d ON d.id = r.depot_id WHERE r.name = $1"#,
             name
@@ -308,6 +311,7 @@ impl Store {
             lunch_opens_s: r.lunch_opens_s,
             lunch_closes_s: r.lunch_closes_s,
             lunch_minutes: r.lunch_minutes,
+            working_weekdays: std::array::from_fn(|d| r.working_weekdays.get(d).copied().unwrap_or(false)),
             bbox: [r.x0, r.y0, r.x1, r.y1],
         }))
     }
@@ -668,5 +672,83 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+}
+
+/// The onboarding reads (`fillroute fleet ... list`). Plain queries rather
+/// than `query!`: they only read back what the inserts above wrote.
+impl Store {
+    /// Every depot, by id.
+    pub async fn depots(&self) -> Result<Vec<(i64, NewPlace)>, StoreError> {
+        let rows: Vec<(i64, String, f64, f64)> =
+            sqlx::query_as("SELECT id, name, ST_X(geom), ST_Y(geom) FROM depots ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, lon, lat)| (id, NewPlace { name, lon, lat }))
+            .collect())
+    }
+
+    /// Every disposal site, by id.
+    pub async fn disposal_sites(&self) -> Result<Vec<DisposalSiteRow>, StoreError> {
+        let rows: Vec<(i64, String, f64, f64, i32, i32, i32)> = sqlx::query_as(
+            "SELECT id, name, ST_X(geom), ST_Y(geom), service_time_s, opens_s, closes_s
+             FROM disposal_sites ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, name, lon, lat, service_time_s, opens_s, closes_s)| DisposalSiteRow {
+                    id,
+                    name,
+                    lon,
+                    lat,
+                    service_time_s,
+                    opens_s,
+                    closes_s,
+                },
+            )
+            .collect())
+    }
+
+    /// Every truck, by id.
+    pub async fn trucks(&self) -> Result<Vec<TruckRow>, StoreError> {
+        let rows: Vec<(i64, String, i64, i32, i32, i32, f64, f64)> = sqlx::query_as(
+            "SELECT id, name, depot_id, capacity_litres, shift_start_s, shift_end_s, cost_per_km, cost_per_hour
+             FROM trucks ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    name,
+                    depot_id,
+                    capacity_litres,
+                    shift_start_s,
+                    shift_end_s,
+                    cost_per_km,
+                    cost_per_hour,
+                )| {
+                    TruckRow {
+                        id,
+                        truck: NewTruck {
+                            name,
+                            depot_id,
+                            capacity_litres,
+                            shift_start_s,
+                            shift_end_s,
+                            cost_per_km,
+                            cost_per_hour,
+                        },
+                    }
+                },
+            )
+            .collect())
     }
 }
