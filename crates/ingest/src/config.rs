@@ -2,9 +2,39 @@
 //! at start so a bad value fails with the field, the value and the fix.
 
 use crate::error::IngestError;
+use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A credential or key that never prints: `Debug` shows `Secret(hidden)`,
+/// so a logged configuration or an error carrying one leaks nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that must use it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(hidden)")
+    }
+}
+
+impl<T: Into<String>> From<T> for Secret {
+    fn from(value: T) -> Self {
+        Self::new(value)
+    }
+}
 
 /// Where image bytes go.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,7 +306,13 @@ pub struct IngestConfig {
     /// Image bytes' home.
     pub objects: ObjectStoreConfig,
     /// The administrators' bearer token.
-    pub admin_token: String,
+    pub admin_token: Secret,
+    /// The server key of the keyed hash (HMAC-SHA256) under which device
+    /// tokens are stored (see [`crate::auth`]). Every replica must share it,
+    /// and changing it invalidates every device token. [`IngestConfig::new`]
+    /// derives it from the admin token, so rotating the admin token also
+    /// re-keys devices; set it separately to keep the two apart.
+    pub token_key: Secret,
     /// Serve over TLS with this identity; plaintext when `None` (e.g.
     /// behind a TLS-terminating proxy, or on loopback).
     pub tls: Option<TlsConfig>,
@@ -284,6 +320,12 @@ pub struct IngestConfig {
     pub health_probe_every: Duration,
     /// Largest image accepted by unary `UploadImage`; larger ones must stream.
     pub max_unary_bytes: usize,
+    /// Largest image accepted, width × height: the header is read first, so
+    /// a larger one is refused before any pixel is decoded.
+    pub max_image_pixels: u64,
+    /// Threads decoding uploads before they are accepted; each holds at most
+    /// one image's pixels (3 bytes per pixel for 8-bit RGB).
+    pub decode_threads: usize,
     /// Default per-device image size limit (a device may be registered with its own).
     pub default_max_upload_bytes: u32,
     /// Default per-device uploads per minute.
@@ -302,24 +344,29 @@ pub struct IngestConfig {
 }
 
 impl IngestConfig {
-    /// Defaults: 4 MiB unary uploads, 16 MiB per image, 60 uploads/min, a 6 h
-    /// cadence, 5 min clock skew, 30 days maximum age, local object storage in
-    /// `objects_dir`, no TLS, health probed every 5 s.
+    /// Defaults: 4 MiB unary uploads, 16 MiB and 40 MP per image (decoded on
+    /// 2 threads), 60 uploads/min, a 6 h cadence, 5 min clock skew, 30 days
+    /// maximum age, local object storage in `objects_dir`, no TLS, health
+    /// probed every 5 s; the device-token key derived from the admin token.
     pub fn new(
         database_url: impl Into<String>,
         bus: BusConfig,
         objects_dir: impl Into<PathBuf>,
         admin_token: impl Into<String>,
     ) -> Self {
+        let admin_token = Secret::new(admin_token);
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50061)),
             database_url: database_url.into(),
             bus,
             objects: ObjectStoreConfig::LocalDir(objects_dir.into()),
-            admin_token: admin_token.into(),
+            token_key: derived_token_key(&admin_token),
+            admin_token,
             tls: None,
             health_probe_every: Duration::from_secs(5),
             max_unary_bytes: 4 << 20,
+            max_image_pixels: 40_000_000,
+            decode_threads: 2,
             default_max_upload_bytes: 16 << 20,
             default_uploads_per_minute: 60,
             default_cadence_s: 6 * 3600,
@@ -332,11 +379,18 @@ impl IngestConfig {
 
     /// Checks every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), IngestError> {
-        if self.admin_token.len() < 16 {
+        if self.admin_token.expose().len() < 16 {
             return Err(IngestError::invalid(
                 "admin_token",
                 "(hidden)",
                 "use at least 16 random characters",
+            ));
+        }
+        if self.token_key.expose().len() < 32 {
+            return Err(IngestError::invalid(
+                "token_key",
+                "(hidden)",
+                "use at least 32 random characters, e.g. `openssl rand -hex 32`",
             ));
         }
         if self.max_unary_bytes == 0 || self.max_unary_bytes > 64 << 20 {
@@ -344,6 +398,20 @@ impl IngestConfig {
                 "max_unary_bytes",
                 self.max_unary_bytes,
                 "use 1 byte to 64 MiB",
+            ));
+        }
+        if self.max_image_pixels == 0 {
+            return Err(IngestError::invalid(
+                "max_image_pixels",
+                0,
+                "use at least 1, e.g. 40000000 (the vision service's limit)",
+            ));
+        }
+        if !(1..=64).contains(&self.decode_threads) {
+            return Err(IngestError::invalid(
+                "decode_threads",
+                self.decode_threads,
+                "use 1 to 64 threads",
             ));
         }
         if self.default_max_upload_bytes == 0 {
@@ -390,6 +458,17 @@ impl IngestConfig {
         }
         Ok(())
     }
+}
+
+/// The device-token key when none is given: a labelled hash of the admin
+/// token, so a deployment configured with one secret keeps working across
+/// restarts and replicas, and the key itself is never the admin token.
+fn derived_token_key(admin_token: &Secret) -> Secret {
+    let digest = Sha256::new()
+        .chain_update(b"fillroute-ingest device-token key v1\0")
+        .chain_update(admin_token.expose().as_bytes())
+        .finalize();
+    Secret::new(hex::encode(digest))
 }
 
 #[cfg(test)]
@@ -473,6 +552,20 @@ mod tests {
         );
         let e = error("file://relative/dir");
         assert!(e.contains("absolute path"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = IngestConfig::new(
+            "postgres://db",
+            BusConfig::new("nats://n"),
+            "objects",
+            "admin-secret-0123456789",
+        );
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("admin-secret"), "{printed}");
+        assert!(!printed.contains(config.token_key.expose()), "{printed}");
+        assert_eq!(config.token_key.expose().len(), 64);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod forecast;
 pub mod grpc;
 pub mod health;
 pub mod objects;
+pub mod photo;
 pub mod pipeline;
 pub mod sweeper;
 #[cfg(feature = "testing")]

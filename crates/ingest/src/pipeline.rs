@@ -5,11 +5,12 @@
 //! retries, and the idempotency key returns the same image) or recoverable by
 //! the sweeper (a pending row whose publish was never acknowledged).
 
-use crate::auth::{VerifiedTokens, constant_time_eq, new_token};
+use crate::auth::{TokenHasher, constant_time_eq};
 use crate::bus::{Bus, ImageMessage};
 use crate::config::IngestConfig;
 use crate::error::IngestError;
 use crate::objects::{Objects, key_for};
+use crate::photo::PhotoCheck;
 use bytes::Bytes;
 use fillroute_store::{
     BinId, DeviceAuth, DeviceId, ImageId, ImageStatus, NewBin, NewDevice, NewImage, NewReading,
@@ -31,7 +32,8 @@ pub struct Ingest {
     /// JetStream.
     pub bus: Bus,
     config: IngestConfig,
-    tokens: std::sync::Arc<VerifiedTokens>,
+    tokens: TokenHasher,
+    photos: PhotoCheck,
     rate: Mutex<HashMap<DeviceId, (Instant, i32)>>,
 }
 
@@ -114,19 +116,25 @@ impl Ingest {
         let store = Store::connect_lazy(&config.database_url)?;
         let objects = Objects::open(&config.objects)?;
         let bus = Bus::connect(&config.bus).await?;
-        Ok(Self::new(store, objects, bus, config))
+        Self::new(store, objects, bus, config)
     }
 
-    /// Assembles from parts.
-    pub fn new(store: Store, objects: Objects, bus: Bus, config: IngestConfig) -> Self {
-        Self {
+    /// Assembles from parts (and starts the image-decoding threads).
+    pub fn new(
+        store: Store,
+        objects: Objects,
+        bus: Bus,
+        config: IngestConfig,
+    ) -> Result<Self, IngestError> {
+        Ok(Self {
             store,
             objects,
             bus,
+            tokens: TokenHasher::new(&config.token_key),
+            photos: PhotoCheck::new(config.decode_threads, config.max_image_pixels)?,
             config,
-            tokens: std::sync::Arc::default(),
             rate: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The settings in force.
@@ -137,7 +145,11 @@ impl Ingest {
     /// Checks the admin bearer token.
     pub fn authenticate_admin(&self, token: Option<&str>) -> Result<(), IngestError> {
         match token {
-            Some(t) if constant_time_eq(t.as_bytes(), self.config.admin_token.as_bytes()) => Ok(()),
+            Some(t)
+                if constant_time_eq(t.as_bytes(), self.config.admin_token.expose().as_bytes()) =>
+            {
+                Ok(())
+            }
             _ => Err(IngestError::Unauthenticated),
         }
     }
@@ -156,12 +168,11 @@ impl Ingest {
             .device_auth(id)
             .await?
             .ok_or(IngestError::Unauthenticated)?;
-        // argon2 is deliberately slow: keep it off the async threads.
-        let (tokens, token) = (self.tokens.clone(), token.to_owned());
-        tokio::task::spawn_blocking(move || tokens.verify(&device, &token).then_some(device))
-            .await
-            .map_err(|e| IngestError::Internal(format!("token check: {e}")))?
-            .ok_or(IngestError::Unauthenticated)
+        if self.tokens.verify(&device, token) {
+            Ok(device)
+        } else {
+            Err(IngestError::Unauthenticated)
+        }
     }
 
     /// Registers a bin after checking every field.
@@ -241,7 +252,7 @@ impl Ingest {
             i32::try_from(v)
                 .map_err(|_| IngestError::invalid(field, v, format!("use at most {}", i32::MAX)))
         };
-        let (token, token_hash) = new_token()?;
+        let (token, token_hash) = self.tokens.issue();
         let device = NewDevice {
             id: DeviceId(uuid::Uuid::new_v4()),
             bin: BinId(r.bin),
@@ -374,6 +385,9 @@ impl Ingest {
             ));
         }
         self.check_rate(device)?;
+        // Decoded in full before anything is written: a device is told now,
+        // not never, that its camera sends images nobody can read.
+        self.photos.check(upload.bytes.clone()).await?;
         let sha256 = hex::encode(Sha256::digest(&upload.bytes));
         let object_key = key_for(&sha256);
         let size_bytes = upload.bytes.len() as i32;
@@ -443,10 +457,17 @@ impl Ingest {
         Ok((id, event.is_some()))
     }
 
-    /// Records that the device is alive.
-    pub async fn heartbeat(&self, device: &DeviceAuth, firmware: &str) -> Result<(), IngestError> {
+    /// Records that the device is alive and returns its camera-health flags
+    /// (`undecodable_image`, `blocked`, …), which the device is told.
+    pub async fn heartbeat(
+        &self,
+        device: &DeviceAuth,
+        firmware: &str,
+    ) -> Result<Vec<String>, IngestError> {
         let firmware = (!firmware.is_empty()).then_some(firmware);
-        Ok(self.store.touch_device(device.id, firmware).await?)
+        self.store.touch_device(device.id, firmware).await?;
+        let status = self.store.device_status(device.id).await?;
+        Ok(status.map(|s| s.health_flags).unwrap_or_default())
     }
 }
 

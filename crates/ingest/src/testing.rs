@@ -54,16 +54,21 @@ impl TestPki {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name.push(DnType::CommonName, "fillroute test CA");
+        ca.distinguished_name
+            .push(DnType::CommonName, "fillroute test CA");
         let ca_cert = ca.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca, ca_key);
         let server_key = KeyPair::generate().unwrap();
-        let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let server =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
         let server_cert = server.signed_by(&server_key, &issuer).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("server.pem"), server_cert.pem()).unwrap();
         std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
-        Self { dir, ca_pem: ca_cert.pem() }
+        Self {
+            dir,
+            ca_pem: ca_cert.pem(),
+        }
     }
 
     /// The server certificate chain file.
@@ -78,7 +83,10 @@ impl TestPki {
 
     /// The server side of it, as the ingest service takes it.
     pub fn config(&self) -> TlsConfig {
-        TlsConfig { cert_path: self.cert_path(), key_path: self.key_path() }
+        TlsConfig {
+            cert_path: self.cert_path(),
+            key_path: self.key_path(),
+        }
     }
 }
 

@@ -5,7 +5,12 @@
 //! worker dying anywhere in between costs a redelivery, never a second
 //! reading. Failures are nak'ed with growing delays; a message that keeps
 //! failing, or an image the vision service rejects, goes to the dead-letter
-//! subject and its image is marked `failed` with the reason. An outage of
+//! subject and its image is marked `failed` with the reason; an image the
+//! vision service cannot decode also flags its camera `undecodable_image`
+//! (uploads are decoded before they are accepted, so this means bytes
+//! damaged in storage or accepted by an older server), which operators see
+//! in the bin list and the device in its next heartbeat (the flag stays
+//! until someone clears it in the database: no RPC does yet). An outage of
 //! PostgreSQL, object storage or the vision service is not the image's fault,
 //! so those naks do not count towards dead-lettering: the backlog simply
 //! waits and drains when the service is back.
@@ -135,7 +140,13 @@ enum Outcome {
     Outage(String),
     /// Will never succeed: dead-letter now.
     Permanent(String),
+    /// The vision service cannot decode the image: dead-letter now and flag
+    /// the camera that took it.
+    Undecodable(String),
 }
+
+/// The camera-health flag of a device whose image could not be decoded.
+pub const UNDECODABLE_IMAGE: &str = "undecodable_image";
 
 struct Worker {
     store: Store,
@@ -282,6 +293,7 @@ impl Worker {
             Ok(image) => self.process(image).await,
             Err(e) => Outcome::Permanent(format!("unreadable message: {e}")),
         };
+        let flag_camera = matches!(outcome, Outcome::Undecodable(_));
         let ack = match outcome {
             Outcome::Done => message.ack().await,
             Outcome::Outage(reason) => {
@@ -295,9 +307,9 @@ impl Worker {
                 tracing::warn!(delivered, ?delay, %reason, "processing failed; will retry");
                 message.ack_with(AckKind::Nak(Some(delay))).await
             }
-            Outcome::Retry(reason) | Outcome::Permanent(reason) => {
+            Outcome::Retry(reason) | Outcome::Permanent(reason) | Outcome::Undecodable(reason) => {
                 match self
-                    .dead_letter(parsed.as_ref().ok(), &message.payload, &reason)
+                    .dead_letter(parsed.as_ref().ok(), &message.payload, &reason, flag_camera)
                     .await
                 {
                     Ok(()) => message.ack_with(AckKind::Term).await,
@@ -321,13 +333,19 @@ impl Worker {
         image: Option<&ImageMessage>,
         payload: &[u8],
         reason: &str,
+        flag_camera: bool,
     ) -> Result<(), IngestError> {
         let bin = image.map_or(0, |i| i.bin_id);
         self.bus.publish_deadletter(bin, payload, reason).await?;
         if let Some(image) = image {
-            self.store
-                .mark_image_failed(ImageId(image.image_id), reason)
-                .await?;
+            let id = ImageId(image.image_id);
+            if flag_camera && let Some(record) = self.store.image(id).await? {
+                self.store
+                    .add_device_flags(record.device, &[UNDECODABLE_IMAGE.to_owned()])
+                    .await?;
+                tracing::warn!(device = %record.device, image = %id, "camera flagged: {UNDECODABLE_IMAGE}");
+            }
+            self.store.mark_image_failed(id, reason).await?;
         }
         tracing::warn!(bin, %reason, "image dead-lettered");
         Ok(())
@@ -349,7 +367,7 @@ impl Worker {
         let response = match self.vision.clone().classify_fill(request).await {
             Ok(r) => r.into_inner(),
             Err(status) if status.code() == Code::InvalidArgument => {
-                return Outcome::Permanent(format!(
+                return Outcome::Undecodable(format!(
                     "vision refused the image: {}",
                     status.message()
                 ));

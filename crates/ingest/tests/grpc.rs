@@ -556,3 +556,77 @@ async fn database_outage_is_unavailable() {
     );
     stack.cleanup().await;
 }
+
+/// Files under the test's object folder.
+fn stored_objects(stack: &Stack) -> usize {
+    fn count(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() { count(&path) } else { 1 }
+                })
+                .sum()
+        })
+    }
+    count(stack.objects.path())
+}
+
+#[tokio::test]
+async fn undecodable_image_is_refused_at_upload_naming_the_field_and_nothing_is_written() {
+    let stack = Stack::start().await;
+    let cam = stack.camera().await;
+    let good = jpeg(0.5, 8);
+    let png = fillroute_vision_server::synthetic::png(
+        &fillroute_vision_server::synthetic::fill_frame(0.4, 4, 96),
+    );
+    // JPEG magic, garbage body: passes the magic-byte sniff, fails any decoder.
+    let mut garbage = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    garbage.extend((0..2000u32).map(|i| (i * 31 % 251) as u8));
+    let cases = [
+        ("JPEG cut in half", good[..good.len() / 2].to_vec()),
+        ("JPEG header then garbage", garbage),
+        ("PNG cut in half", png[..png.len() / 2].to_vec()),
+    ];
+    for (what, bytes) in cases.clone() {
+        let status = stack
+            .client()
+            .await
+            .upload_image(cam.upload(bytes, now_ms()))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
+        let message = status.message();
+        assert!(
+            message.contains("`image`") && message.contains("cannot be decoded"),
+            "{what}: the message names the field and the problem: {message}"
+        );
+        assert!(
+            message.contains("send the whole file"),
+            "{what}: the message says what to do: {message}"
+        );
+    }
+    // The streaming upload checks the same way.
+    let (_, bytes) = &cases[0];
+    let header = pb::UploadImageChunk {
+        part: Some(pb::upload_image_chunk::Part::Header(pb::UploadHeader {
+            bin_id: 0,
+            captured_at_unix_ms: now_ms(),
+            total_bytes: bytes.len() as u64,
+        })),
+    };
+    let data = pb::UploadImageChunk {
+        part: Some(pb::upload_image_chunk::Part::Data(bytes.clone())),
+    };
+    let status = stack
+        .client()
+        .await
+        .upload_image_chunks(cam.req(futures::stream::iter(vec![header, data])))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_nothing_stored(&stack).await;
+    assert_eq!(stored_objects(&stack), 0, "no object written");
+    stack.cleanup().await;
+}

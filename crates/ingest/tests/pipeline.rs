@@ -9,7 +9,7 @@ mod support;
 
 use fillroute_ingest::config::ObjectStoreConfig;
 use fillroute_ingest::worker::{self, WorkerConfig};
-use fillroute_store::{BinId, ImageStatus, PipelineCounts};
+use fillroute_store::{BinId, DeviceId, ImageStatus, PipelineCounts};
 use std::time::Duration;
 use support::postgres::PrivatePostgres;
 use support::{Stack, eventually, jpeg, now_ms, vision};
@@ -209,19 +209,26 @@ async fn killing_a_worker_mid_batch_still_gives_each_image_exactly_one_reading()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn image_the_vision_service_refuses_is_dead_lettered_and_marked_failed() {
+async fn image_the_worker_cannot_decode_is_dead_lettered_and_its_camera_flagged() {
     let stack = Stack::start().await;
     let cam = stack.camera().await;
     let mut c = stack.client().await;
-    // JPEG magic, garbage body: passes the cheap sniff, fails the decoder.
-    let mut bogus = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bogus.extend((0..2000u32).map(|i| (i * 31 % 251) as u8));
     let r = c
-        .upload_image(cam.upload(bogus, now_ms()))
+        .upload_image(cam.upload(jpeg(0.5, 3), now_ms()))
         .await
         .unwrap()
         .into_inner();
     let id = fillroute_store::ImageId(r.image_id.parse().unwrap());
+    // Uploads are decoded before they are accepted, so an image reaches the
+    // worker undecodable only when its stored bytes changed afterwards (or it
+    // was accepted before that check): JPEG magic, garbage body.
+    let mut bogus = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bogus.extend((0..2000u32).map(|i| (i * 31 % 251) as u8));
+    let object = stack
+        .objects
+        .path()
+        .join(fillroute_ingest::objects::key_for(&r.sha256));
+    std::fs::write(&object, bogus).unwrap();
     let worker = spawn_worker(worker_config(&stack));
     eventually(Duration::from_secs(60), "the image to fail", || async {
         stack.db.store.image(id).await.unwrap().unwrap().status == ImageStatus::Failed
@@ -245,6 +252,28 @@ async fn image_the_vision_service_refuses_is_dead_lettered_and_marked_failed() {
         .await
         .unwrap();
     assert!(dead.headers.get("Fillroute-Failure").is_some());
+    // The camera is flagged where operators see camera health (the bin's
+    // flags in the planner's bin list come from the device's flags) ...
+    let device = DeviceId(cam.device_id.parse().unwrap());
+    eventually(
+        Duration::from_secs(10),
+        "the camera to be flagged",
+        || async {
+            let status = stack.db.store.device_status(device).await.unwrap().unwrap();
+            status.health_flags.iter().any(|f| f == "undecodable_image")
+        },
+    )
+    .await;
+    // ... and the device hears it on its next heartbeat.
+    let answer = c
+        .heartbeat(cam.req(fillroute_proto::ingest::v1::HeartbeatRequest::default()))
+        .await
+        .unwrap();
+    let flags = answer
+        .metadata()
+        .get("x-device-flags")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(flags.as_deref(), Some("undecodable_image"));
     drop(worker);
     stack.cleanup().await;
 }

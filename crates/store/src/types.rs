@@ -85,14 +85,15 @@ pub struct Bin {
     pub customer: String,
 }
 
-/// A camera to register; `token_hash` is an argon2 PHC string, never the token.
+/// A camera to register; `token_hash` is a keyed hash of the token
+/// (`hmac-sha256$<hex>`, see `fillroute_ingest::auth`), never the token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDevice {
     /// Its id.
     pub id: DeviceId,
     /// The bin it watches.
     pub bin: BinId,
-    /// argon2 hash of its token.
+    /// Keyed hash of its token (`hmac-sha256$<hex>`).
     pub token_hash: String,
     /// Firmware version, if known.
     pub firmware: Option<String>,
@@ -111,7 +112,7 @@ pub struct DeviceAuth {
     pub id: DeviceId,
     /// The bin it watches.
     pub bin: BinId,
-    /// argon2 hash of its token.
+    /// Keyed hash of its token (`hmac-sha256$<hex>`; older rows: argon2).
     pub token_hash: String,
     /// Revoked devices are refused.
     pub revoked: bool,

@@ -10,6 +10,10 @@ use futures::StreamExt;
 use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 
+/// Response metadata of `Heartbeat`: the device's camera-health flags,
+/// comma-separated (e.g. `undecodable_image`), absent when there are none.
+pub const DEVICE_FLAGS_HEADER: &str = "x-device-flags";
+
 /// The service, sharing one [`Ingest`] between connections.
 #[derive(Debug, Clone)]
 pub struct IngestApi {
@@ -180,13 +184,21 @@ impl IngestService for IngestApi {
         request: Request<pb::HeartbeatRequest>,
     ) -> Result<Response<pb::HeartbeatResponse>, Status> {
         let device = self.device(&request).await?;
-        self.ingest
+        let flags = self
+            .ingest
             .heartbeat(&device, &request.into_inner().firmware)
             .await?;
         let now = time::OffsetDateTime::now_utc();
-        Ok(Response::new(pb::HeartbeatResponse {
+        let mut response = Response::new(pb::HeartbeatResponse {
             server_time_unix_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             max_upload_bytes: device.max_upload_bytes.max(0) as u32,
-        }))
+        });
+        // The message has no field for them (yet): metadata reaches every client.
+        if !flags.is_empty()
+            && let Ok(value) = flags.join(",").parse()
+        {
+            response.metadata_mut().insert(DEVICE_FLAGS_HEADER, value);
+        }
+        Ok(response)
     }
 }
