@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::{BenchInstance, Format, ReadError, parse_err};
+use super::{BenchInstance, Format, ReadError, check_locations, fleet_size, number, parse_err};
 use crate::model::{Break, DisposalSite, InstanceBuilder, Stop, TimeWindow, Vehicle};
 
 /// Feet per mile: the reported unit.
@@ -43,11 +43,14 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
             continue;
         }
         if header.len() < 5 {
-            let v: f64 = line
-                .split_whitespace()
-                .next()
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(|| parse_err(path, ln, "header line must start with a number"))?;
+            let tok = line.split_whitespace().next().unwrap_or("");
+            let v = number(path, ln, tok, "a header line").map_err(|_| {
+                parse_err(
+                    path,
+                    ln,
+                    format!("header line must start with a number within ±1e9, not `{tok}`"),
+                )
+            })?;
             header.push(v);
             continue;
         }
@@ -62,10 +65,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
                 format!("stop row has {} fields, expected 8", t.len()),
             ));
         }
-        let f = |k: usize| -> Result<f64, ReadError> {
-            t[k].parse()
-                .map_err(|_| parse_err(path, ln, format!("`{}` is not a number", t[k])))
-        };
+        let f = |k: usize| number(path, ln, t[k], "a stop row");
         let ty = f(7)? as i64;
         if !(0..=2).contains(&ty) {
             return Err(parse_err(
@@ -84,12 +84,23 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
             f(6)?,
             ty,
         ));
+        check_locations(path, ln, "stop rows", rows.len())?;
     }
     if header.len() < 5 {
         return Err(parse_err(
             path,
             0,
             "expected 5 header lines (capacity, daily yards, daily stops, lunch seconds, mph)",
+        ));
+    }
+    if header[4] < 1.0 {
+        return Err(parse_err(
+            path,
+            0,
+            format!(
+                "speed {} mph: the fifth header line must be at least 1",
+                header[4]
+            ),
         ));
     }
     let (cap, day_yards, day_stops, lunch, mph) = (
@@ -141,14 +152,21 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
             let mut s = Stop::new(format!("{label}"), k, yards(r.6));
             s.windows = vec![TimeWindow::new(r.3, r.4)];
             s.service = svc;
-            total += yards(r.6);
+            total = total.saturating_add(yards(r.6));
             b = b.stop(s);
             stop_labels.push(label);
         }
     }
     let d = &rows[depot];
     let by_yards = (total as f64 / yards(day_yards).max(1) as f64).ceil() as usize;
-    let fleet = (2 * by_yards).max(stop_labels.len() / 40).max(4) + 2;
+    let fleet = fleet_size(
+        by_yards
+            .saturating_mul(2)
+            .max(stop_labels.len() / 40)
+            .max(4)
+            .saturating_add(2),
+        stop_labels.len(),
+    );
     for v in 0..fleet {
         let mut veh = Vehicle::new(format!("truck{}", v + 1), vec![yards(cap)], 0);
         veh.route_capacity = Some(vec![yards(day_yards)]);

@@ -16,7 +16,23 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::model::{Instance, ModelError, Objective};
-pub use sol::{SolFile, parse_sol, read_sol, solution_from_sol, write_sol};
+pub use sol::{SolCheck, SolFile, check_sol, parse_sol, read_sol, solution_from_sol, write_sol};
+
+/// Most locations (depot, customers, landfills) a reader accepts.
+///
+/// The model keeps dense distance and time matrices, and a reader holds them
+/// twice while building (floats, then fixed point): about 32 bytes per pair
+/// of locations, 0.8 GB at this limit. The largest public instances have
+/// about 2,100 (Kim et al.'s `2100_stop.txt`).
+pub const MAX_LOCATIONS: usize = 5_000;
+
+/// Largest file a reader loads: the biggest public instance is under 200 KB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Largest magnitude of a number in an instance file. Far beyond any real
+/// coordinate (Kim's feet are about 3.5e6), it keeps every sum of a route in
+/// fixed point well inside `i64`.
+pub(crate) const MAX_ABS: f64 = 1e9;
 
 /// Reader failure.
 #[derive(Debug, Error)]
@@ -121,16 +137,83 @@ pub(crate) fn parse_err(path: &Path, line: usize, msg: impl Into<String>) -> Rea
     }
 }
 
+/// Reads a whole file, refusing one larger than [`MAX_FILE_BYTES`] (or a
+/// device that never ends) before holding it.
 pub(crate) fn read_text(path: &Path) -> Result<String, ReadError> {
-    std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+    use std::io::Read as _;
+    let io_err = |source| ReadError::Io {
         path: path.display().to_string(),
         source,
-    })
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io_err)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(parse_err(
+            path,
+            0,
+            format!(
+                "the file is larger than {} MiB: not a benchmark instance or solution",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// A number of an instance file: finite and at most [`MAX_ABS`] in size.
+pub(crate) fn number(path: &Path, line: usize, tok: &str, what: &str) -> Result<f64, ReadError> {
+    let v: f64 = tok
+        .parse()
+        .map_err(|_| parse_err(path, line, format!("`{tok}` is not a number in {what}")))?;
+    if !v.is_finite() || v.abs() > MAX_ABS {
+        return Err(parse_err(
+            path,
+            line,
+            format!(
+                "{what} `{tok}` is out of range: numbers must be finite and within ±{MAX_ABS:e}"
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+/// Refuses more than [`MAX_LOCATIONS`] locations, before any matrix exists.
+pub(crate) fn check_locations(
+    path: &Path,
+    line: usize,
+    what: &str,
+    n: usize,
+) -> Result<(), ReadError> {
+    if n > MAX_LOCATIONS {
+        let gb = 32.0 * (n as f64).powi(2) / 1e9;
+        return Err(parse_err(
+            path,
+            line,
+            format!(
+                "{n} locations ({what}): a reader takes at most {MAX_LOCATIONS}, as their dense matrices would need about {gb:.0} GB"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A fleet as large as a header asks, but no larger than the customers read:
+/// each used vehicle serves at least one, so more are never used.
+pub(crate) fn fleet_size(stated: usize, customers: usize) -> usize {
+    stated.min(customers.max(1))
 }
 
 /// Reads any supported instance, detecting the format from name and content.
 pub fn read_instance(path: &Path) -> Result<BenchInstance, ReadError> {
-    let text = read_text(path)?;
+    parse_instance(path, &read_text(path)?)
+}
+
+/// Parses instance `text` as if read from `path` (whose name decides the
+/// format, as in [`read_instance`]).
+pub fn parse_instance(path: &Path, text: &str) -> Result<BenchInstance, ReadError> {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -140,11 +223,11 @@ pub fn read_instance(path: &Path) -> Result<BenchInstance, ReadError> {
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     let mut bi = if lower == "vrp" {
-        tsplib::parse(path, &text)?
+        tsplib::parse(path, text)?
     } else if name.ends_with("_stop") {
-        kim::parse(path, &text)?
+        kim::parse(path, text)?
     } else if text.contains("CUST NO.") || text.lines().any(|l| l.trim() == "VEHICLE") {
-        solomon::parse(path, &text)?
+        solomon::parse(path, text)?
     } else {
         return Err(ReadError::UnknownFormat {
             path: path.display().to_string(),
@@ -211,9 +294,10 @@ pub fn reference(bi: &BenchInstance, vehicles_first: bool) -> Option<(f64, Optio
     let sol = bi.path.with_extension("sol");
     if sol.is_file()
         && let Ok(s) = read_sol(&sol)
-            && let Some(c) = s.cost {
-                return Some((c, Some(s.routes.len())));
-            }
+        && let Some(c) = s.cost
+    {
+        return Some((c, Some(s.routes.len())));
+    }
     for csv in [
         dir.join("bks.csv"),
         dir.parent().map(|p| p.join("bks.csv")).unwrap_or_default(),

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use super::tsplib::REAL_SCALE;
-use super::{BenchInstance, Format, ReadError, euclid, parse_err};
+use super::{
+    BenchInstance, Format, ReadError, check_locations, euclid, fleet_size, number, parse_err,
+};
 use crate::model::{InstanceBuilder, Stop, TimeWindow, Vehicle};
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError> {
@@ -24,10 +26,15 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
                 .map(|x| x.split_whitespace().collect())
                 .unwrap_or_default();
             let (Some(k), Some(q)) = (
-                v.first().and_then(|x| x.parse().ok()),
-                v.get(1).and_then(|x| x.parse().ok()),
+                v.first().and_then(|x| x.parse::<usize>().ok()),
+                v.get(1)
+                    .and_then(|x| number(path, j + 1, x, "CAPACITY").ok()),
             ) else {
-                return Err(parse_err(path, j + 1, "expected `NUMBER CAPACITY` values"));
+                return Err(parse_err(
+                    path,
+                    j + 1,
+                    "expected `NUMBER CAPACITY` values (a whole number of vehicles, a capacity)",
+                ));
             };
             fleet = Some((k, q));
             i = j + 1;
@@ -44,11 +51,10 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
             }
             let mut v = [0.0; 7];
             for (k, t) in toks.iter().take(7).enumerate() {
-                v[k] = t
-                    .parse()
-                    .map_err(|_| parse_err(path, i + 1, format!("`{t}` is not a number")))?;
+                v[k] = number(path, i + 1, t, "a customer row")?;
             }
             rows.push((i + 1, v));
+            check_locations(path, i + 1, "depot and customer rows", rows.len())?;
         }
         i += 1;
     }
@@ -80,7 +86,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         b = b.stop(st);
         labels.push(idx);
     }
-    for v in 0..k {
+    for v in 0..fleet_size(k, labels.len()) {
         let mut veh = Vehicle::new(format!("v{}", v + 1), vec![q.round() as i64], 0);
         veh.shift = TimeWindow::new(s(depot[4]), s(depot[5]));
         b = b.vehicle(veh);

@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{BenchInstance, Format, ReadError, euclid, parse_err};
+use super::{
+    BenchInstance, Format, MAX_LOCATIONS, ReadError, check_locations, euclid, fleet_size, number,
+    parse_err,
+};
 use crate::model::{DisposalSite, InstanceBuilder, Stop, TimeWindow, Vehicle};
 
 /// Real-distance sets keep four decimals.
@@ -34,7 +37,14 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         if let Some(idx) = line.find(':') {
             let key = line[..idx].trim();
             if key.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !key.is_empty() {
-                header.insert(key.to_string(), (line[idx + 1..].trim().to_string(), ln));
+                let value = line[idx + 1..].trim();
+                // Refused at once: no matrix of this size will ever be built.
+                if key == "DIMENSION"
+                    && let Ok(d) = value.parse::<usize>()
+                {
+                    check_locations(path, ln, "DIMENSION", d)?;
+                }
+                header.insert(key.to_string(), (value.to_string(), ln));
                 current = None;
                 continue;
             }
@@ -48,31 +58,36 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         };
         let mut vals = Vec::new();
         for tok in line.split_whitespace() {
-            vals.push(
-                tok.parse::<f64>().map_err(|_| {
-                    parse_err(path, ln, format!("`{tok}` is not a number in {sec}"))
-                })?,
-            );
+            vals.push(number(path, ln, tok, sec)?);
         }
-        sections
-            .get_mut(sec)
-            .expect("section exists")
-            .push((ln, vals));
+        let rows = sections.get_mut(sec).expect("section exists");
+        rows.push((ln, vals));
+        // A node section holds one row per node: stop reading at the limit.
+        // (Explicit weights, not supported, are refused after the header.)
+        if rows.len() > MAX_LOCATIONS && sec != "EDGE_WEIGHT_SECTION" {
+            check_locations(path, ln, &format!("rows of {sec}"), rows.len())?;
+        }
     }
     let get = |k: &str| header.get(k).map(|(v, _)| v.as_str());
     let num = |k: &str| -> Result<Option<f64>, ReadError> {
         match header.get(k) {
             None => Ok(None),
-            Some((v, ln)) => v
-                .parse::<f64>()
-                .map(Some)
-                .map_err(|_| parse_err(path, *ln, format!("{k} `{v}` is not a number"))),
+            Some((v, ln)) => number(path, *ln, v, k).map(Some),
         }
     };
     let ty = get("TYPE").unwrap_or("CVRP").to_string();
     let ewt = get("EDGE_WEIGHT_TYPE").unwrap_or("EUC_2D").to_string();
     let multi_trip = ty.starts_with("MTVRPTW");
-    let dim = num("DIMENSION")?.ok_or_else(|| parse_err(path, 0, "missing DIMENSION"))? as usize;
+    let dim = match header.get("DIMENSION") {
+        None => return Err(parse_err(path, 0, "missing DIMENSION")),
+        Some((v, ln)) => v.parse::<usize>().ok().filter(|&d| d > 0).ok_or_else(|| {
+            parse_err(
+                path,
+                *ln,
+                format!("DIMENSION `{v}` is not a positive whole number"),
+            )
+        })?,
+    };
     let capacity = num("CAPACITY")?.ok_or_else(|| parse_err(path, 0, "missing CAPACITY"))?;
     let coords = sections
         .get("NODE_COORD_SECTION")
@@ -93,7 +108,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         if v.len() < 3 {
             return Err(parse_err(path, *ln, "coordinate row needs `id x y`"));
         }
-        id_to_idx.insert(v[0] as i64, k);
+        if id_to_idx.insert(v[0] as i64, k).is_some() {
+            return Err(parse_err(
+                path,
+                *ln,
+                format!("node {} appears twice in NODE_COORD_SECTION", v[0]),
+            ));
+        }
         xy.push((v[1], v[2]));
     }
     let node_vals = |sec: &str, min_len: usize| -> Result<Option<Vec<Vec<f64>>>, ReadError> {
@@ -174,9 +195,10 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
                 .unwrap_or(service),
         );
         if let Some(t) = &tws
-            && t[i].len() >= 2 {
-                s.windows = vec![TimeWindow::new(conv(t[i][0]), conv(t[i][1]))];
-            }
+            && t[i].len() >= 2
+        {
+            s.windows = vec![TimeWindow::new(conv(t[i][0]), conv(t[i][1]))];
+        }
         if let Some(r) = &rel {
             s.release = conv(r[i].first().copied().unwrap_or(0.0));
         }
@@ -187,15 +209,20 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<BenchInstance, ReadError>
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
+    // In A/B/P the `k` of the name is the fleet; in Uchoa et al.'s X set it
+    // is only the fewest routes, and the fleet is unlimited.
     let k_from_name = name
         .rsplit("-k")
         .next()
         .and_then(|k| k.parse::<usize>().ok())
-        .filter(|_| name.contains("-k"));
-    let fleet = num("VEHICLES")?
-        .map(|v| v as usize)
-        .or(k_from_name)
-        .unwrap_or(dim);
+        .filter(|_| name.contains("-k") && !name.starts_with("X-"));
+    let fleet = fleet_size(
+        num("VEHICLES")?
+            .map(|v| v as usize)
+            .or(k_from_name)
+            .unwrap_or(dim),
+        stop_labels.len(),
+    );
     let shift = match &tws {
         Some(t) if t[depot].len() >= 2 => TimeWindow::new(conv(t[depot][0]), conv(t[depot][1])),
         _ => TimeWindow::OPEN,
