@@ -5,9 +5,11 @@
 //! the planning commands use the finer table in [`exit`].
 
 mod bench;
+mod bins;
 mod db;
 mod demo;
 mod exit;
+mod fleet;
 mod ingest;
 mod plan;
 mod roads;
@@ -51,6 +53,12 @@ enum Command {
     /// The database: create it on a fresh server, apply migrations.
     #[command(subcommand)]
     Db(db::DbCmd),
+    /// Depots, disposal sites, trucks and planning regions.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCmd),
+    /// Bins: bulk import from CSV or GeoJSON, validated before anything is written.
+    #[command(subcommand)]
+    Bins(bins::BinsCmd),
 }
 
 /// Structured logs on stderr for the long-running services (`RUST_LOG` filters;
@@ -71,6 +79,8 @@ fn main() -> std::process::ExitCode {
         Command::Roads(cmd) => return roads::run(cmd),
         Command::Plan(args) => return plan::run(args),
         Command::Db(cmd) => return db::run(cmd),
+        Command::Fleet(cmd) => return fleet::run(cmd),
+        Command::Bins(cmd) => return bins::run(cmd),
         Command::Route(cmd) => route::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Vision(cmd) => vision::run(cmd),

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod job;
 pub mod network;
+pub mod onboard;
 pub mod replan;
 pub mod view;
 

@@ -77,3 +77,74 @@ impl Store {
         Ok(ids.into_iter().map(BinId).collect())
     }
 }
+
+/// Where a point to import falls ([`Store::locate_points`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointPlacement {
+    /// The first region (by name) whose polygon covers it, if any.
+    pub region: Option<String>,
+    /// Whether a bin is already stored at exactly these coordinates.
+    pub bin_exists: bool,
+}
+
+impl Store {
+    /// For each `(lon, lat)`, the region that covers it and whether a bin
+    /// already stands there, so a bulk import can refuse rows before writing.
+    pub async fn locate_points(
+        &self,
+        points: &[[f64; 2]],
+    ) -> Result<Vec<PointPlacement>, StoreError> {
+        let lon: Vec<f64> = points.iter().map(|p| p[0]).collect();
+        let lat: Vec<f64> = points.iter().map(|p| p[1]).collect();
+        let rows: Vec<(Option<String>, bool)> = sqlx::query_as(
+            "SELECT (SELECT r.name FROM regions r WHERE ST_Covers(r.geom, p.g) ORDER BY r.name LIMIT 1),
+                    EXISTS (SELECT 1 FROM bins b WHERE ST_Equals(b.geom, p.g))
+             FROM (SELECT u.o, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326) AS g
+                   FROM UNNEST($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, o)) p
+             ORDER BY p.o",
+        )
+        .bind(&lon)
+        .bind(&lat)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(region, bin_exists)| PointPlacement { region, bin_exists })
+            .collect())
+    }
+
+    /// Registers many bins and their windows in one transaction: all or none.
+    pub async fn insert_bins(&self, bins: &[NewBin]) -> Result<Vec<BinId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(bins.len());
+        for bin in bins {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO bins (geom, capacity_litres, waste_stream, service_time_s, container_type, customer)
+                 VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326), $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(bin.lon)
+            .bind(bin.lat)
+            .bind(bin.capacity_litres)
+            .bind(&bin.waste_stream)
+            .bind(bin.service_time_s)
+            .bind(&bin.container_type)
+            .bind(&bin.customer)
+            .fetch_one(&mut *tx)
+            .await?;
+            for w in &bin.time_windows {
+                sqlx::query(
+                    "INSERT INTO bin_time_windows (bin_id, weekday, opens_s, closes_s) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(w.weekday)
+                .bind(w.opens_s)
+                .bind(w.closes_s)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ids.push(BinId(id));
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}

@@ -21,6 +21,7 @@ mod roads;
 pub mod testing;
 mod types;
 
+pub use bins::PointPlacement;
 pub use error::StoreError;
 pub use fleet::{
     Area, BinOverview, DisposalSiteRow, MissedPickup, NewDisposalSite, NewPlace, NewRegion,
