@@ -21,7 +21,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub enum ScenarioCmd {
     /// Simulate a scenario under every policy it lists and print the KPI table.
     Run(RunArgs),
-    /// Parse and validate a scenario file without running it.
+    /// Parse and validate a scenario file without running it: the same
+    /// validation `run` applies, so `run` refuses a file `check` passed only
+    /// for what the road data says (a point far from every road).
     Check {
         /// Scenario file.
         file: PathBuf,
@@ -62,7 +64,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Reader::Model)]
     pub reader: Reader,
     /// ONNX Runtime threads for the vision backbone.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub threads: usize,
     /// Drive the real services instead: photos through IngestService,
     /// JetStream and the vision workers into PostGIS, each working day planned
@@ -379,4 +381,58 @@ fn run_stack(
     }
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fillroute_scenario::config::SMALL_TOML;
+
+    fn run_args(file: PathBuf) -> RunArgs {
+        RunArgs {
+            file: Some(file),
+            out: None,
+            days: None,
+            seed: None,
+            seeds: None,
+            policies: Vec::new(),
+            planner_iterations: None,
+            reader: Reader::Model,
+            threads: 1,
+            stack: false,
+            database_url: String::new(),
+            nats_url: String::new(),
+            workers: 1,
+        }
+    }
+
+    /// Issue 18: `check` passed a grid origin at latitude 95 and 31 February
+    /// (read as 3 March); only `run` refused the first. Both now refuse both,
+    /// with the same message.
+    #[test]
+    fn check_refuses_what_run_refuses_with_the_same_message() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (what, from, to) in [
+            (
+                "a grid origin at latitude 95",
+                "origin = [4.35, 50.85]",
+                "origin = [4.35, 95.0]",
+            ),
+            (
+                "31 February",
+                "start_date = \"2026-11-30\"",
+                "start_date = \"2026-02-31\"",
+            ),
+        ] {
+            let edited = SMALL_TOML.replace(from, to);
+            assert_ne!(edited, SMALL_TOML, "{what}: the edit applies");
+            let file = dir.path().join("edited.toml");
+            std::fs::write(&file, edited).expect("write scenario");
+            let check = run(ScenarioCmd::Check { file: file.clone() })
+                .expect_err(what)
+                .to_string();
+            let run = load(&run_args(file), None).expect_err(what).to_string();
+            assert_eq!(check, run, "{what}");
+        }
+    }
 }

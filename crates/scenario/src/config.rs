@@ -5,6 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use time::macros::{date, format_description};
+use time::{Date, Month};
+
+use fillroute_roads::EARTH_RADIUS_M;
 
 use crate::error::{Result, ScenarioError, invalid};
 
@@ -446,6 +450,58 @@ impl PolicyConfig {
     }
 }
 
+/// Most locations (depots, disposal sites and bins) in one scenario: the
+/// travel matrix between them all is computed once and held for the run.
+pub const MAX_LOCATIONS: usize = 10_000;
+/// Most camera images in one run (each is rendered and read by the model,
+/// and every policy keeps every reading).
+pub const MAX_IMAGES: usize = 5_000_000;
+/// Most policies compared in one run.
+pub const MAX_POLICIES: usize = 20;
+
+/// A name that becomes part of output file names: short, no path
+/// separators, spaces or control characters.
+fn file_name_part(field: &str, name: &str, example: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{name:?}"),
+            format!(
+                "use a short name (at most 64 characters) without spaces or slashes, e.g. {example}"
+            ),
+        ))
+    }
+}
+
+/// Refuses a grid city that would run off the globe: its north-east corner,
+/// laid out as `GridCity::build` lays it out, must stay within lat 90 and lon 180.
+fn grid_on_the_globe(g: &GridConfig) -> Result<()> {
+    let m_per_deg = EARTH_RADIUS_M.to_radians();
+    let cos = g.origin[1].to_radians().cos().max(1e-6);
+    let north = g.origin[1] + f64::from(g.blocks_y) * g.block_m / m_per_deg;
+    let east = g.origin[0] + f64::from(g.blocks_x) * g.block_m / (m_per_deg * cos);
+    if north <= 90.0 && east <= 180.0 {
+        return Ok(());
+    }
+    Err(invalid(
+        "roads.grid",
+        format!(
+            "{}x{} blocks of {} m from {:?}, reaching lon {east:.4}, lat {north:.4}",
+            g.blocks_x, g.blocks_y, g.block_m, g.origin
+        ),
+        "keep the grid within lat 90 and lon 180: move roads.grid.origin south or west, or use fewer or shorter blocks",
+    ))
+}
+
 /// `"HH:MM"` to seconds after midnight.
 pub fn parse_clock(field: &str, s: &str) -> Result<i64> {
     let bad = || {
@@ -463,66 +519,92 @@ pub fn parse_clock(field: &str, s: &str) -> Result<i64> {
     Ok(h * 3600 + m * 60)
 }
 
-/// `"YYYY-MM-DD"` to days since 1970-01-01.
-pub fn parse_date(field: &str, s: &str) -> Result<i64> {
-    let bad = || {
-        invalid(
-            field,
-            format!("{s:?}"),
-            "write a date as \"YYYY-MM-DD\", e.g. \"2026-11-30\"",
-        )
-    };
-    let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let (y, m, d): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        d.parse().map_err(|_| bad())?,
-    );
-    if !(1970..=2200).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
+/// The first date a scenario may start on: simulated time counts days from the Unix epoch.
+pub const FIRST_DATE: Date = date!(1970 - 01 - 01);
+/// The last date a scenario may simulate: far enough for any plan, and well
+/// inside what every clock downstream (planner, PostgreSQL, the stack replay) handles.
+pub const LAST_DATE: Date = date!(2200 - 12 - 31);
+
+/// `"YYYY-MM-DD"`, a date that exists (no 31 February rolled into March),
+/// between [`FIRST_DATE`] and [`LAST_DATE`].
+pub fn parse_calendar_date(field: &str, s: &str) -> Result<Date> {
+    let bad = |fix: String| invalid(field, format!("{s:?}"), fix);
+    let shape = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
+        return Err(bad(
+            "write a date as \"YYYY-MM-DD\", e.g. \"2026-11-30\"".into()
+        ));
     }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok(era * 146_097 + doe - 719_468)
+    let date = Date::parse(s, format_description!("[year]-[month]-[day]")).map_err(|_| {
+        // The shape is right, so the month or the day does not exist: say which.
+        let year: i32 = s[..4].parse().unwrap_or(FIRST_DATE.year());
+        match s[5..7].parse::<u8>().ok().and_then(|m| Month::try_from(m).ok()) {
+            Some(month) => {
+                let days = time::util::days_in_month(month, year);
+                bad(format!(
+                    "{month} {year} has {days} days: write a day of 01..={days}, e.g. \"{year:04}-{:02}-{days:02}\"",
+                    u8::from(month)
+                ))
+            }
+            None => bad(format!(
+                "write a month of 01..=12, e.g. \"{year:04}-11-30\""
+            )),
+        }
+    })?;
+    if !(FIRST_DATE..=LAST_DATE).contains(&date) {
+        return Err(bad(format!("use a date from {FIRST_DATE} to {LAST_DATE}")));
+    }
+    Ok(date)
+}
+
+/// `"YYYY-MM-DD"` (see [`parse_calendar_date`]) to days since 1970-01-01.
+pub fn parse_date(field: &str, s: &str) -> Result<i64> {
+    Ok((parse_calendar_date(field, s)? - FIRST_DATE).whole_days())
 }
 
 impl Scenario {
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file: `scenario check` and `scenario
+    /// run` both start here, so both refuse the same files.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut s = Self::from_toml_str(&text).map_err(|e| match e {
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_toml_str_in(&text, base_dir).map_err(|e| match e {
             ScenarioError::Parse { message, .. } => ScenarioError::Parse {
                 path: path.to_path_buf(),
                 message,
             },
             other => other,
-        })?;
-        s.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(s)
+        })
     }
 
     /// Parses and validates scenario TOML (relative paths resolve against the current folder).
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        Self::from_toml_str_in(text, PathBuf::new())
+    }
+
+    /// Parses and validates scenario TOML whose relative paths resolve against `base_dir`.
+    pub fn from_toml_str_in(text: &str, base_dir: PathBuf) -> Result<Self> {
+        let mut s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
             path: PathBuf::from("<scenario>"),
             message: e.to_string(),
         })?;
+        s.base_dir = base_dir;
         s.validate()?;
         Ok(s)
     }
 
-    /// Checks every value that parses but would make the run meaningless.
+    /// Checks every value that parses but would make the run meaningless or
+    /// exhaust the machine. The one validation of a scenario: `scenario
+    /// check` and `scenario run` (after its overrides) both call it, so a file
+    /// `check` accepts is not refused by `run` for anything the file says
+    /// (only for what the road data says: a point too far from any road).
     pub fn validate(&self) -> Result<()> {
         let range = |field: &str, v: f64, lo: f64, hi: f64, fix: &str| -> Result<()> {
             if v.is_finite() && v >= lo && v <= hi {
@@ -531,14 +613,8 @@ impl Scenario {
                 Err(invalid(field, v, fix))
             }
         };
-        if self.name.is_empty() || self.name.contains(['/', '\\', ' ']) {
-            return Err(invalid(
-                "name",
-                format!("{:?}", self.name),
-                "use a short name without spaces or slashes, e.g. \"small\"",
-            ));
-        }
-        parse_date("start_date", &self.start_date)?;
+        file_name_part("name", &self.name, "\"small\"")?;
+        let start = parse_calendar_date("start_date", &self.start_date)?;
         range(
             "utc_offset_hours",
             f64::from(self.utc_offset_hours),
@@ -548,6 +624,17 @@ impl Scenario {
         )?;
         if !(1..=366).contains(&self.run.days) {
             return Err(invalid("run.days", self.run.days, "simulate 1..=366 days"));
+        }
+        let last = start.saturating_add(time::Duration::days(self.run.days as i64 - 1));
+        if last > LAST_DATE {
+            return Err(invalid(
+                "run.days",
+                self.run.days,
+                format!(
+                    "the last simulated day, {last}, is after {LAST_DATE}: simulate at most {} days from {start} or start earlier",
+                    (LAST_DATE - start).whole_days() + 1
+                ),
+            ));
         }
         range(
             "run.planner_seconds",
@@ -572,6 +659,21 @@ impl Scenario {
                 ));
             }
         }
+        let lonlat = |field: String, at: [f64; 2]| -> Result<()> {
+            if at[0].is_finite()
+                && at[1].is_finite()
+                && (-180.0..=180.0).contains(&at[0])
+                && (-90.0..=90.0).contains(&at[1])
+            {
+                Ok(())
+            } else {
+                Err(invalid(
+                    field,
+                    format!("{at:?}"),
+                    "write [lon, lat] in degrees, longitude first",
+                ))
+            }
+        };
         match (&self.roads.file, &self.roads.grid) {
             (None, None) => {
                 return Err(invalid(
@@ -588,7 +690,8 @@ impl Scenario {
                 ));
             }
             (None, Some(g)) => {
-                if g.blocks_x == 0 || g.blocks_y == 0 || g.blocks_x * g.blocks_y > 250_000 {
+                let blocks = u64::from(g.blocks_x) * u64::from(g.blocks_y);
+                if blocks == 0 || blocks > 250_000 {
                     return Err(invalid(
                         "roads.grid.blocks_x",
                         format!("{}x{}", g.blocks_x, g.blocks_y),
@@ -616,8 +719,19 @@ impl Scenario {
                         "use 1 or more (every n-th street is an arterial)",
                     ));
                 }
+                lonlat("roads.grid.origin".into(), g.origin)?;
+                grid_on_the_globe(g)?;
             }
-            (Some(_), None) => {}
+            (Some(file), None) => {
+                let path = self.base_dir.join(file);
+                if !path.is_file() {
+                    return Err(invalid(
+                        "roads.file",
+                        path.display(),
+                        "point to an existing .osm.pbf, .osm, .osm.gz or .geojson extract (paths are relative to the scenario file)",
+                    ));
+                }
+            }
         }
         range(
             "roads.snap_max_m",
@@ -633,21 +747,6 @@ impl Scenario {
                 "add a [[depots]] table with an id and `at = [lon, lat]`",
             ));
         }
-        let lonlat = |field: String, at: [f64; 2]| -> Result<()> {
-            if at[0].is_finite()
-                && at[1].is_finite()
-                && (-180.0..=180.0).contains(&at[0])
-                && (-90.0..=90.0).contains(&at[1])
-            {
-                Ok(())
-            } else {
-                Err(invalid(
-                    field,
-                    format!("{at:?}"),
-                    "write [lon, lat] in degrees, longitude first",
-                ))
-            }
-        };
         let mut ids = std::collections::HashSet::new();
         for (i, d) in self.depots.iter().enumerate() {
             lonlat(format!("depots[{i}].at"), d.at)?;
@@ -693,11 +792,22 @@ impl Scenario {
                 "generate some bins (bins.count > 0 with [[bins.zones]]) or list [[bins.explicit]] bins",
             ));
         }
-        if b.count > 50_000 {
+        let locations = self.depots.len() + self.disposal_sites.len() + b.count + b.explicit.len();
+        if locations > MAX_LOCATIONS {
             return Err(invalid(
-                "bins.count",
-                b.count,
-                "simulate at most 50000 bins",
+                if b.explicit.is_empty() {
+                    "bins.count"
+                } else {
+                    "bins"
+                },
+                format!(
+                    "{} generated + {} explicit bins (with the depots and disposal sites, {locations} locations)",
+                    b.count,
+                    b.explicit.len()
+                ),
+                format!(
+                    "keep bins, depots and disposal sites within {MAX_LOCATIONS} locations: the travel matrix grows with the square of the count ({MAX_LOCATIONS} take about 1.6 GB)"
+                ),
             ));
         }
         if b.count > 0 && b.zones.is_empty() {
@@ -909,6 +1019,21 @@ impl Scenario {
                 "make the shift start before it ends, e.g. [\"06:00\", \"14:00\"]",
             ));
         }
+        // The planner refuses a bin no truck can reach within its window.
+        for (i, z) in b.zones.iter().enumerate() {
+            if let Some(w) = &z.window
+                && (parse_clock("window", &w[1])? <= s0 || parse_clock("window", &w[0])? >= s1)
+            {
+                return Err(invalid(
+                    format!("bins.zones[{i}].window"),
+                    format!("{w:?}"),
+                    format!(
+                        "make the service window overlap the trucks' shift {:?}",
+                        t.shift
+                    ),
+                ));
+            }
+        }
         if let Some(l) = &t.lunch {
             let a = parse_clock("trucks.lunch.window[0]", &l.window[0])?;
             let c = parse_clock("trucks.lunch.window[1]", &l.window[1])?;
@@ -998,6 +1123,23 @@ impl Scenario {
                 "use 1..=256 images per backbone call",
             ));
         }
+        // Cameras also shoot on day 0, before the first collection day.
+        let bins = b.count + b.explicit.len();
+        let images = (self.run.days + 1)
+            .saturating_mul(bins)
+            .saturating_mul(c.per_day);
+        if images > MAX_IMAGES {
+            return Err(invalid(
+                "cameras.per_day",
+                format!(
+                    "{} ({} days + day 0, {bins} bins: {images} images)",
+                    c.per_day, self.run.days
+                ),
+                format!(
+                    "keep a run within {MAX_IMAGES} camera images: fewer images per day, bins or days"
+                ),
+            ));
+        }
         if self.policies.is_empty() {
             return Err(invalid(
                 "policies",
@@ -1005,9 +1147,20 @@ impl Scenario {
                 "add [[policies]] tables, e.g. kind = \"fixed\" and kind = \"forecast_risk\"",
             ));
         }
+        if self.policies.len() > MAX_POLICIES {
+            return Err(invalid(
+                "policies",
+                format!("{} tables", self.policies.len()),
+                format!(
+                    "compare at most {MAX_POLICIES} policies in one run (each keeps every bin's readings)"
+                ),
+            ));
+        }
         let mut names = std::collections::HashSet::new();
         for (i, p) in self.policies.iter().enumerate() {
             let f = |name: &str| format!("policies[{i}].{name}");
+            // Route maps are written as `map-day{day}-{policy}.html`.
+            file_name_part(&f("name"), p.name(), "\"fill-driven\"")?;
             if !names.insert(p.name().to_string()) {
                 return Err(invalid(
                     f("name"),
