@@ -25,7 +25,10 @@ fn round_trip(path: &Path, iters: u64) -> CheckReport {
     );
     let text = io::write_sol(&bi, &out.solution, rep.distance as f64 / bi.scale);
     let sol = io::parse_sol(path, &text).unwrap();
-    let back = io::solution_from_sol(&bi, &sol, path).unwrap();
+    let mut back = io::solution_from_sol(&bi, &sol, path).unwrap();
+    // A `.sol` lists routes only: stops a short search left out come back
+    // as unserved, with the reasons the search gave.
+    back.unserved = out.solution.unserved.clone();
     let rep2 = check(&bi.instance, &back);
     assert!(
         rep2.violations.is_empty(),
