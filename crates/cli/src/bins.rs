@@ -85,9 +85,13 @@ async fn import(a: ImportArgs) -> Result<(), PlanningError> {
             report.rows
         );
     } else {
+        let ids = match (report.ids.first(), report.ids.last()) {
+            (Some(a), Some(b)) => format!("ids {a}..={b} in file order"),
+            _ => "no ids".into(),
+        };
         println!(
-            "{file}: {} bins imported in one transaction; per region: {regions}",
-            report.written
+            "{file}: {} bins imported in one transaction ({ids}); per region: {regions}",
+            report.ids.len()
         );
     }
     Ok(())

@@ -476,8 +476,8 @@ pub struct BinImportReport {
     pub refused: Vec<(String, Vec<String>)>,
     /// Good rows per region name.
     pub per_region: BTreeMap<String, usize>,
-    /// Bins written (0 on a dry run or when any row was refused).
-    pub written: usize,
+    /// Ids of the bins written, in file order (none on a dry run or when any row was refused).
+    pub ids: Vec<fillroute_store::BinId>,
 }
 
 /// The CSV columns, in any order; `window` may be left out.
@@ -544,7 +544,7 @@ pub async fn import_bins(store: &Store, path: &Path, dry_run: bool) -> Result<Bi
         .collect();
     if report.refused.is_empty() && !dry_run {
         let bins: Vec<NewBin> = rows.into_iter().filter_map(|r| r.bin).collect();
-        report.written = store.insert_bins(&bins).await?.len();
+        report.ids = store.insert_bins(&bins).await?;
     }
     Ok(report)
 }
