@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use fillroute_ingest::config::{BusConfig, IngestConfig, ObjectStoreConfig, TlsConfig};
+use fillroute_ingest::config::{BusConfig, IngestConfig, ObjectStoreConfig, Secret, TlsConfig};
 use fillroute_ingest::worker::WorkerConfig;
 use fillroute_store::Store;
 use std::net::SocketAddr;
@@ -93,6 +93,11 @@ pub struct ServeArgs {
     /// Admin token for registration calls (at least 16 characters).
     #[arg(long, env = "FILLROUTE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: String,
+    /// Server key (at least 32 characters) of the keyed hash device tokens
+    /// are stored under; every replica needs the same one. Default: derived
+    /// from the admin token, so rotating that re-keys every device.
+    #[arg(long, env = "FILLROUTE_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -145,6 +150,9 @@ pub fn run(cmd: IngestCmd) -> Result<()> {
                 );
                 config.objects = objects;
                 config.listen = args.listen;
+                if let Some(key) = args.token_key {
+                    config.token_key = Secret::new(key);
+                }
                 if let (Some(cert_path), Some(key_path)) = (args.tls.tls_cert, args.tls.tls_key) {
                     config.tls = Some(TlsConfig {
                         cert_path,
