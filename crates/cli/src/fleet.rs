@@ -6,7 +6,9 @@
 use crate::exit;
 use clap::{Args, Subcommand};
 use fillroute_planning::PlanningError;
-use fillroute_planning::onboard::{self, RegionArea, RegionSpec, SiteSpec, TruckSpec};
+use fillroute_planning::onboard::{
+    self, RegionArea, RegionSpec, RegionUpdate, SiteSpec, TruckSpec, TruckUpdate,
+};
 use fillroute_store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +91,8 @@ pub struct SiteAdd {
 pub enum TruckCmd {
     /// Register a truck at a depot.
     Add(TruckAdd),
+    /// Change a truck's name, depot, capacity, shift or costs (only the flags given).
+    Update(TruckUpd),
     /// List trucks.
     List(crate::ingest::DbArgs),
 }
@@ -123,6 +127,8 @@ pub struct TruckAdd {
 pub enum RegionCmd {
     /// Register a planning region (`fillroute plan --region NAME`).
     Add(RegionAdd),
+    /// Change a region's depot, network, UTC offset or lunch rule (only the flags given).
+    Update(RegionUpd),
     /// List regions.
     List(crate::ingest::DbArgs),
 }
@@ -154,6 +160,57 @@ pub struct RegionAdd {
     /// Lunch length in minutes (0: no break).
     #[arg(long, default_value_t = 30, allow_negative_numbers = true)]
     pub lunch_minutes: i64,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
+}
+
+/// `fleet truck update`.
+#[derive(Args)]
+pub struct TruckUpd {
+    /// Truck id (`fillroute fleet truck list`).
+    pub id: i64,
+    /// New name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New home depot's name.
+    #[arg(long)]
+    pub depot: Option<String>,
+    /// New litres per trip.
+    #[arg(long, allow_negative_numbers = true)]
+    pub capacity_litres: Option<i64>,
+    /// New shift, local time HH:MM-HH:MM.
+    #[arg(long)]
+    pub shift: Option<String>,
+    /// New cost per km.
+    #[arg(long, allow_negative_numbers = true)]
+    pub cost_per_km: Option<f64>,
+    /// New cost per hour.
+    #[arg(long, allow_negative_numbers = true)]
+    pub cost_per_hour: Option<f64>,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
+}
+
+/// `fleet region update`.
+#[derive(Args)]
+pub struct RegionUpd {
+    /// Region name.
+    pub name: String,
+    /// New depot name.
+    #[arg(long)]
+    pub depot: Option<String>,
+    /// New road network name.
+    #[arg(long)]
+    pub network: Option<String>,
+    /// New offset from UTC, +HH:MM or -HH:MM (e.g. at a daylight saving change).
+    #[arg(long, allow_hyphen_values = true)]
+    pub utc_offset: Option<String>,
+    /// New lunch window, local time HH:MM-HH:MM.
+    #[arg(long)]
+    pub lunch: Option<String>,
+    /// New lunch length in minutes.
+    #[arg(long, allow_negative_numbers = true)]
+    pub lunch_minutes: Option<i64>,
     #[command(flatten)]
     pub db: crate::ingest::DbArgs,
 }
@@ -241,6 +298,20 @@ async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
                 spec.depot
             );
         }
+        FleetCmd::Truck(TruckCmd::Update(a)) => {
+            let store = connect(&a.db).await?;
+            let update = TruckUpdate {
+                id: a.id,
+                name: a.name,
+                depot: a.depot,
+                capacity_litres: a.capacity_litres,
+                shift: a.shift,
+                cost_per_km: a.cost_per_km,
+                cost_per_hour: a.cost_per_hour,
+            };
+            let t = onboard::update_truck(&store, &update).await?;
+            println!("truck {} \"{}\" updated", t.id, t.truck.name);
+        }
         FleetCmd::Truck(TruckCmd::List(db)) => {
             let store = connect(&db).await?;
             println!("id\tname\tdepot_id\tcapacity_l\tshift\tcost_per_km\tcost_per_hour");
@@ -287,6 +358,28 @@ async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
                 spec.name.trim(),
                 spec.depot,
                 spec.network
+            );
+        }
+        FleetCmd::Region(RegionCmd::Update(a)) => {
+            let store = connect(&a.db).await?;
+            let update = RegionUpdate {
+                name: a.name,
+                depot: a.depot,
+                network: a.network,
+                utc_offset: a.utc_offset,
+                lunch: a.lunch,
+                lunch_minutes: a.lunch_minutes,
+            };
+            let r = onboard::update_region(&store, &update).await?;
+            println!(
+                "region {} \"{}\" updated (depot \"{}\", UTC {}, lunch {}-{} for {} min)",
+                r.id,
+                r.name,
+                r.depot_name,
+                offset(r.utc_offset_s),
+                hhmm(r.lunch_opens_s),
+                hhmm(r.lunch_closes_s),
+                r.lunch_minutes
             );
         }
         FleetCmd::Region(RegionCmd::List(db)) => {

@@ -208,6 +208,43 @@ async fn an_operator_gets_from_an_empty_server_to_a_committed_plan_with_document
     assert!(String::from_utf8_lossy(&out.stderr).contains("`--shift` = 16:00-06:00"));
     assert!(!cli.ok(&["fleet", "truck", "list"]).contains("t2"));
 
+    // Settings change without SQL: a truck's hourly cost, the region's offset (DST).
+    cli.ok(&["fleet", "truck", "update", "1", "--cost-per-hour", "45"]);
+    assert!(
+        cli.ok(&["fleet", "truck", "list"])
+            .contains("06:00-16:00\t1\t45")
+    );
+    cli.ok(&[
+        "fleet",
+        "region",
+        "update",
+        "andorra",
+        "--utc-offset",
+        "+02:00",
+    ]);
+    cli.ok(&[
+        "fleet",
+        "region",
+        "update",
+        "andorra",
+        "--utc-offset",
+        "+01:00",
+    ]);
+    assert!(cli.ok(&["fleet", "region", "list"]).contains("\t+01:00\t"));
+    assert_eq!(
+        cli.run(&[
+            "fleet",
+            "region",
+            "update",
+            "andorra",
+            "--lunch",
+            "14:00-12:00"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.csv");
     let good = dir.path().join("bins.csv");

@@ -769,6 +769,129 @@ fn check_row(at: String, get: impl Fn(&str) -> Option<String>) -> BinRow {
     BinRow { at, bin, problems }
 }
 
+/// Changes to a truck; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct TruckUpdate {
+    /// The truck's id (`fillroute fleet truck list`).
+    pub id: i64,
+    /// New name.
+    pub name: Option<String>,
+    /// New home depot's name.
+    pub depot: Option<String>,
+    /// New litres per trip.
+    pub capacity_litres: Option<i64>,
+    /// New shift, `HH:MM-HH:MM`.
+    pub shift: Option<String>,
+    /// New cost per km.
+    pub cost_per_km: Option<f64>,
+    /// New cost per hour.
+    pub cost_per_hour: Option<f64>,
+}
+
+/// Updates a truck with the same checks as [`add_truck`]; all changes or none.
+pub async fn update_truck(store: &Store, u: &TruckUpdate) -> Result<TruckRow> {
+    let mut row = store
+        .trucks()
+        .await?
+        .into_iter()
+        .find(|t| t.id == u.id)
+        .ok_or_else(|| {
+            PlanningError::invalid(
+                "ID",
+                u.id,
+                "give a truck id from `fillroute fleet truck list`",
+            )
+        })?;
+    let t = &mut row.truck;
+    if let Some(name) = &u.name {
+        t.name = check_name("--name", name)?;
+    }
+    if let Some(shift) = &u.shift {
+        (t.shift_start_s, t.shift_end_s) = parse_span("--shift", shift)?;
+    }
+    if let Some(c) = u.capacity_litres {
+        t.capacity_litres = i32::try_from(c).ok().filter(|c| *c > 0).ok_or_else(|| {
+            PlanningError::invalid(
+                "--capacity-litres",
+                c,
+                "give the litres the truck carries per trip, a whole number above 0",
+            )
+        })?;
+    }
+    if let Some(v) = u.cost_per_km {
+        t.cost_per_km = check_money("--cost-per-km", v)?;
+    }
+    if let Some(v) = u.cost_per_hour {
+        t.cost_per_hour = check_money("--cost-per-hour", v)?;
+    }
+    if let Some(depot) = &u.depot {
+        t.depot_id = depot_id(store, depot).await?;
+    }
+    store.update_truck(&row).await?;
+    Ok(row)
+}
+
+/// Changes to a region's settings; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct RegionUpdate {
+    /// The region's name.
+    pub name: String,
+    /// New depot name.
+    pub depot: Option<String>,
+    /// New road network name.
+    pub network: Option<String>,
+    /// New UTC offset, `+HH:MM` (e.g. at a daylight saving change).
+    pub utc_offset: Option<String>,
+    /// New lunch window, `HH:MM-HH:MM`.
+    pub lunch: Option<String>,
+    /// New lunch length, minutes.
+    pub lunch_minutes: Option<i64>,
+}
+
+/// Updates a region's depot, network, offset or lunch rule; all changes or none.
+pub async fn update_region(store: &Store, u: &RegionUpdate) -> Result<RegionRow> {
+    let mut r = store.region_by_name(&u.name).await?.ok_or_else(|| {
+        PlanningError::invalid(
+            "NAME",
+            &u.name,
+            "give a region name from `fillroute fleet region list`",
+        )
+    })?;
+    if let Some(o) = &u.utc_offset {
+        r.utc_offset_s = parse_utc_offset("--utc-offset", o)?;
+    }
+    if let Some(l) = &u.lunch {
+        (r.lunch_opens_s, r.lunch_closes_s) = parse_span("--lunch", l)?;
+    }
+    if let Some(m) = u.lunch_minutes {
+        r.lunch_minutes = i32::try_from(m)
+            .ok()
+            .filter(|m| (0..=240).contains(m))
+            .ok_or_else(|| {
+                PlanningError::invalid(
+                    "--lunch-minutes",
+                    m,
+                    "give the break length in minutes, 0 (no break) to 240",
+                )
+            })?;
+    }
+    if let Some(depot) = &u.depot {
+        r.depot_id = depot_id(store, depot).await?;
+        r.depot_name = depot.clone();
+    }
+    if let Some(network) = &u.network {
+        r.network = store
+            .road_network_by_name(network)
+            .await?
+            .ok_or_else(|| {
+                PlanningError::invalid("--network", network, "import the road network first with `fillroute roads import FILE --network NAME`, and give that NAME")
+            })?
+            .id;
+    }
+    store.update_region_settings(&r).await?;
+    Ok(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

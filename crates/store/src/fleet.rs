@@ -752,3 +752,59 @@ impl Store {
             .collect())
     }
 }
+
+/// Onboarding updates (`fillroute fleet truck|region update`): whole rows
+/// written back after the caller validated them.
+impl Store {
+    /// Rewrites a truck's settings; its past plans keep pointing at it.
+    pub async fn update_truck(&self, t: &TruckRow) -> Result<(), StoreError> {
+        let k = &t.truck;
+        let done = sqlx::query(
+            "UPDATE trucks SET name = $2, depot_id = $3, capacity_litres = $4, shift_start_s = $5,
+                    shift_end_s = $6, cost_per_km = $7, cost_per_hour = $8
+             WHERE id = $1",
+        )
+        .bind(t.id)
+        .bind(&k.name)
+        .bind(k.depot_id)
+        .bind(k.capacity_litres)
+        .bind(k.shift_start_s)
+        .bind(k.shift_end_s)
+        .bind(k.cost_per_km)
+        .bind(k.cost_per_hour)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "truck",
+                id: t.id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rewrites a region's depot, network, UTC offset and lunch rule (not its polygon).
+    pub async fn update_region_settings(&self, r: &RegionRow) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE regions SET depot_id = $2, network_id = $3, utc_offset_s = $4, lunch_opens_s = $5,
+                    lunch_closes_s = $6, lunch_minutes = $7
+             WHERE id = $1",
+        )
+        .bind(r.id.0)
+        .bind(r.depot_id)
+        .bind(r.network.0)
+        .bind(r.utc_offset_s)
+        .bind(r.lunch_opens_s)
+        .bind(r.lunch_closes_s)
+        .bind(r.lunch_minutes)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "region",
+                id: r.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
