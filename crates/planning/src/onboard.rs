@@ -893,6 +893,7 @@ pub async fn update_region(store: &Store, u: &RegionUpdate) -> Result<RegionRow>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

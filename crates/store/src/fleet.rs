@@ -716,7 +716,9 @@ impl Store {
 
     /// Every truck, by id.
     pub async fn trucks(&self) -> Result<Vec<TruckRow>, StoreError> {
-        let rows: Vec<(i64, String, i64, i32, i32, i32, f64, f64)> = sqlx::query_as(
+        // id, name, depot_id, capacity, shift start, shift end, cost per km, cost per hour.
+        type Row = (i64, String, i64, i32, i32, i32, f64, f64);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, name, depot_id, capacity_litres, shift_start_s, shift_end_s, cost_per_km, cost_per_hour
              FROM trucks ORDER BY id",
         )
