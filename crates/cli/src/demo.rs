@@ -38,13 +38,20 @@ pub struct DemoArgs {
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Result<()> {
     let classes = FillClasses::default();
-    let data = args.out.join(format!("lidcam-seed{}-{}", args.seed, args.per_class));
+    let data = args
+        .out
+        .join(format!("lidcam-seed{}-{}", args.seed, args.per_class));
     if !data.join("manifest.csv").is_file() {
         let bar = progress(args.per_class * classes.len(), "rendering");
-        render_dataset(&data, args.per_class, args.seed, &classes, |done, _| bar.set_position(done as u64))?;
+        render_dataset(&data, args.per_class, args.seed, &classes, |done, _| {
+            bar.set_position(done as u64)
+        })?;
         bar.finish_and_clear();
     }
-    println!("== Fill level from synthetic lid-camera photos ({} per class, {} labels per class for training)", args.per_class, args.labels_per_class);
+    println!(
+        "== Fill level from synthetic lid-camera photos ({} per class, {} labels per class for training)",
+        args.per_class, args.labels_per_class
+    );
     let model_path = args.out.join("fill-model.json");
     let (model, baseline) = train(&TrainArgs {
         data: data.clone(),
@@ -57,7 +64,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     report_margin(&model, baseline);
     read_fresh_photos(model, &args)?;
     if args.trashnet.is_dir() {
-        println!("\n== Material transfer test on real TrashNet photos ({})", args.trashnet.display());
+        println!(
+            "\n== Material transfer test on real TrashNet photos ({})",
+            args.trashnet.display()
+        );
         let (model, baseline) = train(&TrainArgs {
             data: args.trashnet.clone(),
             out: args.out.join("material-model.json"),
@@ -68,7 +78,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
         })?;
         report_margin(&model, baseline);
     } else {
-        println!("\n(TrashNet transfer test skipped: {} not found)", args.trashnet.display());
+        println!(
+            "\n(TrashNet transfer test skipped: {} not found)",
+            args.trashnet.display()
+        );
     }
     Ok(())
 }
@@ -85,7 +98,11 @@ fn report_margin(model: &Classifier, baseline: Option<f64>) {
 }
 
 fn read_fresh_photos(classifier: Classifier, args: &DemoArgs) -> Result<()> {
-    let mut reader = FillReader { backbone: Backbone::load(&args.backbone.config())?, classifier, limits: DecodeLimits::default() };
+    let mut reader = FillReader {
+        backbone: Backbone::load(&args.backbone.config())?,
+        classifier,
+        limits: DecodeLimits::default(),
+    };
     println!("\nFresh photos, never seen in training:");
     println!("  true fill  read as        p     fill  health");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed_f00d);
@@ -100,7 +117,11 @@ fn read_fresh_photos(classifier: Classifier, args: &DemoArgs) -> Result<()> {
                 fill * 100.0,
                 r.prediction.probabilities[r.prediction.class],
                 r.prediction.fill_fraction.unwrap_or(0.0) * 100.0,
-                if health.is_empty() { "ok".to_string() } else { health.join(",") }
+                if health.is_empty() {
+                    "ok".to_string()
+                } else {
+                    health.join(",")
+                }
             );
         }
     }

@@ -20,7 +20,11 @@ mod vision;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "fillroute", version, about = "Empty the bins that need it, not the bins on the calendar.")]
+#[command(
+    name = "fillroute",
+    version,
+    about = "Empty the bins that need it, not the bins on the calendar."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,8 +68,11 @@ enum Command {
 /// Structured logs on stderr for the long-running services (`RUST_LOG` filters;
 /// JSON when `FILLROUTE_LOG_JSON=1`, for log shippers).
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("FILLROUTE_LOG_JSON").is_ok_and(|v| v == "1") {
         builder.json().init();
     } else {

@@ -62,7 +62,12 @@ impl BackboneArgs {
     pub fn extractor(&self) -> Result<Extractor> {
         let backbone = Backbone::load(&self.config())?;
         let cache = FeatureCache::open(&default_cache_dir().join("features"), backbone.sha256())?;
-        Ok(Extractor { backbone, cache: Some(cache), batch_size: self.batch, limits: DecodeLimits::default() })
+        Ok(Extractor {
+            backbone,
+            cache: Some(cache),
+            batch_size: self.batch,
+            limits: DecodeLimits::default(),
+        })
     }
 }
 
@@ -196,10 +201,16 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
 }
 
 /// Extracts (cached) features of a labelled folder with a progress bar.
-pub fn load_features(data: &Path, extractor: &mut Extractor, with_pixels: bool) -> Result<SetFeatures> {
+pub fn load_features(
+    data: &Path,
+    extractor: &mut Extractor,
+    with_pixels: bool,
+) -> Result<SetFeatures> {
     let set = LabelledSet::open(data)?;
     let bar = progress(set.items.len(), "features");
-    let features = SetFeatures::load(set, extractor, with_pixels, |done| bar.set_position(done as u64))?;
+    let features = SetFeatures::load(set, extractor, with_pixels, |done| {
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
     Ok(features)
 }
@@ -208,14 +219,22 @@ pub fn load_features(data: &Path, extractor: &mut Extractor, with_pixels: bool) 
 pub fn train(args: &TrainArgs) -> Result<(Classifier, Option<f64>)> {
     let mut extractor = args.backbone.extractor()?;
     let features = load_features(&args.data, &mut extractor, args.baseline)?;
-    let result = train_and_compare(&features, args.seed, args.labels_per_class, extractor.backbone.sha256())?;
+    let result = train_and_compare(
+        &features,
+        args.seed,
+        args.labels_per_class,
+        extractor.backbone.sha256(),
+    )?;
     let model = result.deep;
     println!(
         "trained on {} labels per class, L2 = {} ({}-fold cross-validated accuracy {}); {} test images",
         fmt_counts(&model.training.train_per_class),
         model.l2,
         model.training.cv_folds,
-        model.metrics.cross_validation_accuracy.map_or("n/a".into(), |a| format!("{a:.3}")),
+        model
+            .metrics
+            .cross_validation_accuracy
+            .map_or("n/a".into(), |a| format!("{a:.3}")),
         model.training.test,
     );
     if let Some(test) = &model.metrics.test {
@@ -223,7 +242,10 @@ pub fn train(args: &TrainArgs) -> Result<(Classifier, Option<f64>)> {
     }
     let baseline = result.pixels.as_ref().map(|m| m.accuracy);
     if let Some(pixels) = &result.pixels {
-        println!("raw-pixel linear baseline, same split: accuracy = {:.3}, macro-F1 = {:.3}", pixels.accuracy, pixels.macro_f1);
+        println!(
+            "raw-pixel linear baseline, same split: accuracy = {:.3}, macro-F1 = {:.3}",
+            pixels.accuracy, pixels.macro_f1
+        );
     }
     model.save(&args.out)?;
     println!("saved {} ({})", args.out.display(), model.version);
@@ -231,8 +253,15 @@ pub fn train(args: &TrainArgs) -> Result<(Classifier, Option<f64>)> {
 }
 
 fn fmt_counts(counts: &[usize]) -> String {
-    let (min, max) = (counts.iter().min().copied().unwrap_or(0), counts.iter().max().copied().unwrap_or(0));
-    if min == max { min.to_string() } else { format!("{min}-{max}") }
+    let (min, max) = (
+        counts.iter().min().copied().unwrap_or(0),
+        counts.iter().max().copied().unwrap_or(0),
+    );
+    if min == max {
+        min.to_string()
+    } else {
+        format!("{min}-{max}")
+    }
 }
 
 fn eval(args: &EvalArgs) -> Result<()> {
@@ -244,7 +273,10 @@ fn eval(args: &EvalArgs) -> Result<()> {
     for (_, label) in &features.set.items {
         let name = &features.set.classes[*label];
         let Some(idx) = model.classes.iter().position(|c| c == name) else {
-            bail!("class folder `{name}` is not one of the model's classes {:?}", model.classes);
+            bail!(
+                "class folder `{name}` is not one of the model's classes {:?}",
+                model.classes
+            );
         };
         truth.push(idx);
     }
@@ -259,21 +291,36 @@ fn eval(args: &EvalArgs) -> Result<()> {
 fn read_reader(model: &Path, backbone: &BackboneArgs) -> Result<FillReader> {
     let backbone = Backbone::load(&backbone.config())?;
     let classifier = Classifier::load(model, Some(backbone.sha256()))?;
-    Ok(FillReader { backbone, classifier, limits: DecodeLimits::default() })
+    Ok(FillReader {
+        backbone,
+        classifier,
+        limits: DecodeLimits::default(),
+    })
 }
 
 fn classify(args: &ClassifyArgs) -> Result<()> {
     let mut reader = read_reader(&args.model, &args.backbone)?;
     for path in &args.images {
         let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-        let reading = reader.read_batch(&[&bytes])?.pop().context("one reading per image")?;
+        let reading = reader
+            .read_batch(&[&bytes])?
+            .pop()
+            .context("one reading per image")?;
         match reading {
             Ok(r) => {
                 let class = &reader.classifier.classes[r.prediction.class];
                 let p = r.prediction.probabilities[r.prediction.class];
-                let fill = r.prediction.fill_fraction.map(|f| format!(" fill={f:.2}")).unwrap_or_default();
+                let fill = r
+                    .prediction
+                    .fill_fraction
+                    .map(|f| format!(" fill={f:.2}"))
+                    .unwrap_or_default();
                 let flags: Vec<&str> = r.health.iter().map(|h| h.name()).collect();
-                let flags = if flags.is_empty() { String::new() } else { format!(" health={}", flags.join(",")) };
+                let flags = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" health={}", flags.join(","))
+                };
                 println!("{}\t{class}\tp={p:.3}{fill}{flags}", path.display());
             }
             Err(e) => println!("{}\terror: {e}", path.display()),
@@ -286,10 +333,16 @@ fn imagenet_top5(args: &ImagenetArgs) -> Result<()> {
     let mut extractor = args.backbone.extractor()?;
     for path in &args.images {
         let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-        let out = extractor.run_encoded(&[&bytes])?.pop().context("one output per image")??;
+        let out = extractor
+            .run_encoded(&[&bytes])?
+            .pop()
+            .context("one output per image")??;
         println!("{}", path.display());
         for (class, p) in imagenet::top_k(&out.logits, 5) {
-            println!("  {class:>4}  {p:.3}  {}", imagenet::class_name(class).unwrap_or(""));
+            println!(
+                "  {class:>4}  {p:.3}  {}",
+                imagenet::class_name(class).unwrap_or("")
+            );
         }
     }
     Ok(())
@@ -304,7 +357,9 @@ fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry?.path();
             if path.is_dir() && depth < 1 {
                 dirs.push(path);
-            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| ["jpg", "jpeg", "png", "webp"].contains(&e.to_lowercase().as_str())) {
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                ["jpg", "jpeg", "png", "webp"].contains(&e.to_lowercase().as_str())
+            }) {
                 files.push(path);
             }
         }
@@ -318,7 +373,10 @@ fn similar(args: &SimilarArgs) -> Result<()> {
     let mut extractor = args.backbone.extractor()?;
     let files = image_files(&args.index)?;
     if files.is_empty() {
-        bail!("--index {}: no .jpg, .png or .webp images found", args.index.display());
+        bail!(
+            "--index {}: no .jpg, .png or .webp images found",
+            args.index.display()
+        );
     }
     let bar = progress(files.len(), "indexing");
     let features = extractor.features_of_files(&files, |d| bar.set_position(d as u64))?;
@@ -329,10 +387,16 @@ fn similar(args: &SimilarArgs) -> Result<()> {
     }
     let bytes = std::fs::read(&args.image).with_context(|| args.image.display().to_string())?;
     let query_sha = image_sha256(&bytes);
-    let query = extractor.run_encoded(&[&bytes])?.pop().context("one output")??;
+    let query = extractor
+        .run_encoded(&[&bytes])?
+        .pop()
+        .context("one output")??;
     for (id, sim) in index.query(&query.features, args.k + 1) {
         // The query itself, if indexed, is not its own neighbour.
-        if std::fs::read(&id).map(|b| image_sha256(&b) == query_sha).unwrap_or(false) {
+        if std::fs::read(&id)
+            .map(|b| image_sha256(&b) == query_sha)
+            .unwrap_or(false)
+        {
             continue;
         }
         println!("{sim:.3}\t{id}");
@@ -345,24 +409,49 @@ pub fn learning_curve(args: &CurveArgs) -> Result<()> {
     let mut extractor = args.backbone.extractor()?;
     let features = load_features(&args.data, &mut extractor, true)?;
     let sha = extractor.backbone.sha256().to_string();
-    let mut deep = Series { label: "deep features + linear".into(), points: Vec::new() };
-    let mut pixels = Series { label: "raw pixels + linear".into(), points: Vec::new() };
-    println!("labels/class  deep_acc  pixel_acc   (test: {:.0} % of each class)", TEST_FRACTION * 100.0);
+    let mut deep = Series {
+        label: "deep features + linear".into(),
+        points: Vec::new(),
+    };
+    let mut pixels = Series {
+        label: "raw pixels + linear".into(),
+        points: Vec::new(),
+    };
+    println!(
+        "labels/class  deep_acc  pixel_acc   (test: {:.0} % of each class)",
+        TEST_FRACTION * 100.0
+    );
     let bar = progress(args.points.len(), "fitting");
     for &k in &args.points {
         let r = train_and_compare(&features, args.seed, Some(k), &sha)?;
         let d = r.deep.metrics.test.as_ref().map_or(0.0, |m| m.accuracy);
         let p = r.pixels.as_ref().map_or(0.0, |m| m.accuracy);
-        let actual = r.deep.training.train_per_class.iter().copied().max().unwrap_or(k);
+        let actual = r
+            .deep
+            .training
+            .train_per_class
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(k);
         bar.suspend(|| println!("{actual:>12}  {d:>8.3}  {p:>9.3}"));
         deep.points.push((actual as f64, d));
         pixels.points.push((actual as f64, p));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let title = format!("Learning curve: {}", args.data.file_name().and_then(|n| n.to_str()).unwrap_or("data"));
+    let title = format!(
+        "Learning curve: {}",
+        args.data
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("data")
+    );
     draw_learning_curve(&args.out, &title, &[deep, pixels])?;
-    println!("wrote {} (L2 picked by cross-validation inside the training labels)", args.out.display());
+    println!(
+        "wrote {} (L2 picked by cross-validation inside the training labels)",
+        args.out.display()
+    );
     Ok(())
 }
 

@@ -399,6 +399,7 @@ fn permute(p: &mut Vec<usize>, i: usize, visit: &mut impl FnMut(&[usize])) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -37,11 +37,10 @@ pub mod stats;
 pub mod time;
 pub mod visit;
 
-pub use decision::{
-    Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, Sweep,
-    decide,
-};
 pub use calendar::{Area, Calendar, CalendarBin, CalendarParams, sweep_areas};
+pub use decision::{
+    Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, Sweep, decide,
+};
 pub use error::{ForecastError, Result};
 pub use forecast::{CurvePoint, Forecast, RateBasis, TimeToLevel};
 pub use model::{ModelConfig, fit};

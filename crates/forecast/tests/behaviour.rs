@@ -1,4 +1,5 @@
 //! Behaviour of the forecaster and the service decision, one small history per behaviour.
+#![allow(clippy::unwrap_used)]
 
 use fillroute_forecast::{
     Action, BinState, Detection, ForecastError, History, ModelConfig, Policy, RateBasis, Reading,

@@ -246,8 +246,7 @@ impl Stop {
 }
 
 /// How solutions are ranked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[derive(Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Objective {
     /// Unserved required stops, then vehicles used, then cost (distance/time
     /// cost minus prizes of served optional stops).
@@ -566,7 +565,6 @@ pub struct InstanceBuilder {
     objective: Objective,
 }
 
-
 impl InstanceBuilder {
     /// Empty builder.
     pub fn new() -> Self {
@@ -809,14 +807,15 @@ impl InstanceBuilder {
                 neg(&e, "capacity", c)?;
             }
             if let Some(rc) = &v.route_capacity
-                && rc.len() != dims {
-                    return Err(ModelError::DimensionMismatch {
-                        entity: e,
-                        field: "route_capacity",
-                        got: rc.len(),
-                        expected: dims,
-                    });
-                }
+                && rc.len() != dims
+            {
+                return Err(ModelError::DimensionMismatch {
+                    entity: e,
+                    field: "route_capacity",
+                    got: rc.len(),
+                    expected: dims,
+                });
+            }
             if v.profile >= profiles.len() {
                 return Err(ModelError::UnknownReference {
                     entity: e,

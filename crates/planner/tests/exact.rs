@@ -359,10 +359,14 @@ fn set_partitioning_never_returns_worse_than_the_incumbent() {
                     },
                 );
                 let inc = clean(&inst, &out.solution, "incumbent", name).objective;
-                let sp = set_partition::solve(&out.pool, &inst, &out.solution, Duration::from_secs(5))
-                    .unwrap_or_else(|| panic!("{name}#{k}: set partitioning returned nothing"));
+                let sp =
+                    set_partition::solve(&out.pool, &inst, &out.solution, Duration::from_secs(5))
+                        .unwrap_or_else(|| panic!("{name}#{k}: set partitioning returned nothing"));
                 let got = clean(&inst, &sp, "set-partitioning", name).objective;
-                assert!(got <= inc, "{name}#{k}: MIP {got} worse than incumbent {inc}");
+                assert!(
+                    got <= inc,
+                    "{name}#{k}: MIP {got} worse than incumbent {inc}"
+                );
                 improved += usize::from(got < inc);
                 runs += 1;
             }
@@ -394,7 +398,8 @@ fn set_partitioning_keeps_an_incumbent_from_outside_the_pool() {
         let got = clean(&inst, &sp, "set-partitioning", "cvrp").objective;
         assert!(got <= inc);
         // With an empty time budget the answer may be missing, never worse.
-        if let Some(sp0) = set_partition::solve(&pool_from.pool, &inst, &incumbent, Duration::ZERO) {
+        if let Some(sp0) = set_partition::solve(&pool_from.pool, &inst, &incumbent, Duration::ZERO)
+        {
             assert!(clean(&inst, &sp0, "set-partitioning", "cvrp").objective <= inc);
         }
     }
@@ -429,7 +434,6 @@ fn search_accepts_every_proven_optimal_plan() {
     }
     assert!(rejected.is_empty(), "{}", rejected.join("\n"));
 }
-
 
 /// With two windows per stop the optimum may serve a stop in its second
 /// window; the search must pick windows per stop to find it.
@@ -478,7 +482,10 @@ fn set_partitioning_recombines_pools_of_short_searches() {
         let sp = set_partition::solve(&pool, &inst, &incumbent, Duration::from_secs(10))
             .expect("never worse than the incumbent, so never empty");
         let got = clean(&inst, &sp, "set-partitioning", "large").objective;
-        assert!(got <= inc, "large#{k}: MIP {got} worse than incumbent {inc}");
+        assert!(
+            got <= inc,
+            "large#{k}: MIP {got} worse than incumbent {inc}"
+        );
         eprintln!(
             "large#{k}: {} pool routes, incumbent {inc}, MIP {got} in {:.2}s",
             pool.len(),

@@ -177,7 +177,13 @@ fn takes_lunch_break_inside_its_window() {
 fn a_crew_paid_from_its_shift_start_collects_before_lunch_not_after_an_idle_morning() {
     // Lunch may only start at 500; the work takes about 150. With the crew's
     // time counted from the shift start, the bins come first.
-    let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (30.0, 0.0), (40.0, 0.0)];
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (20.0, 0.0),
+        (30.0, 0.0),
+        (40.0, 0.0),
+    ];
     let mut v = Vehicle::truck("truck", 100, 0, TimeWindow::new(0, 1000), 1.0, 36.0);
     v.break_ = Some(Break {
         window: TimeWindow::new(500, 700),
@@ -610,7 +616,7 @@ fn accepts_a_better_solution_injected_from_outside() {
     assert!(rep.feasible);
     assert_eq!(search.best_objective(), rep.objective);
     assert!(rep.objective <= check(&inst, &best).objective);
-    assert!(search.pool().len() >= 1);
+    assert!(!search.pool().is_empty());
 }
 
 #[test]
@@ -621,10 +627,16 @@ fn feeds_set_partitioning_over_the_route_pool_back_into_the_search() {
     let inst = builder(&pts)
         .stops((1..16).map(|i| stop(&format!("b{i}"), i, 1 + (i as i64 % 5))))
         .vehicles((0..6).map(|k| Vehicle::new(format!("v{k}"), vec![12], 0)))
-        .objective(Objective::Weighted { unserved_weight: 1 << 40, vehicle_weight: 0 })
+        .objective(Objective::Weighted {
+            unserved_weight: 1 << 40,
+            vehicle_weight: 0,
+        })
         .build()
         .unwrap();
-    let with = SolveParams { set_partitioning: true, ..params(200, 3) };
+    let with = SolveParams {
+        set_partitioning: true,
+        ..params(200, 3)
+    };
     let out = solve(&inst, &with);
     let rep = check(&inst, &out.solution);
     assert!(rep.feasible, "{:?}", rep.violations);

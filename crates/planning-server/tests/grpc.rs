@@ -446,7 +446,12 @@ async fn a_second_plan_day_for_a_day_being_planned_is_aborted_and_the_first_plan
     );
     let done = finish(first).await;
     let plan = c
-        .get_plan(auth(DASHBOARD, pb::GetPlanRequest { plan_id: done.plan_id }))
+        .get_plan(auth(
+            DASHBOARD,
+            pb::GetPlanRequest {
+                plan_id: done.plan_id,
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -576,10 +581,10 @@ async fn watch_fill_alerts_once_for_a_committed_pickup_that_was_missed() {
     while let Ok(Some(e)) =
         tokio::time::timeout(std::time::Duration::from_millis(1000), s.next()).await
     {
-        if let Some(pb::fill_event::Event::Alert(a)) = e.unwrap().event {
-            if a.kind == "missed_pickup" {
-                missed.push(a);
-            }
+        if let Some(pb::fill_event::Event::Alert(a)) = e.unwrap().event
+            && a.kind == "missed_pickup"
+        {
+            missed.push(a);
         }
     }
     assert_eq!(missed.len(), 1, "{missed:?}");

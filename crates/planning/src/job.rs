@@ -20,8 +20,7 @@ use fillroute_planner::{
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
     BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId,
-    ReadingSource,
-    RegionBin, RegionRow, StopKind, Store, TruckRow,
+    ReadingSource, RegionBin, RegionRow, StopKind, Store, TruckRow,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime, UtcOffset};

@@ -237,12 +237,21 @@ async fn on_a_friday_each_bin_is_decided_up_to_monday_the_regions_next_working_d
         .await
         .unwrap();
     let view = load_plan(city.store(), summary.plan).await.unwrap();
-    let midnight = friday.midnight().assume_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap());
-    for d in view.decisions.iter().filter(|d| d.decision.reason != "no_forecast") {
+    let midnight = friday
+        .midnight()
+        .assume_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap());
+    for d in view
+        .decisions
+        .iter()
+        .filter(|d| d.decision.reason != "no_forecast")
+    {
         let numbers: serde_json::Value = serde_json::from_str(&d.decision.numbers_json).unwrap();
         let horizon = numbers["horizon"].as_i64().unwrap();
         let days = (horizon - midnight.unix_timestamp()) as f64 / 86_400.0;
-        assert!((3.0..3.5).contains(&days), "horizon {days:.2} days after Friday: {numbers}");
+        assert!(
+            (3.0..3.5).contains(&days),
+            "horizon {days:.2} days after Friday: {numbers}"
+        );
     }
 }
 

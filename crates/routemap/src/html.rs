@@ -7,8 +7,8 @@ use crate::project::Projection;
 
 /// Route colours, chosen to stay apart from each other and from the fill scale.
 pub const ROUTE_PALETTE: [&str; 12] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939",
-    "#843c39", "#7b4173",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#393b79", "#637939", "#843c39", "#7b4173",
 ];
 
 const WIDTH: f64 = 1000.0;
@@ -20,12 +20,19 @@ pub fn fill_colour(fill: f64) -> String {
         return "#5b0a5e".into();
     }
     let f = fill.clamp(0.0, 1.0);
-    let (r, g) = if f < 0.5 { (510.0 * f, 200.0) } else { (255.0, 200.0 * (2.0 - 2.0 * f)) };
+    let (r, g) = if f < 0.5 {
+        (510.0 * f, 200.0)
+    } else {
+        (255.0, 200.0 * (2.0 - 2.0 * f))
+    };
     format!("#{:02x}{:02x}30", r as u8, g as u8)
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Renders `map` to a self-contained HTML page.
@@ -45,10 +52,18 @@ pub fn render_html(map: &MapData) -> String {
             let _ = write!(d, "{}{x:.1} {y:.1}", if i == 0 { "M" } else { "L" });
         }
     }
-    let _ = write!(svg, r##"<path class="roads" d="{d}" fill="none" stroke="#c8c8c8" stroke-width="0.8" vector-effect="non-scaling-stroke"/>"##);
+    let _ = write!(
+        svg,
+        r##"<path class="roads" d="{d}" fill="none" stroke="#c8c8c8" stroke-width="0.8" vector-effect="non-scaling-stroke"/>"##
+    );
     for (i, r) in map.routes.iter().enumerate() {
         let colour = ROUTE_PALETTE[i % ROUTE_PALETTE.len()];
-        let pts: Vec<String> = r.path.iter().map(|p| proj.xy(p)).map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        let pts: Vec<String> = r
+            .path
+            .iter()
+            .map(|p| proj.xy(p))
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
         let _ = write!(
             svg,
             r#"<polyline class="route" data-route="{i}" points="{}" fill="none" stroke="{colour}" stroke-width="2.5" stroke-opacity="0.85" vector-effect="non-scaling-stroke"><title>{}</title></polyline>"#,
@@ -58,14 +73,28 @@ pub fn render_html(map: &MapData) -> String {
     }
     for b in &map.bins {
         let (x, y) = proj.xy(&b.at);
-        let ring = b.route.map_or("#444444", |r| ROUTE_PALETTE[r % ROUTE_PALETTE.len()]);
+        let ring = b
+            .route
+            .map_or("#444444", |r| ROUTE_PALETTE[r % ROUTE_PALETTE.len()]);
         let title = esc(&format!(
             "{} · fill {:.0} %{}{}{}",
             b.id,
             b.fill * 100.0,
-            b.route.map(|r| format!(" · route {}", map.routes.get(r).map_or("?", |r| r.name.as_str()))).unwrap_or_default(),
-            b.unserved.as_ref().map(|u| format!(" · UNSERVED: {u}")).unwrap_or_default(),
-            if b.note.is_empty() { String::new() } else { format!(" · {}", b.note) }
+            b.route
+                .map(|r| format!(
+                    " · route {}",
+                    map.routes.get(r).map_or("?", |r| r.name.as_str())
+                ))
+                .unwrap_or_default(),
+            b.unserved
+                .as_ref()
+                .map(|u| format!(" · UNSERVED: {u}"))
+                .unwrap_or_default(),
+            if b.note.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", b.note)
+            }
         ));
         let _ = write!(
             svg,
@@ -77,7 +106,14 @@ pub fn render_html(map: &MapData) -> String {
             let _ = write!(
                 svg,
                 r##"<path class="unserved" d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke="#d00000" stroke-width="2"><title>{title}</title></path>"##,
-                x - 6.0, y - 6.0, x + 6.0, y + 6.0, x - 6.0, y + 6.0, x + 6.0, y - 6.0
+                x - 6.0,
+                y - 6.0,
+                x + 6.0,
+                y + 6.0,
+                x - 6.0,
+                y + 6.0,
+                x + 6.0,
+                y - 6.0
             );
         }
     }
@@ -86,7 +122,13 @@ pub fn render_html(map: &MapData) -> String {
         let _ = write!(
             svg,
             r##"<polygon class="site" points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="#8c510a" stroke="#000"><title>disposal site {}</title></polygon>"##,
-            x, y - 9.0, x - 8.0, y + 6.0, x + 8.0, y + 6.0, esc(&s.name)
+            x,
+            y - 9.0,
+            x - 8.0,
+            y + 6.0,
+            x + 8.0,
+            y + 6.0,
+            esc(&s.name)
         );
     }
     for dp in &map.depots {
@@ -94,7 +136,9 @@ pub fn render_html(map: &MapData) -> String {
         let _ = write!(
             svg,
             r##"<rect class="depot" x="{:.1}" y="{:.1}" width="14" height="14" fill="#111" stroke="#fff"><title>depot {}</title></rect>"##,
-            x - 7.0, y - 7.0, esc(&dp.name)
+            x - 7.0,
+            y - 7.0,
+            esc(&dp.name)
         );
     }
     svg.push_str("</svg>");
@@ -112,7 +156,17 @@ pub fn render_html(map: &MapData) -> String {
     let unserved = map.bins.iter().filter(|b| b.unserved.is_some()).count();
     let fill_scale: String = [0.0, 0.25, 0.5, 0.75, 1.0, 1.1]
         .iter()
-        .map(|&f| format!(r#"<span class="swatch" style="background:{}"></span>{}"#, fill_colour(f), if f > 1.0 { "overflow".to_string() } else { format!("{:.0} %", f * 100.0) }))
+        .map(|&f| {
+            format!(
+                r#"<span class="swatch" style="background:{}"></span>{}"#,
+                fill_colour(f),
+                if f > 1.0 {
+                    "overflow".to_string()
+                } else {
+                    format!("{:.0} %", f * 100.0)
+                }
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ");
     format!(
@@ -163,13 +217,29 @@ mod tests {
 
     fn sample() -> MapData {
         let mut map = MapData::new("Day 3 <weekly>");
-        map.roads.push(vec![[1.50, 42.50], [1.51, 42.50], [1.51, 42.51]]);
+        map.roads
+            .push(vec![[1.50, 42.50], [1.51, 42.50], [1.51, 42.51]]);
         map.depots.push(Place::new("depot", [1.50, 42.50]));
-        map.disposal_sites.push(Place::new("landfill", [1.51, 42.51]));
+        map.disposal_sites
+            .push(Place::new("landfill", [1.51, 42.51]));
         for (i, name) in ["truck 1", "truck 2", "truck 3"].iter().enumerate() {
-            map.routes.push(RouteLine::new(*name, vec![[1.50, 42.50], [1.505 + 0.001 * i as f64, 42.505], [1.50, 42.50]]));
+            map.routes.push(RouteLine::new(
+                *name,
+                vec![
+                    [1.50, 42.50],
+                    [1.505 + 0.001 * i as f64, 42.505],
+                    [1.50, 42.50],
+                ],
+            ));
         }
-        map.bins.push(BinMark { id: "b1".into(), at: [1.505, 42.505], fill: 0.9, route: Some(0), unserved: None, note: String::new() });
+        map.bins.push(BinMark {
+            id: "b1".into(),
+            at: [1.505, 42.505],
+            fill: 0.9,
+            route: Some(0),
+            unserved: None,
+            note: String::new(),
+        });
         map.bins.push(BinMark {
             id: "b2".into(),
             at: [1.507, 42.502],
@@ -200,7 +270,10 @@ mod tests {
     #[test]
     fn map_is_self_contained() {
         let html = render_html(&sample());
-        assert!(!html.contains("http://") || html.matches("http://").count() == 1, "only the SVG namespace");
+        assert!(
+            !html.contains("http://") || html.matches("http://").count() == 1,
+            "only the SVG namespace"
+        );
         assert!(!html.contains("https://"));
         assert!(!html.contains("<script src"));
     }

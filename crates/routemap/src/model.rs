@@ -14,7 +14,10 @@ pub struct Place {
 impl Place {
     /// A place named `name` at `[lon, lat]`.
     pub fn new(name: impl Into<String>, at: [f64; 2]) -> Self {
-        Self { name: name.into(), at }
+        Self {
+            name: name.into(),
+            at,
+        }
     }
 }
 
@@ -49,7 +52,11 @@ pub struct RouteLine {
 impl RouteLine {
     /// A route with no summary.
     pub fn new(name: impl Into<String>, path: Vec<[f64; 2]>) -> Self {
-        Self { name: name.into(), path, summary: String::new() }
+        Self {
+            name: name.into(),
+            path,
+            summary: String::new(),
+        }
     }
 }
 

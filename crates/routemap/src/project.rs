@@ -25,7 +25,10 @@ impl Projection {
             }
         };
         map.roads.iter().flatten().for_each(&mut add);
-        map.depots.iter().chain(&map.disposal_sites).for_each(|p| add(&p.at));
+        map.depots
+            .iter()
+            .chain(&map.disposal_sites)
+            .for_each(|p| add(&p.at));
         map.bins.iter().for_each(|b| add(&b.at));
         map.routes.iter().flat_map(|r| &r.path).for_each(&mut add);
         if !min[0].is_finite() {
@@ -40,7 +43,14 @@ impl Projection {
         let margin = 20.0;
         let scale = (width - 2.0 * margin) / span_x;
         let height = span_y * scale + 2.0 * margin;
-        Self { min: [min[0], max[1]], kx, ky, scale, margin, height }
+        Self {
+            min: [min[0], max[1]],
+            kx,
+            ky,
+            scale,
+            margin,
+            height,
+        }
     }
 
     pub(crate) fn xy(&self, p: &[f64; 2]) -> (f64, f64) {

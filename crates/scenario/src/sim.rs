@@ -335,16 +335,16 @@ pub fn run(
         for (pi, st) in states.iter_mut().enumerate() {
             let mut over = 0;
             st.start_of_day.clone_from(&st.level);
-            for b in 0..n {
+            for (b, &picked) in pickups_today[pi].iter().enumerate().take(n) {
                 let (l, inc) = (st.level[b], truth.inc[day][b]);
-                let peak = match pickups_today[pi][b] {
+                let peak = match picked {
                     Some(f) => level_at(l, inc, f, None).max(level_at(l, inc, 1.0, Some(f))),
                     None => l + inc,
                 };
                 if day >= 1 && peak > 1.0 {
                     over += 1;
                 }
-                st.level[b] = level_at(l, inc, 1.0, pickups_today[pi][b]);
+                st.level[b] = level_at(l, inc, 1.0, picked);
             }
             if day >= 1 {
                 st.kpi.overflow_bin_days += over;

@@ -104,7 +104,11 @@ pub fn camera_scene(
 ) -> fillroute_lidcam::Scene {
     use fillroute_lidcam::{CameraFault, FillFraction, Scene};
     let seed = run_seed ^ ((day as u64) << 40) ^ ((bin as u64) << 8) ^ shot as u64;
-    let fault = if dark { CameraFault::Dark } else { CameraFault::None };
+    let fault = if dark {
+        CameraFault::Dark
+    } else {
+        CameraFault::None
+    };
     Scene::new(FillFraction::saturating(fill as f32), style, seed).with_fault(fault)
 }
 

@@ -311,7 +311,9 @@ impl Store {
             lunch_opens_s: r.lunch_opens_s,
             lunch_closes_s: r.lunch_closes_s,
             lunch_minutes: r.lunch_minutes,
-            working_weekdays: std::array::from_fn(|d| r.working_weekdays.get(d).copied().unwrap_or(false)),
+            working_weekdays: std::array::from_fn(|d| {
+                r.working_weekdays.get(d).copied().unwrap_or(false)
+            }),
             bbox: [r.x0, r.y0, r.x1, r.y1],
         }))
     }

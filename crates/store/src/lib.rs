@@ -28,8 +28,8 @@ pub use fleet::{
     NewTruck, RegionBin, RegionId, RegionRow, TruckRow,
 };
 pub use plans::{
-    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId, PlanRouteRow, PlanRow,
-    PlanStopRow, StopKind,
+    DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId,
+    PlanRouteRow, PlanRow, PlanStopRow, StopKind,
 };
 pub use roads::{NetworkId, NewRoadNetwork, RoadEdge, RoadGraphRows, RoadNetworkInfo};
 pub use types::*;

@@ -60,7 +60,10 @@ impl Batcher {
     /// turns gathering batches from one queue, so one can gather while
     /// another runs ONNX Runtime. They share one pool of `decode_threads`
     /// and end when the last handle is dropped.
-    pub fn start(readers: Vec<FillReader>, policy: BatchPolicy) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
+    pub fn start(
+        readers: Vec<FillReader>,
+        policy: BatchPolicy,
+    ) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
         let (queue, jobs) = sync_channel(policy.queue_capacity);
         let jobs = Arc::new(Mutex::new(jobs));
         let decoders = Arc::new(
@@ -80,29 +83,59 @@ impl Batcher {
                     .spawn(move || inference_loop(reader, &jobs, &decoders, policy))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
-        Ok((Self { queue, capacity: policy.queue_capacity }, workers))
+        Ok((
+            Self {
+                queue,
+                capacity: policy.queue_capacity,
+            },
+            workers,
+        ))
     }
 
     /// Reads one encoded image, batched with whatever else is waiting.
     /// `deadline` is the caller's; past it the answer is `DeadlineExceeded`.
-    pub async fn read(&self, image: Vec<u8>, deadline: Option<Instant>) -> Result<Served, ServiceError> {
+    pub async fn read(
+        &self,
+        image: Vec<u8>,
+        deadline: Option<Instant>,
+    ) -> Result<Served, ServiceError> {
         let (reply, answer) = oneshot::channel();
         let enqueued = Instant::now();
-        self.queue.try_send(Job { image, enqueued, deadline, reply }).map_err(|e| match e {
-            TrySendError::Full(_) => ServiceError::QueueFull { capacity: self.capacity },
-            TrySendError::Disconnected(_) => ServiceError::Unavailable("the inference thread has stopped".into()),
-        })?;
+        self.queue
+            .try_send(Job {
+                image,
+                enqueued,
+                deadline,
+                reply,
+            })
+            .map_err(|e| match e {
+                TrySendError::Full(_) => ServiceError::QueueFull {
+                    capacity: self.capacity,
+                },
+                TrySendError::Disconnected(_) => {
+                    ServiceError::Unavailable("the inference thread has stopped".into())
+                }
+            })?;
         let answer = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline.into(), answer)
                 .await
-                .map_err(|_| ServiceError::DeadlineExceeded { waited_ms: enqueued.elapsed().as_millis() as u64 })?,
+                .map_err(|_| ServiceError::DeadlineExceeded {
+                    waited_ms: enqueued.elapsed().as_millis() as u64,
+                })?,
             None => answer.await,
         };
-        answer.map_err(|_| ServiceError::Unavailable("the inference thread dropped the request".into()))?
+        answer.map_err(|_| {
+            ServiceError::Unavailable("the inference thread dropped the request".into())
+        })?
     }
 }
 
-fn inference_loop(mut reader: FillReader, jobs: &Mutex<Receiver<Job>>, decoders: &rayon::ThreadPool, policy: BatchPolicy) {
+fn inference_loop(
+    mut reader: FillReader,
+    jobs: &Mutex<Receiver<Job>>,
+    decoders: &rayon::ThreadPool,
+    policy: BatchPolicy,
+) {
     let mut batch = Vec::with_capacity(policy.max_batch);
     while gather(jobs, &mut batch, policy) {
         run_batch(&mut reader, decoders, &mut batch);
@@ -142,7 +175,9 @@ fn run_batch(reader: &mut FillReader, decoders: &rayon::ThreadPool, batch: &mut 
         }
         if job.deadline.is_some_and(|d| d <= started) {
             let waited_ms = started.duration_since(job.enqueued).as_millis() as u64;
-            let _ = job.reply.send(Err(ServiceError::DeadlineExceeded { waited_ms }));
+            let _ = job
+                .reply
+                .send(Err(ServiceError::DeadlineExceeded { waited_ms }));
             continue;
         }
         live.push(job);
@@ -153,13 +188,19 @@ fn run_batch(reader: &mut FillReader, decoders: &rayon::ThreadPool, batch: &mut 
     let outcome = {
         let images: Vec<&[u8]> = live.iter().map(|j| j.image.as_slice()).collect();
         // A panic inside decoding or ONNX Runtime fails this batch, not the server.
-        catch_unwind(AssertUnwindSafe(|| decoders.install(|| reader.read_batch(&images))))
+        catch_unwind(AssertUnwindSafe(|| {
+            decoders.install(|| reader.read_batch(&images))
+        }))
     };
     match outcome {
         Ok(Ok(readings)) => {
             for (job, reading) in live.into_iter().zip(readings) {
                 let queue_us = micros(started.duration_since(job.enqueued));
-                let _ = job.reply.send(reading.map(|reading| Served { reading, queue_us }).map_err(ServiceError::from));
+                let _ = job.reply.send(
+                    reading
+                        .map(|reading| Served { reading, queue_us })
+                        .map_err(ServiceError::from),
+                );
             }
         }
         Ok(Err(e)) => {
@@ -172,7 +213,9 @@ fn run_batch(reader: &mut FillReader, decoders: &rayon::ThreadPool, batch: &mut 
         Err(_) => {
             tracing::error!(images = live.len(), "batch panicked");
             for job in live {
-                let _ = job.reply.send(Err(ServiceError::Internal("inference panicked on this batch".into())));
+                let _ = job.reply.send(Err(ServiceError::Internal(
+                    "inference panicked on this batch".into(),
+                )));
             }
         }
     }

@@ -12,7 +12,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:50051", env = "FILLROUTE_VISION_LISTEN")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:50051",
+        env = "FILLROUTE_VISION_LISTEN"
+    )]
     pub listen: SocketAddr,
     /// Trained classifier artifact (JSON).
     #[arg(long)]
@@ -52,7 +56,6 @@ pub struct ServeArgs {
     pub max_pixels: u64,
 }
 
-
 impl ServeArgs {
     /// The server configuration these flags describe (validated by `run`).
     pub fn into_config(self) -> ServerConfig {
@@ -71,7 +74,10 @@ impl ServeArgs {
             inference_workers: self.workers,
             classifier_path: self.model,
             similarity_index: self.index,
-            decode_limits: DecodeLimits { max_bytes: self.max_image_bytes, max_pixels: self.max_pixels },
+            decode_limits: DecodeLimits {
+                max_bytes: self.max_image_bytes,
+                max_pixels: self.max_pixels,
+            },
         }
     }
 }
@@ -79,5 +85,8 @@ impl ServeArgs {
 /// Peak resident memory of this process (VmHWM), for the benchmarks.
 pub fn peak_rss() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
 }

@@ -67,9 +67,15 @@ impl ServerConfig {
 
     /// Checks every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |field: &'static str, value: String, fix: String| Err(ConfigError { field, value, fix });
+        let bad = |field: &'static str, value: String, fix: String| {
+            Err(ConfigError { field, value, fix })
+        };
         if !(1..=MAX_BATCH_LIMIT).contains(&self.max_batch) {
-            return bad("max_batch", self.max_batch.to_string(), format!("use 1 to {MAX_BATCH_LIMIT} images"));
+            return bad(
+                "max_batch",
+                self.max_batch.to_string(),
+                format!("use 1 to {MAX_BATCH_LIMIT} images"),
+            );
         }
         if self.max_batch_wait > MAX_WAIT_LIMIT {
             return bad(
@@ -79,10 +85,18 @@ impl ServerConfig {
             );
         }
         if self.queue_capacity == 0 {
-            return bad("queue_capacity", "0".into(), "use at least 1 (a few times max_batch is typical)".into());
+            return bad(
+                "queue_capacity",
+                "0".into(),
+                "use at least 1 (a few times max_batch is typical)".into(),
+            );
         }
         if self.backbone.intra_threads == 0 {
-            return bad("intra_threads", "0".into(), "use at least 1 (the number of cores is typical)".into());
+            return bad(
+                "intra_threads",
+                "0".into(),
+                "use at least 1 (the number of cores is typical)".into(),
+            );
         }
         if !(1..=MAX_WORKERS).contains(&self.inference_workers) {
             return bad(
@@ -92,7 +106,11 @@ impl ServerConfig {
             );
         }
         if self.decode_threads == 0 {
-            return bad("decode_threads", "0".into(), "use at least 1 (1 on a busy machine, the number of cores otherwise)".into());
+            return bad(
+                "decode_threads",
+                "0".into(),
+                "use at least 1 (1 on a busy machine, the number of cores otherwise)".into(),
+            );
         }
         if self.decode_limits.max_bytes == 0 || self.decode_limits.max_pixels == 0 {
             return bad(
@@ -103,12 +121,17 @@ impl ServerConfig {
         }
         // An image just under the decode limit must still fit in one message,
         // so oversized images get the library's named error, not a transport one.
-        let needed = self.decode_limits.max_bytes.saturating_add(MESSAGE_OVERHEAD);
+        let needed = self
+            .decode_limits
+            .max_bytes
+            .saturating_add(MESSAGE_OVERHEAD);
         if self.max_message_bytes < needed {
             return bad(
                 "max_message_bytes",
                 self.max_message_bytes.to_string(),
-                format!("use at least {needed} (decode_limits.max_bytes plus {MESSAGE_OVERHEAD} bytes of framing)"),
+                format!(
+                    "use at least {needed} (decode_limits.max_bytes plus {MESSAGE_OVERHEAD} bytes of framing)"
+                ),
             );
         }
         if !self.classifier_path.is_file() {
@@ -174,12 +197,18 @@ mod tests {
     fn message_limit_below_image_limit_is_refused() {
         let (_file, mut config) = valid();
         config.max_message_bytes = config.decode_limits.max_bytes;
-        assert_eq!(config.validate().expect_err("refused").field, "max_message_bytes");
+        assert_eq!(
+            config.validate().expect_err("refused").field,
+            "max_message_bytes"
+        );
     }
 
     #[test]
     fn missing_classifier_is_refused() {
         let config = ServerConfig::new("/nonexistent/model.json");
-        assert_eq!(config.validate().expect_err("refused").field, "classifier_path");
+        assert_eq!(
+            config.validate().expect_err("refused").field,
+            "classifier_path"
+        );
     }
 }

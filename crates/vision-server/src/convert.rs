@@ -20,7 +20,9 @@ pub struct Deadline(pub Instant);
 /// Interceptor: turns the `grpc-timeout` header into a [`Deadline`] the
 /// moment the call arrives, before the body is read, so time spent receiving
 /// and queueing counts against it.
-pub fn stamp_deadline(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+pub fn stamp_deadline(
+    mut request: tonic::Request<()>,
+) -> Result<tonic::Request<()>, tonic::Status> {
     if let Some(at) = deadline(request.metadata()) {
         request.extensions_mut().insert(Deadline(at));
     }
@@ -54,12 +56,20 @@ pub fn deadline(metadata: &MetadataMap) -> Option<Instant> {
 }
 
 /// A fill reading as the API's response.
-pub fn classify_response(request_id: String, served: Served, model: &ModelSummary) -> pb::ClassifyFillResponse {
+pub fn classify_response(
+    request_id: String,
+    served: Served,
+    model: &ModelSummary,
+) -> pb::ClassifyFillResponse {
     let Served { reading, queue_us } = served;
     let prediction = reading.prediction;
     pb::ClassifyFillResponse {
         request_id,
-        fill_class: model.classes.get(prediction.class).cloned().unwrap_or_default(),
+        fill_class: model
+            .classes
+            .get(prediction.class)
+            .cloned()
+            .unwrap_or_default(),
         // 0 when the classifier's classes are not fill levels (no midpoints).
         fill_fraction: prediction.fill_fraction.unwrap_or(0.0),
         probabilities: prediction.probabilities,
@@ -70,7 +80,11 @@ pub fn classify_response(request_id: String, served: Served, model: &ModelSummar
             inference_us: reading.inference_us,
             batch_size: reading.batch_size,
         }),
-        health_flags: reading.health.iter().map(|f| f.name().to_string()).collect(),
+        health_flags: reading
+            .health
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect(),
         error: String::new(),
     }
 }
@@ -87,11 +101,18 @@ pub fn stream_error_response(request_id: String, error: ServiceError) -> pb::Cla
 }
 
 /// Deep features, unit-length when asked.
-pub fn features_response(mut features: Vec<f32>, normalise: bool, model: &ModelSummary) -> pb::ExtractFeaturesResponse {
+pub fn features_response(
+    mut features: Vec<f32>,
+    normalise: bool,
+    model: &ModelSummary,
+) -> pb::ExtractFeaturesResponse {
     if normalise {
         l2_normalise(&mut features);
     }
-    pb::ExtractFeaturesResponse { features, backbone_sha256: model.backbone_sha256.clone() }
+    pb::ExtractFeaturesResponse {
+        features,
+        backbone_sha256: model.backbone_sha256.clone(),
+    }
 }
 
 /// Default neighbour count when the request leaves `k` at 0.
@@ -115,7 +136,10 @@ pub fn neighbour_count(k: u32) -> Result<usize, ServiceError> {
 /// Neighbours, best first.
 pub fn similar_response(hits: Vec<(String, f32)>) -> pb::FindSimilarResponse {
     pb::FindSimilarResponse {
-        neighbours: hits.into_iter().map(|(id, similarity)| pb::Neighbour { id, similarity }).collect(),
+        neighbours: hits
+            .into_iter()
+            .map(|(id, similarity)| pb::Neighbour { id, similarity })
+            .collect(),
     }
 }
 
@@ -164,6 +188,9 @@ mod tests {
     fn k_zero_means_default_and_huge_k_is_refused() {
         assert_eq!(neighbour_count(0).expect("ok"), DEFAULT_K);
         assert_eq!(neighbour_count(3).expect("ok"), 3);
-        assert!(matches!(neighbour_count(5000), Err(ServiceError::BadField { field: "k", .. })));
+        assert!(matches!(
+            neighbour_count(5000),
+            Err(ServiceError::BadField { field: "k", .. })
+        ));
     }
 }

@@ -77,7 +77,9 @@ pub enum ServiceError {
         capacity: usize,
     },
     /// The caller's deadline passed before its image was read.
-    #[error("deadline passed after {waited_ms} ms waiting for inference: allow more time or retry later")]
+    #[error(
+        "deadline passed after {waited_ms} ms waiting for inference: allow more time or retry later"
+    )]
     DeadlineExceeded {
         /// Time the request had waited.
         waited_ms: u64,
@@ -92,7 +94,11 @@ pub enum ServiceError {
 
 impl From<VisionError> for ServiceError {
     fn from(e: VisionError) -> Self {
-        if e.is_bad_input() { Self::BadImage(e.to_string()) } else { Self::Internal(e.to_string()) }
+        if e.is_bad_input() {
+            Self::BadImage(e.to_string())
+        } else {
+            Self::Internal(e.to_string())
+        }
     }
 }
 
@@ -121,7 +127,11 @@ mod tests {
     fn bad_images_are_invalid_argument_with_the_librarys_message() {
         let status = Status::from(ServiceError::from(VisionError::EmptyImage));
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(status.message().contains("image is empty"), "{}", status.message());
+        assert!(
+            status.message().contains("image is empty"),
+            "{}",
+            status.message()
+        );
     }
 
     #[test]
@@ -132,6 +142,9 @@ mod tests {
 
     #[test]
     fn full_queue_is_resource_exhausted() {
-        assert_eq!(Status::from(ServiceError::QueueFull { capacity: 4 }).code(), Code::ResourceExhausted);
+        assert_eq!(
+            Status::from(ServiceError::QueueFull { capacity: 4 }).code(),
+            Code::ResourceExhausted
+        );
     }
 }

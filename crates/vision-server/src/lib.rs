@@ -49,12 +49,13 @@ pub async fn run(
     let loaded = tokio::task::spawn_blocking(move || engine::load(&config))
         .await
         .map_err(|e| ServerError::Startup(e.to_string()))??;
-    let (batcher, workers) =
-        Batcher::start(loaded.readers, policy).map_err(|e| ServerError::Startup(format!("inference thread: {e}")))?;
+    let (batcher, workers) = Batcher::start(loaded.readers, policy)
+        .map_err(|e| ServerError::Startup(format!("inference thread: {e}")))?;
     let vision = VisionServiceServer::new(VisionApi::new(batcher, loaded.summary, loaded.index))
         .max_decoding_message_size(max_message_bytes)
         .max_encoding_message_size(max_message_bytes);
-    let vision = tonic::service::interceptor::InterceptedService::new(vision, convert::stamp_deadline);
+    let vision =
+        tonic::service::interceptor::InterceptedService::new(vision, convert::stamp_deadline);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VisionServiceServer<VisionApi>>().await;
@@ -75,7 +76,9 @@ pub async fn run(
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutting down");
-        health.set_not_serving::<VisionServiceServer<VisionApi>>().await;
+        health
+            .set_not_serving::<VisionServiceServer<VisionApi>>()
+            .await;
     };
     tracing::info!(?addr, "vision service listening");
     tonic::transport::Server::builder()
@@ -87,7 +90,8 @@ pub async fn run(
     // Every connection has closed, so every batcher handle is gone and the
     // inference threads finish their last batch and exit; wait for them so
     // the models are released before `run` returns.
-    let _ = tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
+    let _ =
+        tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
     tracing::info!("vision service stopped");
     Ok(())
 }
@@ -95,7 +99,9 @@ pub async fn run(
 /// Binds `config.listen` and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     let addr = config.listen;
-    let listener = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
     run(listener, config, shutdown_signal()).await
 }
 

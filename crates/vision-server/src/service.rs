@@ -23,12 +23,17 @@ pub struct VisionApi {
 impl VisionApi {
     /// Serves `model` through `batcher`, answering `FindSimilar` from `index`.
     pub fn new(batcher: Batcher, model: ModelSummary, index: SimilarityIndex) -> Self {
-        Self { batcher, model: Arc::new(model), index: Arc::new(index) }
+        Self {
+            batcher,
+            model: Arc::new(model),
+            index: Arc::new(index),
+        }
     }
 }
 
 /// Responses of `ClassifyFillStream`.
-pub type ClassifyStream = Pin<Box<dyn Stream<Item = Result<pb::ClassifyFillResponse, Status>> + Send>>;
+pub type ClassifyStream =
+    Pin<Box<dyn Stream<Item = Result<pb::ClassifyFillResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl VisionService for VisionApi {
@@ -39,7 +44,11 @@ impl VisionService for VisionApi {
         let deadline = convert::deadline_of(&request);
         let request = request.into_inner();
         let served = self.batcher.read(request.image, deadline).await?;
-        Ok(Response::new(convert::classify_response(request.request_id, served, &self.model)))
+        Ok(Response::new(convert::classify_response(
+            request.request_id,
+            served,
+            &self.model,
+        )))
     }
 
     type ClassifyFillStreamStream = ClassifyStream;
@@ -59,7 +68,9 @@ impl VisionService for VisionApi {
                 async move {
                     let request = message?;
                     Ok(match batcher.read(request.image, deadline).await {
-                        Ok(served) => convert::classify_response(request.request_id, served, &model),
+                        Ok(served) => {
+                            convert::classify_response(request.request_id, served, &model)
+                        }
                         Err(e) => convert::stream_error_response(request.request_id, e),
                     })
                 }
@@ -75,7 +86,11 @@ impl VisionService for VisionApi {
         let deadline = convert::deadline_of(&request);
         let request = request.into_inner();
         let served = self.batcher.read(request.image, deadline).await?;
-        Ok(Response::new(convert::features_response(served.reading.features, request.l2_normalise, &self.model)))
+        Ok(Response::new(convert::features_response(
+            served.reading.features,
+            request.l2_normalise,
+            &self.model,
+        )))
     }
 
     async fn find_similar(

@@ -13,7 +13,11 @@ use std::path::Path;
 /// An RGB frame `side`×`side` whose lower `fill` fraction is "waste".
 pub fn fill_frame(fill: f32, seed: u64, side: u32) -> RgbImage {
     let mut rng = StdRng::seed_from_u64(seed);
-    let waste = [rng.random_range(90..160u8), rng.random_range(50..110u8), rng.random_range(20..70u8)];
+    let waste = [
+        rng.random_range(90..160u8),
+        rng.random_range(50..110u8),
+        rng.random_range(20..70u8),
+    ];
     let level = ((1.0 - fill.clamp(0.0, 1.0)) * side as f32) as u32;
     RgbImage::from_fn(side, side, |x, y| {
         let noise: i16 = rng.random_range(-12..=12);
@@ -46,7 +50,9 @@ pub fn png(frame: &RgbImage) -> Vec<u8> {
 
 /// `n` JPEG payloads spread over fill levels, `side`×`side` pixels.
 pub fn payloads(n: usize, side: u32) -> Vec<Vec<u8>> {
-    (0..n).map(|i| jpeg(&fill_frame((i % 6) as f32 / 5.0, i as u64, side))).collect()
+    (0..n)
+        .map(|i| jpeg(&fill_frame((i % 6) as f32 / 5.0, i as u64, side)))
+        .collect()
 }
 
 /// Every JPEG/PNG/WebP file under `dir` (recursively), read into memory.
@@ -58,11 +64,9 @@ pub fn folder_payloads(dir: &Path) -> std::io::Result<Vec<Vec<u8>>> {
             let path = entry?.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| ["jpg", "jpeg", "png", "webp"].contains(&e.to_ascii_lowercase().as_str()))
-            {
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                ["jpg", "jpeg", "png", "webp"].contains(&e.to_ascii_lowercase().as_str())
+            }) {
                 files.push(path);
             }
         }

@@ -14,22 +14,35 @@ use support::{MAX_IMAGE_BYTES, client, fixture, shared_server};
 use tonic::Code;
 
 fn classify(image: Vec<u8>, id: &str) -> pb::ClassifyFillRequest {
-    pb::ClassifyFillRequest { image, request_id: id.into() }
+    pb::ClassifyFillRequest {
+        image,
+        request_id: id.into(),
+    }
 }
 
 async fn assert_still_serving(addr: std::net::SocketAddr) {
     let mut c = client(addr).await;
-    let ok = c.classify_fill(classify(fixture().images[2].clone(), "after")).await.unwrap().into_inner();
+    let ok = c
+        .classify_fill(classify(fixture().images[2].clone(), "after"))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!ok.fill_class.is_empty(), "server answers after bad input");
 }
 
 async fn assert_invalid_argument(image: Vec<u8>, names: &[&str]) {
     let addr = shared_server();
     let mut c = client(addr).await;
-    let status = c.classify_fill(classify(image, "bad")).await.expect_err("bad image refused");
+    let status = c
+        .classify_fill(classify(image, "bad"))
+        .await
+        .expect_err("bad image refused");
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     let message = status.message().to_lowercase();
-    assert!(names.iter().any(|n| message.contains(n)), "message {message:?} names none of {names:?}");
+    assert!(
+        names.iter().any(|n| message.contains(n)),
+        "message {message:?} names none of {names:?}"
+    );
     assert_still_serving(addr).await;
 }
 
@@ -38,16 +51,27 @@ async fn classify_returns_class_probabilities_fill_fraction_and_model_version() 
     let f = fixture();
     let model = Classifier::load(&f.classifier, None).unwrap();
     let mut c = client(shared_server()).await;
-    let r = c.classify_fill(classify(f.images[4].clone(), "bin-7")).await.unwrap().into_inner();
+    let r = c
+        .classify_fill(classify(f.images[4].clone(), "bin-7"))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.request_id, "bin-7");
     assert!(model.classes.contains(&r.fill_class), "{}", r.fill_class);
     assert_eq!(r.probabilities.len(), model.classes.len());
     assert!((r.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
-    assert!((0.0..=1.1).contains(&r.fill_fraction), "{}", r.fill_fraction);
+    assert!(
+        (0.0..=1.1).contains(&r.fill_fraction),
+        "{}",
+        r.fill_fraction
+    );
     assert_eq!(r.model_version, model.version);
     assert!(r.error.is_empty());
     let t = r.timings.unwrap();
-    assert!(t.batch_size >= 1 && t.inference_us > 0 && t.decode_us > 0, "{t:?}");
+    assert!(
+        t.batch_size >= 1 && t.inference_us > 0 && t.decode_us > 0,
+        "{t:?}"
+    );
 }
 
 #[tokio::test]
@@ -57,7 +81,9 @@ async fn empty_image_is_invalid_argument() {
 
 #[tokio::test]
 async fn truncated_image_is_invalid_argument() {
-    let png = fillroute_vision_server::synthetic::png(&fillroute_vision_server::synthetic::fill_frame(0.5, 1, 64));
+    let png = fillroute_vision_server::synthetic::png(
+        &fillroute_vision_server::synthetic::fill_frame(0.5, 1, 64),
+    );
     assert_invalid_argument(png[..png.len() / 2].to_vec(), &["truncated", "corrupt"]).await;
 }
 
@@ -96,7 +122,10 @@ async fn pixel_bomb_is_invalid_argument_from_its_header() {
 async fn message_above_the_grpc_limit_is_refused_and_the_server_keeps_serving() {
     let addr = shared_server();
     let mut c = client(addr).await;
-    let status = c.classify_fill(classify(vec![0; 3 * MAX_IMAGE_BYTES], "huge")).await.expect_err("refused");
+    let status = c
+        .classify_fill(classify(vec![0; 3 * MAX_IMAGE_BYTES], "huge"))
+        .await
+        .expect_err("refused");
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
     assert_still_serving(addr).await;
 }
@@ -109,12 +138,25 @@ async fn concurrent_requests_are_batched_together() {
     let c = client(addr).await;
     let calls = (0..8).map(|i| {
         let mut c = c.clone();
-        async move { c.classify_fill(classify(fixture().images[i % 6].clone(), "")).await.unwrap().into_inner() }
+        async move {
+            c.classify_fill(classify(fixture().images[i % 6].clone(), ""))
+                .await
+                .unwrap()
+                .into_inner()
+        }
     });
     let responses = futures::future::join_all(calls).await;
-    let largest = responses.iter().map(|r| r.timings.as_ref().unwrap().batch_size).max().unwrap();
+    let largest = responses
+        .iter()
+        .map(|r| r.timings.as_ref().unwrap().batch_size)
+        .max()
+        .unwrap();
     assert!(largest > 1, "no batching observed: batch sizes {largest}");
-    assert!(responses.iter().any(|r| r.timings.as_ref().unwrap().queue_us > 0));
+    assert!(
+        responses
+            .iter()
+            .any(|r| r.timings.as_ref().unwrap().queue_us > 0)
+    );
 }
 
 #[tokio::test]
@@ -127,13 +169,33 @@ async fn full_queue_is_resource_exhausted() {
     let c = client(addr).await;
     let calls = (0..24).map(|_| {
         let mut c = c.clone();
-        async move { c.classify_fill(classify(fixture().images[1].clone(), "")).await }
+        async move {
+            c.classify_fill(classify(fixture().images[1].clone(), ""))
+                .await
+        }
     });
     let results = futures::future::join_all(calls).await;
-    let exhausted = results.iter().filter(|r| r.as_ref().is_err_and(|s| s.code() == Code::ResourceExhausted)).count();
-    assert!(exhausted > 0, "no RESOURCE_EXHAUSTED among {} calls", results.len());
-    let unexpected: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).filter(|s| s.code() != Code::ResourceExhausted).collect();
-    assert!(unexpected.is_empty(), "only OK or RESOURCE_EXHAUSTED expected: {unexpected:?}");
+    let exhausted = results
+        .iter()
+        .filter(|r| {
+            r.as_ref()
+                .is_err_and(|s| s.code() == Code::ResourceExhausted)
+        })
+        .count();
+    assert!(
+        exhausted > 0,
+        "no RESOURCE_EXHAUSTED among {} calls",
+        results.len()
+    );
+    let unexpected: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .filter(|s| s.code() != Code::ResourceExhausted)
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "only OK or RESOURCE_EXHAUSTED expected: {unexpected:?}"
+    );
     assert_still_serving(addr).await;
 }
 
@@ -167,7 +229,10 @@ async fn deadline_passing_in_the_queue_is_deadline_exceeded() {
     assert_eq!(status, Code::DeadlineExceeded as u32, "{message}");
     assert!(message.contains("waiting for inference"), "{message}");
     for blocker in blockers {
-        assert!(blocker.await.unwrap().is_ok(), "requests without a deadline are all answered");
+        assert!(
+            blocker.await.unwrap().is_ok(),
+            "requests without a deadline are all answered"
+        );
     }
 }
 
@@ -192,15 +257,26 @@ async fn stream_keeps_going_past_a_bad_image() {
     let ids: Vec<&str> = responses.iter().map(|r| r.request_id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c", "d"], "answers in request order");
     assert!(responses[0].error.is_empty() && !responses[0].fill_class.is_empty());
-    assert!(responses[1].error.contains("InvalidArgument") && responses[1].error.contains("empty"), "{}", responses[1].error);
-    assert!(responses[2].error.contains("unsupported"), "{}", responses[2].error);
+    assert!(
+        responses[1].error.contains("InvalidArgument") && responses[1].error.contains("empty"),
+        "{}",
+        responses[1].error
+    );
+    assert!(
+        responses[2].error.contains("unsupported"),
+        "{}",
+        responses[2].error
+    );
     assert!(responses[3].error.is_empty() && responses[3].probabilities.len() == 6);
 }
 
 #[tokio::test]
 async fn extract_features_returns_a_unit_vector_when_asked() {
     let mut c = client(shared_server()).await;
-    let request = pb::ExtractFeaturesRequest { image: fixture().images[3].clone(), l2_normalise: true };
+    let request = pb::ExtractFeaturesRequest {
+        image: fixture().images[3].clone(),
+        l2_normalise: true,
+    };
     let r = c.extract_features(request).await.unwrap().into_inner();
     assert_eq!(r.features.len(), 1280);
     let norm = r.features.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -211,12 +287,18 @@ async fn extract_features_returns_a_unit_vector_when_asked() {
 #[tokio::test]
 async fn find_similar_ranks_the_indexed_copy_first() {
     let mut c = client(shared_server()).await;
-    let request = pb::FindSimilarRequest { image: fixture().images[2].clone(), k: 3 };
+    let request = pb::FindSimilarRequest {
+        image: fixture().images[2].clone(),
+        k: 3,
+    };
     let r = c.find_similar(request).await.unwrap().into_inner();
     assert_eq!(r.neighbours.len(), 3);
     assert_eq!(r.neighbours[0].id, "bin-2.jpg");
     assert!(r.neighbours[0].similarity > 0.999, "{:?}", r.neighbours);
-    let too_many = pb::FindSimilarRequest { image: fixture().images[2].clone(), k: 1_000_000 };
+    let too_many = pb::FindSimilarRequest {
+        image: fixture().images[2].clone(),
+        k: 1_000_000,
+    };
     let status = c.find_similar(too_many).await.expect_err("refused");
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("`k`"), "{}", status.message());
@@ -227,7 +309,11 @@ async fn model_info_matches_the_artifact() {
     let f = fixture();
     let model = Classifier::load(&f.classifier, None).unwrap();
     let mut c = client(shared_server()).await;
-    let info = c.get_model_info(pb::GetModelInfoRequest {}).await.unwrap().into_inner();
+    let info = c
+        .get_model_info(pb::GetModelInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(info.model_version, model.version);
     assert_eq!(info.backbone_sha256, model.backbone_sha256);
     assert_eq!(info.classes, model.classes);
@@ -243,23 +329,43 @@ async fn health_reports_serving() {
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
     let mut health = HealthClient::new(support::channel(shared_server()).await);
     for service in ["", "fillroute.vision.v1.VisionService"] {
-        let r = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
+        let r = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(r.status(), ServingStatus::Serving, "service {service:?}");
     }
 }
 
 #[tokio::test]
 async fn reflection_lists_the_vision_service() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     let mut reflection = ServerReflectionClient::new(support::channel(shared_server()).await);
-    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut answers = reflection.server_reflection_info(futures::stream::iter([request])).await.unwrap().into_inner();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = reflection
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
     let answer = answers.next().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else { panic!("{answer:?}") };
-    assert!(list.service.iter().any(|s| s.name == "fillroute.vision.v1.VisionService"), "{list:?}");
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("{answer:?}")
+    };
+    assert!(
+        list.service
+            .iter()
+            .any(|s| s.name == "fillroute.vision.v1.VisionService"),
+        "{list:?}"
+    );
 }
 
 #[tokio::test]
@@ -279,7 +385,10 @@ async fn invalid_config_is_refused_at_start_naming_the_field() {
     let mut config = support::config();
     config.max_batch = 0;
     let err = support::start_error(config).await;
-    assert!(matches!(&err, ServerError::Config(e) if e.field == "max_batch"), "{err}");
+    assert!(
+        matches!(&err, ServerError::Config(e) if e.field == "max_batch"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -287,14 +396,25 @@ async fn shutdown_stops_the_server_cleanly() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(fillroute_vision_server::run(listener, support::config(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(fillroute_vision_server::run(
+        listener,
+        support::config(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let mut c = client(addr).await;
-    assert!(c.classify_fill(classify(fixture().images[1].clone(), "x")).await.is_ok());
+    assert!(
+        c.classify_fill(classify(fixture().images[1].clone(), "x"))
+            .await
+            .is_ok()
+    );
     drop(c);
     stop.send(()).unwrap();
-    let result = tokio::time::timeout(Duration::from_secs(30), server).await.expect("stops in time").unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("stops in time")
+        .unwrap();
     assert!(result.is_ok(), "{result:?}");
 }
 
@@ -307,7 +427,12 @@ async fn two_inference_workers_answer_concurrent_requests() {
     let c = client(addr).await;
     let calls = (0..12).map(|i| {
         let mut c = c.clone();
-        async move { c.classify_fill(classify(fixture().images[i % 6].clone(), &i.to_string())).await.unwrap().into_inner() }
+        async move {
+            c.classify_fill(classify(fixture().images[i % 6].clone(), &i.to_string()))
+                .await
+                .unwrap()
+                .into_inner()
+        }
     });
     let responses = futures::future::join_all(calls).await;
     for (i, r) in responses.iter().enumerate() {

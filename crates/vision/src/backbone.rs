@@ -34,7 +34,11 @@ impl BackboneConfig {
         let model_path = std::env::var_os("FILLROUTE_BACKBONE")
             .map(PathBuf::from)
             .unwrap_or_else(|| default_cache_dir().join("model/efficientnet-lite0.onnx"));
-        Self { model_path, runtime_path: None, intra_threads: intra_threads.max(1) }
+        Self {
+            model_path,
+            runtime_path: None,
+            intra_threads: intra_threads.max(1),
+        }
     }
 }
 
@@ -43,7 +47,9 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("FILLROUTE_CACHE") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".cache/fillroute")
 }
 
@@ -74,12 +80,19 @@ fn environment(runtime: &Path) -> Result<&'static ort::environment::Environment>
     // A missing file is reported without touching the process-wide runtime,
     // which ONNX Runtime lets us load only once.
     if !runtime.is_file() {
-        return Err(VisionError::RuntimeMissing { path: runtime.to_path_buf(), reason: "file not found".into() });
+        return Err(VisionError::RuntimeMissing {
+            path: runtime.to_path_buf(),
+            reason: "file not found".into(),
+        });
     }
-    static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
+    static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> =
+        OnceLock::new();
     let env = ENV.get_or_init(|| {
         let builder = ort::init_from(runtime).map_err(|e| e.to_string())?;
-        builder.with_name("fillroute").build().map_err(|e| e.to_string())
+        builder
+            .with_name("fillroute")
+            .build()
+            .map_err(|e| e.to_string())
     });
     env.as_ref().map_err(|reason| VisionError::RuntimeMissing {
         path: runtime.to_path_buf(),
@@ -90,7 +103,10 @@ fn environment(runtime: &Path) -> Result<&'static ort::environment::Environment>
 impl Backbone {
     /// Loads ONNX Runtime (once per process) and the model.
     pub fn load(config: &BackboneConfig) -> Result<Self> {
-        let runtime = config.runtime_path.clone().unwrap_or_else(default_runtime_path);
+        let runtime = config
+            .runtime_path
+            .clone()
+            .unwrap_or_else(default_runtime_path);
         let env = environment(&runtime)?;
         let bytes = std::fs::read(&config.model_path).map_err(|e| VisionError::ModelMissing {
             path: config.model_path.clone(),
@@ -118,7 +134,11 @@ impl Backbone {
                 reason: format!("outputs are {names:?}, expected `features` and `logits`"),
             });
         }
-        Ok(Self { session, sha256, path: config.model_path.clone() })
+        Ok(Self {
+            session,
+            sha256,
+            path: config.model_path.clone(),
+        })
     }
 
     /// sha256 of the ONNX file: the backbone's identity in artifacts and caches.
@@ -134,7 +154,7 @@ impl Backbone {
     /// Runs a batch of `n` preprocessed images (`n × INPUT_LEN` floats).
     pub fn run(&mut self, input: &[f32]) -> Result<BackboneOutput> {
         let n = input.len() / INPUT_LEN;
-        if n == 0 || input.len() % INPUT_LEN != 0 {
+        if n == 0 || !input.len().is_multiple_of(INPUT_LEN) {
             return Err(VisionError::Inference(format!(
                 "input holds {} floats, not a whole number of {INPUT_LEN}-float images",
                 input.len()
@@ -142,7 +162,8 @@ impl Backbone {
         }
         let side = INPUT_SIDE as usize;
         let shape = [n, 3, side, side];
-        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| VisionError::Inference(e.to_string()))?;
+        let tensor = TensorRef::from_array_view((shape, input))
+            .map_err(|e| VisionError::Inference(e.to_string()))?;
         let outputs = self
             .session
             .run(ort::inputs!["input" => tensor])
@@ -152,10 +173,17 @@ impl Backbone {
                 .try_extract_tensor::<f32>()
                 .map_err(|e| VisionError::Inference(e.to_string()))?;
             if data.len() != n * width {
-                return Err(VisionError::Inference(format!("{name} has {} values, expected {}", data.len(), n * width)));
+                return Err(VisionError::Inference(format!(
+                    "{name} has {} values, expected {}",
+                    data.len(),
+                    n * width
+                )));
             }
             Ok(data.to_vec())
         };
-        Ok(BackboneOutput { features: take("features", FEATURE_DIM)?, logits: take("logits", IMAGENET_CLASSES)? })
+        Ok(BackboneOutput {
+            features: take("features", FEATURE_DIM)?,
+            logits: take("logits", IMAGENET_CLASSES)?,
+        })
     }
 }

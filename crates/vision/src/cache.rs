@@ -30,7 +30,12 @@ impl FeatureCache {
         if bytes.is_empty() || bytes.len() % 4 != 0 {
             return None;
         }
-        Some(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
     }
 
     /// Stores features atomically (write to a temp file, then rename).

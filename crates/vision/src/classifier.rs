@@ -16,7 +16,14 @@ use std::path::Path;
 pub const ARTIFACT_FORMAT: u32 = 2;
 
 /// The default ordered fill classes of a bin camera.
-pub const DEFAULT_FILL_CLASSES: [&str; 6] = ["empty", "quarter", "half", "three_quarter", "full", "overflowing"];
+pub const DEFAULT_FILL_CLASSES: [&str; 6] = [
+    "empty",
+    "quarter",
+    "half",
+    "three_quarter",
+    "full",
+    "overflowing",
+];
 
 /// Fill fraction at the middle of each default class (overflowing counts as 1.1).
 pub const DEFAULT_FILL_MIDPOINTS: [f32; 6] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.1];
@@ -119,13 +126,18 @@ impl Scaler {
         }
         Self {
             mean: mean.iter().map(|&m| m as f32).collect(),
-            scale: var.iter().map(|&s| ((s / n).sqrt() as f32).max(1e-6)).collect(),
+            scale: var
+                .iter()
+                .map(|&s| ((s / n).sqrt() as f32).max(1e-6))
+                .collect(),
         }
     }
 
     fn matrix(&self, rows: &[Vec<f32>]) -> Array2<f64> {
         let dim = self.mean.len();
-        Array2::from_shape_fn((rows.len(), dim), |(i, j)| f64::from((rows[i][j] - self.mean[j]) / self.scale[j]))
+        Array2::from_shape_fn((rows.len(), dim), |(i, j)| {
+            f64::from((rows[i][j] - self.mean[j]) / self.scale[j])
+        })
     }
 }
 
@@ -185,7 +197,11 @@ impl Classifier {
     /// Picks L2 by stratified cross-validation on the training rows, fits on
     /// all of them, and scores the test split. The training rows are the only
     /// labels used, so "labels per class" in a learning curve means what it says.
-    pub fn train(data: &TrainingData<'_>, backbone_sha256: &str, mut summary: TrainingSummary) -> Result<Self> {
+    pub fn train(
+        data: &TrainingData<'_>,
+        backbone_sha256: &str,
+        mut summary: TrainingSummary,
+    ) -> Result<Self> {
         let (train_x, train_y) = data.train;
         if train_x.is_empty() {
             return Err(VisionError::Training("no training images".into()));
@@ -199,13 +215,26 @@ impl Classifier {
             for &l2 in &L2_GRID {
                 let mut correct = 0usize;
                 for fold in 0..folds {
-                    let (fit_idx, held_idx): (Vec<usize>, Vec<usize>) = (0..train_x.len()).partition(|&i| fold_of[i] != fold);
-                    let fit_x: Vec<Vec<f32>> = fit_idx.iter().map(|&i| train_x[i].clone()).collect();
+                    let (fit_idx, held_idx): (Vec<usize>, Vec<usize>) =
+                        (0..train_x.len()).partition(|&i| fold_of[i] != fold);
+                    let fit_x: Vec<Vec<f32>> =
+                        fit_idx.iter().map(|&i| train_x[i].clone()).collect();
                     let fit_y: Vec<usize> = fit_idx.iter().map(|&i| train_y[i]).collect();
                     let scaler = Scaler::fit(&fit_x);
                     let (w, b) = fit(&scaler.matrix(&fit_x), &fit_y, k, l2)?;
-                    let m = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, TrainingSummary::default());
-                    correct += held_idx.iter().filter(|&&i| m.predict(&train_x[i]).class == train_y[i]).count();
+                    let m = Self::assemble(
+                        data,
+                        backbone_sha256,
+                        &scaler,
+                        w,
+                        b,
+                        l2,
+                        TrainingSummary::default(),
+                    );
+                    correct += held_idx
+                        .iter()
+                        .filter(|&&i| m.predict(&train_x[i]).class == train_y[i])
+                        .count();
                 }
                 let acc = correct as f64 / train_x.len() as f64;
                 summary.l2_search.push((l2, acc));
@@ -238,7 +267,12 @@ impl Classifier {
         training: TrainingSummary,
     ) -> Self {
         use sha2::Digest;
-        let digest = sha2::Sha256::digest(weights.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>());
+        let digest = sha2::Sha256::digest(
+            weights
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        );
         Self {
             format: ARTIFACT_FORMAT,
             version: format!("linear-{}", &hex::encode(digest)[..12]),
@@ -258,9 +292,21 @@ impl Classifier {
     /// Class probabilities and expected fill for one feature vector.
     pub fn predict(&self, features: &[f32]) -> Prediction {
         let dim = self.mean.len();
-        let z: Vec<f32> = features.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
+        let z: Vec<f32> = features
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.scale)
+            .map(|((v, m), s)| (v - m) / s)
+            .collect();
         let logits: Vec<f32> = (0..self.classes.len())
-            .map(|c| self.intercept[c] + self.weights[c * dim..(c + 1) * dim].iter().zip(&z).map(|(w, x)| w * x).sum::<f32>())
+            .map(|c| {
+                self.intercept[c]
+                    + self.weights[c * dim..(c + 1) * dim]
+                        .iter()
+                        .zip(&z)
+                        .map(|(w, x)| w * x)
+                        .sum::<f32>()
+            })
             .collect();
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
@@ -271,8 +317,15 @@ impl Classifier {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map_or(0, |(i, _)| i);
-        let fill_fraction = self.midpoints.as_ref().map(|mids| probabilities.iter().zip(mids).map(|(p, m)| p * m).sum());
-        Prediction { class, probabilities, fill_fraction }
+        let fill_fraction = self
+            .midpoints
+            .as_ref()
+            .map(|mids| probabilities.iter().zip(mids).map(|(p, m)| p * m).sum());
+        Prediction {
+            class,
+            probabilities,
+            fill_fraction,
+        }
     }
 
     /// Scores the model on labelled feature rows.
@@ -288,7 +341,8 @@ impl Classifier {
 
     /// Writes the artifact as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| VisionError::Training(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|e| VisionError::Training(e.to_string()))?;
         std::fs::write(path, json).map_err(|e| VisionError::io(path, e))
     }
 
@@ -296,35 +350,52 @@ impl Classifier {
     /// skips the check, for models on other features such as raw pixels).
     pub fn load(path: &Path, backbone_sha256: Option<&str>) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| VisionError::io(path, e))?;
-        let bad = |reason: String| VisionError::Artifact { path: path.to_path_buf(), reason };
+        let bad = |reason: String| VisionError::Artifact {
+            path: path.to_path_buf(),
+            reason,
+        };
         #[derive(Deserialize)]
         struct Header {
             format: u32,
         }
-        let header: Header = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
+        let header: Header = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
         if header.format != ARTIFACT_FORMAT {
-            return Err(bad(format!("format {} is not {ARTIFACT_FORMAT}: retrain with `fillroute vision train`", header.format)));
+            return Err(bad(format!(
+                "format {} is not {ARTIFACT_FORMAT}: retrain with `fillroute vision train`",
+                header.format
+            )));
         }
-        let model: Self = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
+        let model: Self = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(format!("not a classifier artifact: {e}")))?;
         if model.format != ARTIFACT_FORMAT {
-            return Err(bad(format!("format {} is not {ARTIFACT_FORMAT}: retrain with this version", model.format)));
+            return Err(bad(format!(
+                "format {} is not {ARTIFACT_FORMAT}: retrain with this version",
+                model.format
+            )));
         }
         let k = model.classes.len();
         let dim = model.mean.len();
-        if k < 2 || model.scale.len() != dim || model.weights.len() != k * dim || model.intercept.len() != k {
-            return Err(bad("inconsistent shapes between classes, scaler and weights".into()));
+        if k < 2
+            || model.scale.len() != dim
+            || model.weights.len() != k * dim
+            || model.intercept.len() != k
+        {
+            return Err(bad(
+                "inconsistent shapes between classes, scaler and weights".into(),
+            ));
         }
         if model.midpoints.as_ref().is_some_and(|m| m.len() != k) {
             return Err(bad("`midpoints` must have one entry per class".into()));
         }
-        if let Some(sha) = backbone_sha256 {
-            if model.backbone_sha256 != sha {
-                return Err(bad(format!(
-                    "trained on backbone {} but this server runs {}: retrain with `fillroute vision train`",
-                    short(&model.backbone_sha256),
-                    short(sha)
-                )));
-            }
+        if let Some(sha) = backbone_sha256
+            && model.backbone_sha256 != sha
+        {
+            return Err(bad(format!(
+                "trained on backbone {} but this server runs {}: retrain with `fillroute vision train`",
+                short(&model.backbone_sha256),
+                short(sha)
+            )));
         }
         Ok(model)
     }
@@ -335,6 +406,7 @@ fn short(sha: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
@@ -346,7 +418,12 @@ mod tests {
         let mut labels = Vec::new();
         for i in 0..n {
             let c = i % 3;
-            rows.push(centres[c].iter().map(|m| m + rng.random_range(-1.0f32..1.0)).collect());
+            rows.push(
+                centres[c]
+                    .iter()
+                    .map(|m| m + rng.random_range(-1.0f32..1.0))
+                    .collect(),
+            );
             labels.push(c);
         }
         (rows, labels)
@@ -364,7 +441,13 @@ mod tests {
             test: (&sx, &sy),
         };
         let model = Classifier::train(&data, "abc", TrainingSummary::default()).expect("trains");
-        assert!(model.metrics.test.as_ref().is_some_and(|m| m.accuracy > 0.95));
+        assert!(
+            model
+                .metrics
+                .test
+                .as_ref()
+                .is_some_and(|m| m.accuracy > 0.95)
+        );
         let p = model.predict(&sx[0]);
         assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -378,8 +461,14 @@ mod tests {
     fn refuses_to_load_against_a_different_backbone() {
         let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let (tx, ty) = blobs(30, 1);
-        let data = TrainingData { classes: &classes, midpoints: None, train: (&tx, &ty), test: (&[], &[]) };
-        let model = Classifier::train(&data, "backbone-one", TrainingSummary::default()).expect("trains");
+        let data = TrainingData {
+            classes: &classes,
+            midpoints: None,
+            train: (&tx, &ty),
+            test: (&[], &[]),
+        };
+        let model =
+            Classifier::train(&data, "backbone-one", TrainingSummary::default()).expect("trains");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("m.json");
         model.save(&path).expect("saves");

@@ -26,8 +26,12 @@ impl LabelledSet {
     /// levels, in fill order, when the folders are exactly those; otherwise
     /// the sub-folder names in alphabetical order.
     pub fn open(root: &Path) -> Result<Self> {
-        let bad = |reason: String| VisionError::Dataset { path: root.to_path_buf(), reason };
-        let entries = std::fs::read_dir(root).map_err(|e| bad(format!("{e}: pass a folder with one sub-folder per class")))?;
+        let bad = |reason: String| VisionError::Dataset {
+            path: root.to_path_buf(),
+            reason,
+        };
+        let entries = std::fs::read_dir(root)
+            .map_err(|e| bad(format!("{e}: pass a folder with one sub-folder per class")))?;
         let mut classes: Vec<String> = entries
             .filter_map(|e| e.ok())
             .filter(|e| e.path().is_dir())
@@ -40,7 +44,10 @@ impl LabelledSet {
             classes = DEFAULT_FILL_CLASSES.map(String::from).to_vec();
         }
         if classes.len() < 2 {
-            return Err(bad(format!("found {} class sub-folder(s); need at least 2", classes.len())));
+            return Err(bad(format!(
+                "found {} class sub-folder(s); need at least 2",
+                classes.len()
+            )));
         }
         let mut items = Vec::new();
         for (label, class) in classes.iter().enumerate() {
@@ -48,20 +55,33 @@ impl LabelledSet {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| VisionError::io(&dir, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().and_then(|x| x.to_str()).is_some_and(|x| EXTENSIONS.contains(&x)))
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|x| x.to_str())
+                        .is_some_and(|x| EXTENSIONS.contains(&x))
+                })
                 .collect();
             if files.is_empty() {
-                return Err(bad(format!("class folder `{class}` holds no .jpg, .png or .webp images")));
+                return Err(bad(format!(
+                    "class folder `{class}` holds no .jpg, .png or .webp images"
+                )));
             }
             files.sort();
             items.extend(files.into_iter().map(|f| (f, label)));
         }
-        Ok(Self { root: root.to_path_buf(), classes, items })
+        Ok(Self {
+            root: root.to_path_buf(),
+            classes,
+            items,
+        })
     }
 
     /// Whether the classes are the default ordered fill levels.
     pub fn is_fill_levels(&self) -> bool {
-        self.classes.iter().map(String::as_str).eq(DEFAULT_FILL_CLASSES)
+        self.classes
+            .iter()
+            .map(String::as_str)
+            .eq(DEFAULT_FILL_CLASSES)
     }
 
     /// Seeded stratified split: per class, `test_fraction` goes to test and
@@ -72,7 +92,9 @@ impl LabelledSet {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut split = Split::default();
         for class in 0..self.classes.len() {
-            let mut idx: Vec<usize> = (0..self.items.len()).filter(|&i| self.items[i].1 == class).collect();
+            let mut idx: Vec<usize> = (0..self.items.len())
+                .filter(|&i| self.items[i].1 == class)
+                .collect();
             idx.shuffle(&mut rng);
             let n = idx.len();
             let n_test = ((n as f64 * test_fraction).round() as usize).min(n.saturating_sub(1));
@@ -95,6 +117,7 @@ pub struct Split {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -105,7 +128,11 @@ mod tests {
                 items.push((PathBuf::from(format!("{c}/{i}.jpg")), c));
             }
         }
-        LabelledSet { root: PathBuf::new(), classes: vec!["a".into(), "b".into(), "c".into()], items }
+        LabelledSet {
+            root: PathBuf::new(),
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            items,
+        }
     }
 
     #[test]
@@ -124,7 +151,10 @@ mod tests {
     #[test]
     fn test_split_does_not_depend_on_labels_per_class() {
         let set = fake_set(20);
-        assert_eq!(set.split(1, 0.3, Some(2)).test, set.split(1, 0.3, None).test);
+        assert_eq!(
+            set.split(1, 0.3, Some(2)).test,
+            set.split(1, 0.3, None).test
+        );
         assert_eq!(set.split(1, 0.3, Some(2)).train.len(), 6);
     }
 

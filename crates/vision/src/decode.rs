@@ -18,7 +18,10 @@ pub struct DecodeLimits {
 impl Default for DecodeLimits {
     fn default() -> Self {
         // 16 MiB and 40 MP cover any camera we ship; a bomb declaring more is refused.
-        Self { max_bytes: 16 << 20, max_pixels: 40_000_000 }
+        Self {
+            max_bytes: 16 << 20,
+            max_pixels: 40_000_000,
+        }
     }
 }
 
@@ -28,7 +31,10 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage> {
         return Err(VisionError::EmptyImage);
     }
     if bytes.len() > limits.max_bytes {
-        return Err(VisionError::TooManyBytes { bytes: bytes.len(), limit: limits.max_bytes });
+        return Err(VisionError::TooManyBytes {
+            bytes: bytes.len(),
+            limit: limits.max_bytes,
+        });
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -43,10 +49,16 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage> {
         .map_err(|e| VisionError::CorruptImage(format!("bad header: {e}")))?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
-        return Err(VisionError::CorruptImage(format!("header declares {width}x{height} pixels")));
+        return Err(VisionError::CorruptImage(format!(
+            "header declares {width}x{height} pixels"
+        )));
     }
     if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(VisionError::TooManyPixels { width, height, limit: limits.max_pixels });
+        return Err(VisionError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
     }
     let orientation = decoder.orientation().ok();
     let mut image = DynamicImage::from_decoder(decoder)
@@ -58,13 +70,15 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let img = RgbImage::from_pixel(width, height, image::Rgb([10, 20, 30]));
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).expect("encode png");
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .expect("encode png");
         out
     }
 
@@ -76,7 +90,10 @@ mod tests {
 
     #[test]
     fn refuses_empty_bytes() {
-        assert!(matches!(decode(&[], &DecodeLimits::default()), Err(VisionError::EmptyImage)));
+        assert!(matches!(
+            decode(&[], &DecodeLimits::default()),
+            Err(VisionError::EmptyImage)
+        ));
     }
 
     #[test]
@@ -94,14 +111,33 @@ mod tests {
 
     #[test]
     fn refuses_pixel_bomb_from_header_alone() {
-        let limits = DecodeLimits { max_pixels: 1000, ..DecodeLimits::default() };
+        let limits = DecodeLimits {
+            max_pixels: 1000,
+            ..DecodeLimits::default()
+        };
         let err = decode(&png(100, 100), &limits).unwrap_err();
-        assert!(matches!(err, VisionError::TooManyPixels { width: 100, height: 100, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                VisionError::TooManyPixels {
+                    width: 100,
+                    height: 100,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn refuses_oversized_payload() {
-        let limits = DecodeLimits { max_bytes: 10, ..DecodeLimits::default() };
-        assert!(matches!(decode(&png(8, 8), &limits), Err(VisionError::TooManyBytes { .. })));
+        let limits = DecodeLimits {
+            max_bytes: 10,
+            ..DecodeLimits::default()
+        };
+        assert!(matches!(
+            decode(&png(8, 8), &limits),
+            Err(VisionError::TooManyBytes { .. })
+        ));
     }
 }

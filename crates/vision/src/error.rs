@@ -18,7 +18,9 @@ pub enum VisionError {
         limit: usize,
     },
     /// The header declares more pixels than allowed (a decompression bomb guard).
-    #[error("image declares {width}x{height} pixels, above the {limit}-pixel limit: downscale it before upload")]
+    #[error(
+        "image declares {width}x{height} pixels, above the {limit}-pixel limit: downscale it before upload"
+    )]
     TooManyPixels {
         /// Declared width.
         width: u32,
@@ -34,7 +36,9 @@ pub enum VisionError {
     #[error("corrupt or truncated image: {0}")]
     CorruptImage(String),
     /// The ONNX Runtime library could not be loaded.
-    #[error("cannot load ONNX Runtime from {path}: {reason}. Run scripts/setup.sh, then set ORT_DYLIB_PATH (source ~/.cache/fillroute/env.sh)")]
+    #[error(
+        "cannot load ONNX Runtime from {path}: {reason}. Run scripts/setup.sh, then set ORT_DYLIB_PATH (source ~/.cache/fillroute/env.sh)"
+    )]
     RuntimeMissing {
         /// Where we looked.
         path: PathBuf,
@@ -96,7 +100,10 @@ impl VisionError {
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

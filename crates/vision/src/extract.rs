@@ -58,7 +58,11 @@ impl Extractor {
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size.max(1)) {
             let (tensor, slots) = prepare_batch(chunk, &self.limits);
-            let batch = if tensor.is_empty() { None } else { Some(self.backbone.run(&tensor)?) };
+            let batch = if tensor.is_empty() {
+                None
+            } else {
+                Some(self.backbone.run(&tensor)?)
+            };
             for slot in slots {
                 out.push(slot.map(|row| {
                     let b = batch.as_ref().expect("a decoded row implies a batch");
@@ -73,13 +77,22 @@ impl Extractor {
     }
 
     /// Features of each file (cache first), calling `progress(done)` as it goes.
-    pub fn features_of_files(&mut self, files: &[PathBuf], mut progress: impl FnMut(usize)) -> Result<Vec<Vec<f32>>> {
+    pub fn features_of_files(
+        &mut self,
+        files: &[PathBuf],
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
         let mut result: Vec<Option<Vec<f32>>> = vec![None; files.len()];
         let mut todo: Vec<(usize, Vec<u8>, String)> = Vec::new();
         for (i, path) in files.iter().enumerate() {
             let bytes = std::fs::read(path).map_err(|e| VisionError::io(path, e))?;
             let sha = image_sha256(&bytes);
-            match self.cache.as_ref().and_then(|c| c.get(&sha)).filter(|f| f.len() == FEATURE_DIM) {
+            match self
+                .cache
+                .as_ref()
+                .and_then(|c| c.get(&sha))
+                .filter(|f| f.len() == FEATURE_DIM)
+            {
                 Some(f) => result[i] = Some(f),
                 None => todo.push((i, bytes, sha)),
             }
@@ -90,7 +103,10 @@ impl Extractor {
             let refs: Vec<&[u8]> = chunk.iter().map(|(_, b, _)| b.as_slice()).collect();
             let outs = self.run_encoded(&refs)?;
             for ((i, _, sha), out) in chunk.iter().zip(outs) {
-                let out = out.map_err(|e| VisionError::Dataset { path: files[*i].clone(), reason: e.to_string() })?;
+                let out = out.map_err(|e| VisionError::Dataset {
+                    path: files[*i].clone(),
+                    reason: e.to_string(),
+                })?;
                 if let Some(cache) = &self.cache {
                     cache.put(sha, &out.features)?;
                 }

@@ -53,10 +53,14 @@ pub fn pixel_flags(img: &RgbImage) -> Vec<HealthFlag> {
     let std = (sum2 / n - mean * mean).max(0.0).sqrt();
     let mut flags = Vec::new();
     if std < 8.0 {
-        flags.push(HealthFlag::NearlyUniform { luma_std: std as f32 });
+        flags.push(HealthFlag::NearlyUniform {
+            luma_std: std as f32,
+        });
     }
     if mean < 20.0 {
-        flags.push(HealthFlag::Dark { luma_mean: mean as f32 });
+        flags.push(HealthFlag::Dark {
+            luma_mean: mean as f32,
+        });
     }
     flags
 }
@@ -72,7 +76,11 @@ pub struct CameraBaseline {
 impl CameraBaseline {
     /// Remembers `capacity` frames; flags a cosine distance above `threshold`.
     pub fn new(capacity: usize, threshold: f32) -> Self {
-        Self { recent: VecDeque::with_capacity(capacity), capacity: capacity.max(1), threshold }
+        Self {
+            recent: VecDeque::with_capacity(capacity),
+            capacity: capacity.max(1),
+            threshold,
+        }
     }
 
     /// Checks a frame against the baseline, then adds it if it looked normal
@@ -118,7 +126,10 @@ mod tests {
         for i in 0..5 {
             assert_eq!(baseline.observe(&[1.0, 0.1 * i as f32, 0.0]), None);
         }
-        assert!(matches!(baseline.observe(&[0.0, 0.0, 1.0]), Some(HealthFlag::Drift { .. })));
+        assert!(matches!(
+            baseline.observe(&[0.0, 0.0, 1.0]),
+            Some(HealthFlag::Drift { .. })
+        ));
         assert_eq!(baseline.observe(&[1.0, 0.2, 0.0]), None);
     }
 }

@@ -48,23 +48,65 @@ impl Metrics {
                 let support: usize = confusion[c].iter().sum();
                 let predicted_as: usize = (0..k).map(|t| confusion[t][c]).sum();
                 let tp = confusion[c][c] as f64;
-                let recall = if support > 0 { tp / support as f64 } else { 0.0 };
-                let precision = if predicted_as > 0 { tp / predicted_as as f64 } else { 0.0 };
-                let f1 = if recall + precision > 0.0 { 2.0 * recall * precision / (recall + precision) } else { 0.0 };
-                ClassScore { class: classes[c].clone(), support, recall, precision, f1 }
+                let recall = if support > 0 {
+                    tp / support as f64
+                } else {
+                    0.0
+                };
+                let precision = if predicted_as > 0 {
+                    tp / predicted_as as f64
+                } else {
+                    0.0
+                };
+                let f1 = if recall + precision > 0.0 {
+                    2.0 * recall * precision / (recall + precision)
+                } else {
+                    0.0
+                };
+                ClassScore {
+                    class: classes[c].clone(),
+                    support,
+                    recall,
+                    precision,
+                    f1,
+                }
             })
             .collect();
         let present: Vec<&ClassScore> = per_class.iter().filter(|s| s.support > 0).collect();
-        let macro_f1 = if present.is_empty() { 0.0 } else { present.iter().map(|s| s.f1).sum::<f64>() / present.len() as f64 };
-        Self { n, accuracy: if n > 0 { correct as f64 / n as f64 } else { 0.0 }, macro_f1, per_class, confusion }
+        let macro_f1 = if present.is_empty() {
+            0.0
+        } else {
+            present.iter().map(|s| s.f1).sum::<f64>() / present.len() as f64
+        };
+        Self {
+            n,
+            accuracy: if n > 0 {
+                correct as f64 / n as f64
+            } else {
+                0.0
+            },
+            macro_f1,
+            per_class,
+            confusion,
+        }
     }
 
     /// A plain-text report: accuracy, macro-F1, recalls and the confusion matrix.
     pub fn render(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        let _ = writeln!(s, "n = {}   accuracy = {:.3}   macro-F1 = {:.3}", self.n, self.accuracy, self.macro_f1);
-        let width = self.per_class.iter().map(|c| c.class.len()).max().unwrap_or(5).max(5);
+        let _ = writeln!(
+            s,
+            "n = {}   accuracy = {:.3}   macro-F1 = {:.3}",
+            self.n, self.accuracy, self.macro_f1
+        );
+        let width = self
+            .per_class
+            .iter()
+            .map(|c| c.class.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         let _ = write!(s, "{:>width$} | recall |", "class");
         for c in &self.per_class {
             let _ = write!(s, " {:>6.6}", c.class);

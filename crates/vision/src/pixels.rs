@@ -17,8 +17,14 @@ pub fn pixel_features_of_files(files: &[PathBuf], limits: &DecodeLimits) -> Resu
         .par_iter()
         .map(|path| {
             let bytes = std::fs::read(path).map_err(|e| VisionError::io(path, e))?;
-            let img = decode(&bytes, limits).map_err(|e| VisionError::Dataset { path: path.clone(), reason: e.to_string() })?;
-            Ok(crop_resize(&img, THUMB_SIDE).into_iter().map(|v| f32::from(v) / 255.0).collect())
+            let img = decode(&bytes, limits).map_err(|e| VisionError::Dataset {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok(crop_resize(&img, THUMB_SIDE)
+                .into_iter()
+                .map(|v| f32::from(v) / 255.0)
+                .collect())
         })
         .collect()
 }

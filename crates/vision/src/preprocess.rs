@@ -2,7 +2,7 @@
 //! network was trained: central crop of 87.5 % of the short side, bicubic
 //! (Catmull-Rom) resize to 224×224, `(x − 127) / 128`, NCHW float32.
 
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer, images::Image, PixelType};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image};
 use image::RgbImage;
 
 /// Side of the square network input.

@@ -41,7 +41,8 @@ pub struct FillReader {
 impl FillReader {
     /// Reads a batch of encoded images; one result per input, in order.
     pub fn read_batch(&mut self, images: &[&[u8]]) -> Result<Vec<Result<Reading>>> {
-        let prepared: Vec<Result<(Vec<f32>, Vec<HealthFlag>, u32)>> = images
+        type Prepared = Result<(Vec<f32>, Vec<HealthFlag>, u32)>;
+        let prepared: Vec<Prepared> = images
             .par_iter()
             .map(|bytes| {
                 let started = Instant::now();
@@ -49,7 +50,11 @@ impl FillReader {
                 let health = pixel_flags(&img);
                 let mut t = vec![0f32; INPUT_LEN];
                 preprocess_into(&img, &mut t);
-                Ok((t, health, started.elapsed().as_micros().min(u32::MAX as u128) as u32))
+                Ok((
+                    t,
+                    health,
+                    started.elapsed().as_micros().min(u32::MAX as u128) as u32,
+                ))
             })
             .collect();
         let mut tensor = Vec::with_capacity(images.len() * INPUT_LEN);
@@ -58,14 +63,20 @@ impl FillReader {
         }
         let n = tensor.len() / INPUT_LEN;
         let started = Instant::now();
-        let out = if n > 0 { Some(self.backbone.run(&tensor)?) } else { None };
+        let out = if n > 0 {
+            Some(self.backbone.run(&tensor)?)
+        } else {
+            None
+        };
         let inference_us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
         let mut row = 0;
         Ok(prepared
             .into_iter()
             .map(|p| {
                 let (_, health, decode_us) = p?;
-                let out = out.as_ref().ok_or_else(|| VisionError::Inference("decoded image missing from batch".into()))?;
+                let out = out.as_ref().ok_or_else(|| {
+                    VisionError::Inference("decoded image missing from batch".into())
+                })?;
                 let features = out.features[row * FEATURE_DIM..(row + 1) * FEATURE_DIM].to_vec();
                 row += 1;
                 Ok(Reading {
@@ -80,4 +91,3 @@ impl FillReader {
             .collect())
     }
 }
-

@@ -46,7 +46,11 @@ impl SimilarityIndex {
             .map(|(i, v)| (i, v.iter().zip(&q).map(|(a, b)| a * b).sum()))
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.into_iter().take(k).map(|(i, s)| (self.ids[i].clone(), s)).collect()
+        scored
+            .into_iter()
+            .take(k)
+            .map(|(i, s)| (self.ids[i].clone(), s))
+            .collect()
     }
 }
 

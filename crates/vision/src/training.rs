@@ -26,17 +26,35 @@ pub struct SetFeatures {
 
 impl SetFeatures {
     /// Extracts deep features (through the cache) and, if asked, pixel features.
-    pub fn load(set: LabelledSet, extractor: &mut Extractor, with_pixels: bool, progress: impl FnMut(usize)) -> Result<Self> {
+    pub fn load(
+        set: LabelledSet,
+        extractor: &mut Extractor,
+        with_pixels: bool,
+        progress: impl FnMut(usize),
+    ) -> Result<Self> {
         let files: Vec<PathBuf> = set.items.iter().map(|(p, _)| p.clone()).collect();
         let deep = extractor.features_of_files(&files, progress)?;
-        let pixels = if with_pixels { Some(pixel_features_of_files(&files, &extractor.limits)?) } else { None };
+        let pixels = if with_pixels {
+            Some(pixel_features_of_files(&files, &extractor.limits)?)
+        } else {
+            None
+        };
         Ok(Self { set, deep, pixels })
     }
 
     /// Trains a head on `rows` (deep or pixel) for one split.
-    pub fn train(&self, rows: &[Vec<f32>], split: &Split, seed: u64, backbone_sha256: &str) -> Result<Classifier> {
+    pub fn train(
+        &self,
+        rows: &[Vec<f32>],
+        split: &Split,
+        seed: u64,
+        backbone_sha256: &str,
+    ) -> Result<Classifier> {
         let pick = |idx: &[usize]| -> (Vec<Vec<f32>>, Vec<usize>) {
-            (idx.iter().map(|&i| rows[i].clone()).collect(), idx.iter().map(|&i| self.set.items[i].1).collect())
+            (
+                idx.iter().map(|&i| rows[i].clone()).collect(),
+                idx.iter().map(|&i| self.set.items[i].1).collect(),
+            )
         };
         let (tx, ty) = pick(&split.train);
         let (sx, sy) = pick(&split.test);
@@ -50,7 +68,10 @@ impl SetFeatures {
             test: sy.len(),
             l2_search: Vec::new(),
         };
-        let midpoints = self.set.is_fill_levels().then(|| DEFAULT_FILL_MIDPOINTS.to_vec());
+        let midpoints = self
+            .set
+            .is_fill_levels()
+            .then(|| DEFAULT_FILL_MIDPOINTS.to_vec());
         let data = TrainingData {
             classes: &self.set.classes,
             midpoints,
@@ -70,11 +91,21 @@ pub struct Comparison {
 }
 
 /// Trains deep and (optionally) pixel heads on the same seeded split.
-pub fn train_and_compare(features: &SetFeatures, seed: u64, labels_per_class: Option<usize>, backbone_sha256: &str) -> Result<Comparison> {
+pub fn train_and_compare(
+    features: &SetFeatures,
+    seed: u64,
+    labels_per_class: Option<usize>,
+    backbone_sha256: &str,
+) -> Result<Comparison> {
     let split = features.set.split(seed, TEST_FRACTION, labels_per_class);
     let mut deep = features.train(&features.deep, &split, seed, backbone_sha256)?;
     let pixels = match &features.pixels {
-        Some(rows) => features.train(rows, &split, seed, "raw-pixels")?.metrics.test,
+        Some(rows) => {
+            features
+                .train(rows, &split, seed, "raw-pixels")?
+                .metrics
+                .test
+        }
         None => None,
     };
     deep.metrics.pixel_baseline_test = pixels.clone();

@@ -7,12 +7,15 @@ use fillroute_vision::{DecodeLimits, imagenet};
 use std::path::PathBuf;
 
 fn samples() -> PathBuf {
-    std::env::var_os("FILLROUTE_SAMPLES").map(PathBuf::from).unwrap_or_else(|| default_cache_dir().join("samples"))
+    std::env::var_os("FILLROUTE_SAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_cache_dir().join("samples"))
 }
 
 fn top5(backbone: &mut Backbone, name: &str) -> Vec<(usize, f32)> {
     let path = samples().join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/setup.sh", path.display()));
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/setup.sh", path.display()));
     let (tensor, slots) = prepare_batch(&[&bytes], &DecodeLimits::default());
     assert!(slots[0].is_ok());
     let out = backbone.run(&tensor).expect("inference runs");
@@ -21,7 +24,8 @@ fn top5(backbone: &mut Backbone, name: &str) -> Vec<(usize, f32)> {
 
 #[test]
 fn recognises_the_cat_and_the_espresso() {
-    let mut backbone = Backbone::load(&BackboneConfig::from_env(2)).expect("backbone loads; run scripts/setup.sh");
+    let mut backbone =
+        Backbone::load(&BackboneConfig::from_env(2)).expect("backbone loads; run scripts/setup.sh");
     let cat = top5(&mut backbone, "chelsea.png");
     assert!((281..=285).contains(&cat[0].0), "chelsea top-5 {cat:?}");
     assert!(cat[0].1 > 0.3, "chelsea top-5 {cat:?}");
@@ -39,7 +43,12 @@ fn batch_results_match_single_image_results() {
     let (pair, _) = prepare_batch(&[&a, &b], &DecodeLimits::default());
     let one = backbone.run(&single).expect("runs");
     let two = backbone.run(&pair).expect("runs");
-    let diff = one.features.iter().zip(&two.features[1280..]).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    let diff = one
+        .features
+        .iter()
+        .zip(&two.features[1280..])
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
     assert!(diff < 1e-3, "batching changed features by {diff}");
 }
 

@@ -152,7 +152,8 @@ struct Tail {
 }
 
 /// Non-dominated (distance, time) labels per prefix state.
-type Front = HashMap<(u64, Visit, usize, [Units; crate::model::MAX_DIMS], u64), Vec<(Units, Units)>>;
+type Front =
+    HashMap<(u64, Visit, usize, [Units; crate::model::MAX_DIMS], u64), Vec<(Units, Units)>>;
 
 /// Depth-first enumeration of the routes of one vehicle type.
 struct Enumerator<'a> {
@@ -404,7 +405,10 @@ impl Enumerator<'_> {
 /// rounded-capacity cuts. Applies to one vehicle type, one depot, one
 /// capacity dimension, symmetric distances, required stops, and no time or
 /// disposal features; otherwise returns [`MipError::NotApplicable`].
-pub fn solve_two_index(instance: &Instance, time_limit: Duration) -> Result<ExactOutcome, MipError> {
+pub fn solve_two_index(
+    instance: &Instance,
+    time_limit: Duration,
+) -> Result<ExactOutcome, MipError> {
     let deadline = Instant::now() + time_limit;
     let fleet = Fleet::of(instance);
     if fleet.types.len() != 1 {
@@ -524,7 +528,9 @@ fn two_index(
         );
         let obj: Expression = edges
             .iter()
-            .map(|&(a, b, x)| prof.distance.get(loc(a), loc(b)) as f64 * v.cost_per_distance as f64 * x)
+            .map(|&(a, b, x)| {
+                prof.distance.get(loc(a), loc(b)) as f64 * v.cost_per_distance as f64 * x
+            })
             .sum::<Expression>()
             + per_vehicle as f64 * kv;
         let mut model = vars

@@ -143,15 +143,7 @@ pub fn solve(
             .iter()
             .any(|&(i, _)| instance.stops().get(i).is_some_and(|s| s.prize.is_none()));
 
-    let part = solve_partition(
-        instance,
-        &fleet,
-        &columns,
-        start,
-        allow_unserved,
-        deadline,
-    )
-    .ok()?;
+    let part = solve_partition(instance, &fleet, &columns, start, allow_unserved, deadline).ok()?;
     let reasons: HashMap<usize, UnservedReason> = incumbent.unserved.iter().copied().collect();
     let sol = assemble(instance, &fleet, &columns, &part.chosen, |i| {
         reasons.get(&i).copied().unwrap_or_else(|| {

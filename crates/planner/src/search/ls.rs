@@ -386,8 +386,8 @@ impl Intra {
     fn nodes(self, r: &RouteState) -> Vec<u32> {
         let (lo, hi) = self.span();
         let mut nodes = r.nodes.clone();
-        for k in lo..=hi {
-            nodes[k] = r.nodes[self.old(k)];
+        for (k, node) in nodes.iter_mut().enumerate().take(hi + 1).skip(lo) {
+            *node = r.nodes[self.old(k)];
         }
         nodes
     }

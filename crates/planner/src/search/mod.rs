@@ -87,11 +87,14 @@ pub fn solve(instance: &Instance, params: &SolveParams) -> SolveOutcome {
                     params.max_iterations.map(|m| m / u64::from(slices)),
                     params.max_no_improvement,
                 );
-                let budget = params.time_limit.map_or(Duration::from_millis(500), |d| d / 20 / slices);
-                if let Some(sp) = crate::mip::set_partition::solve(s.pool(), instance, &s.best_solution(), budget) {
-                    if crate::check(instance, &sp).objective < s.best_objective() {
-                        s.inject(&sp);
-                    }
+                let budget = params
+                    .time_limit
+                    .map_or(Duration::from_millis(500), |d| d / 20 / slices);
+                if let Some(sp) =
+                    crate::mip::set_partition::solve(s.pool(), instance, &s.best_solution(), budget)
+                    && crate::check(instance, &sp).objective < s.best_objective()
+                {
+                    s.inject(&sp);
                 }
             }
         } else {
@@ -245,7 +248,11 @@ impl<'a> Search<'a> {
         for &v in &compat {
             let solo = |w: &segment::Seg| ops::solo_route(data, v, u, *w);
             let s = solo(&useg);
-            if data.wins(u).iter().any(|w| data.route_cost(v, &solo(w)).is_some()) {
+            if data
+                .wins(u)
+                .iter()
+                .any(|w| data.route_cost(v, &solo(w)).is_some())
+            {
                 return if stop.prize.is_some() {
                     UnservedReason::NotWorthDetour
                 } else {

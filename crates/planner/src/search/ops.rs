@@ -147,9 +147,10 @@ pub(crate) fn place_break(data: &Data, r: &mut RouteState) {
         let b = data.brk_seg(v, loc);
         let s = data.cat(v, &data.cat(v, &r.pre[p], &b), &r.suf[p]);
         if let Some(c) = data.route_cost(v, &s)
-            && best.is_none_or(|(bc, _)| c < bc) {
-                best = Some((c, p));
-            }
+            && best.is_none_or(|(bc, _)| c < bc)
+        {
+            best = Some((c, p));
+        }
     }
     let p = best.map(|(_, p)| p).unwrap_or(k);
     r.nodes.insert(p, BREAK);
@@ -215,21 +216,23 @@ pub(crate) fn best_insertion(
                 cands.push(([u, 0, 0], 1));
             }
             for (nodes, len) in cands {
-              for useg in data.wins(u) {
-                let mut s = vd.start;
-                let mut loc = vd.start_loc;
-                for &x in &nodes[..len] {
-                    let xs = if x == BREAK {
-                        data.brk_seg(v, loc)
-                    } else {
-                        *useg
-                    };
-                    s = data.cat(v, &s, &xs);
-                    loc = s.last;
-                }
-                for (site, end) in vd.ends.iter().enumerate() {
-                    if let Some(c) = data.route_cost(v, &data.cat(v, &s, end))
-                        && c < best_delta && (blink == 0.0 || rng.f64() >= blink) {
+                for useg in data.wins(u) {
+                    let mut s = vd.start;
+                    let mut loc = vd.start_loc;
+                    for &x in &nodes[..len] {
+                        let xs = if x == BREAK {
+                            data.brk_seg(v, loc)
+                        } else {
+                            *useg
+                        };
+                        s = data.cat(v, &s, &xs);
+                        loc = s.last;
+                    }
+                    for (site, end) in vd.ends.iter().enumerate() {
+                        if let Some(c) = data.route_cost(v, &data.cat(v, &s, end))
+                            && c < best_delta
+                            && (blink == 0.0 || rng.f64() >= blink)
+                        {
                             best_delta = c;
                             let site = vd.final_disposal.then_some(site);
                             best = Some(Ins {
@@ -241,8 +244,8 @@ pub(crate) fn best_insertion(
                                 site,
                             });
                         }
+                    }
                 }
-              }
             }
             continue;
         }
@@ -271,73 +274,70 @@ pub(crate) fn best_insertion(
             }
             // Each of the stop's windows (one segment for most stops).
             for useg in data.wins(u) {
-            match data.eval(v, &r.pre[p], Some(useg), &r.suf[p]) {
-                Some(c) => {
-                    let d = c - r.cost;
-                    if d < best_delta {
-                        best_delta = d;
-                        best = Some(Ins {
-                            route: ri,
-                            pos: p,
-                            nodes: [u, 0, 0],
-                            len: 1,
-                            delta: d,
-                            site: None,
-                        });
-                    }
-                }
-                None if can_reload
-                    && data
-                        .cat(v, &data.cat(v, &r.pre[p], useg), &r.suf[p])
-                        .excess
-                        > 0 =>
-                {
-                    // Try an extra disposal trip next to the stop.
-                    for &site in data.near_sites[u as usize].iter().take(2) {
-                        let dn = (data.n as u32) + site;
-                        let ds = data.segs[dn as usize];
-                        let s1 = data.cat(
-                            v,
-                            &data.cat(v, &data.cat(v, &r.pre[p], &ds), useg),
-                            &r.suf[p],
-                        );
-                        if let Some(c) = data.route_cost(v, &s1) {
-                            let d = c - r.cost;
-                            if d < best_delta {
-                                best_delta = d;
-                                best = Some(Ins {
-                                    route: ri,
-                                    pos: p,
-                                    nodes: [dn, u, 0],
-                                    len: 2,
-                                    delta: d,
-                                    site: None,
-                                });
-                            }
+                match data.eval(v, &r.pre[p], Some(useg), &r.suf[p]) {
+                    Some(c) => {
+                        let d = c - r.cost;
+                        if d < best_delta {
+                            best_delta = d;
+                            best = Some(Ins {
+                                route: ri,
+                                pos: p,
+                                nodes: [u, 0, 0],
+                                len: 1,
+                                delta: d,
+                                site: None,
+                            });
                         }
-                        let s2 = data.cat(
-                            v,
-                            &data.cat(v, &data.cat(v, &r.pre[p], useg), &ds),
-                            &r.suf[p],
-                        );
-                        if let Some(c) = data.route_cost(v, &s2) {
-                            let d = c - r.cost;
-                            if d < best_delta {
-                                best_delta = d;
-                                best = Some(Ins {
-                                    route: ri,
-                                    pos: p,
-                                    nodes: [u, dn, 0],
-                                    len: 2,
-                                    delta: d,
-                                    site: None,
-                                });
+                    }
+                    None if can_reload
+                        && data.cat(v, &data.cat(v, &r.pre[p], useg), &r.suf[p]).excess > 0 =>
+                    {
+                        // Try an extra disposal trip next to the stop.
+                        for &site in data.near_sites[u as usize].iter().take(2) {
+                            let dn = (data.n as u32) + site;
+                            let ds = data.segs[dn as usize];
+                            let s1 = data.cat(
+                                v,
+                                &data.cat(v, &data.cat(v, &r.pre[p], &ds), useg),
+                                &r.suf[p],
+                            );
+                            if let Some(c) = data.route_cost(v, &s1) {
+                                let d = c - r.cost;
+                                if d < best_delta {
+                                    best_delta = d;
+                                    best = Some(Ins {
+                                        route: ri,
+                                        pos: p,
+                                        nodes: [dn, u, 0],
+                                        len: 2,
+                                        delta: d,
+                                        site: None,
+                                    });
+                                }
+                            }
+                            let s2 = data.cat(
+                                v,
+                                &data.cat(v, &data.cat(v, &r.pre[p], useg), &ds),
+                                &r.suf[p],
+                            );
+                            if let Some(c) = data.route_cost(v, &s2) {
+                                let d = c - r.cost;
+                                if d < best_delta {
+                                    best_delta = d;
+                                    best = Some(Ins {
+                                        route: ri,
+                                        pos: p,
+                                        nodes: [u, dn, 0],
+                                        len: 2,
+                                        delta: d,
+                                        site: None,
+                                    });
+                                }
                             }
                         }
                     }
+                    None => {}
                 }
-                None => {}
-            }
             }
         }
     }
@@ -540,9 +540,10 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
         for site in 0..data.nsites {
             let s = data.cat(v, &r.pre[k], &vd.ends[site]);
             if let Some(c) = data.route_cost(v, &s)
-                && c < best.0 {
-                    best = (c, site);
-                }
+                && c < best.0
+            {
+                best = (c, site);
+            }
         }
         if best.1 != r.final_site {
             r.final_site = best.1;
@@ -562,11 +563,12 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
             if !next_is_break {
                 let s = data.cat(v, &r.pre[i], &r.suf[i + 1]);
                 if let Some(c) = data.route_cost(v, &s)
-                    && c <= r.cost {
-                        r.nodes.remove(i);
-                        r.rebuild(data);
-                        continue;
-                    }
+                    && c <= r.cost
+                {
+                    r.nodes.remove(i);
+                    r.rebuild(data);
+                    continue;
+                }
             }
             if data.nsites > 1 && !next_is_break {
                 let mut best = (r.cost, x);
@@ -581,9 +583,10 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
                         &r.suf[i + 1],
                     );
                     if let Some(c) = data.route_cost(v, &s)
-                        && c < best.0 {
-                            best = (c, dn);
-                        }
+                        && c < best.0
+                    {
+                        best = (c, dn);
+                    }
                 }
                 if best.1 != x {
                     r.nodes[i] = best.1;

@@ -283,10 +283,7 @@ impl Seg {
                 r.t_rel = b.t_rel;
                 r.t_load = b.t_load;
                 r.t_mask = b.t_mask;
-                let mut load = [0; MAXD];
-                for d in 0..MAXD {
-                    load[d] = a.t_load[d] + b.h_load[d];
-                }
+                let load: [Units; MAXD] = std::array::from_fn(|d| a.t_load[d] + b.h_load[d]);
                 r.excess = a.excess + b.excess + Self::over(&load, cap);
                 r.mask_viol = a.mask_viol
                     + b.mask_viol

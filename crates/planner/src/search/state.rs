@@ -80,7 +80,8 @@ impl<'a> Data<'a> {
             for (d, &q) in s.demand.iter().enumerate().take(MAXD) {
                 dem[d] = q;
             }
-            let seg = |e, l| Seg::stop(s.location as u32, s.service, e, l, s.release, dem, s.stream);
+            let seg =
+                |e, l| Seg::stop(s.location as u32, s.service, e, l, s.release, dem, s.stream);
             // `segs` holds the widest window; a stop with several windows
             // also gets one segment per window, in the stop's order.
             let (e, l) = s
@@ -265,7 +266,8 @@ impl<'a> Data<'a> {
             multi_window: alt.iter().any(|a| !a.is_empty()),
             has_windows: inst.stops().iter().any(|s| !s.windows.is_empty()),
             symmetric: inst.profiles().iter().all(|p| {
-                let sym = |m: &Matrix| (0..m.len()).all(|i| (0..i).all(|j| m.get(i, j) == m.get(j, i)));
+                let sym =
+                    |m: &Matrix| (0..m.len()).all(|i| (0..i).all(|j| m.get(i, j) == m.get(j, i)));
                 sym(&p.distance) && sym(&p.duration)
             }),
             alt,
@@ -717,10 +719,12 @@ impl State {
                 .collect();
             if data.veh[r.veh].final_disposal
                 && let Some(pos) = nodes.iter().rposition(|&x| x != BREAK)
-                    && nodes[pos] as usize >= data.n && nodes[pos] != BREAK {
-                        r.final_site = nodes[pos] as usize - data.n;
-                        nodes.remove(pos);
-                    }
+                && nodes[pos] as usize >= data.n
+                && nodes[pos] != BREAK
+            {
+                r.final_site = nodes[pos] as usize - data.n;
+                nodes.remove(pos);
+            }
             r.nodes = nodes;
             r.rebuild(data);
         }

@@ -43,7 +43,9 @@ fn placeholder_classifier(backbone_sha256: &str) -> Classifier {
         backbone_sha256: backbone_sha256.into(),
         mean: vec![0.0; FEATURE_DIM],
         scale: vec![1.0; FEATURE_DIM],
-        weights: (0..k * FEATURE_DIM).map(|i| ((i % 17) as f32 - 8.0) * 1e-3).collect(),
+        weights: (0..k * FEATURE_DIM)
+            .map(|i| ((i % 17) as f32 - 8.0) * 1e-3)
+            .collect(),
         intercept: vec![0.0; k],
         l2: 1.0,
         training: TrainingSummary::default(),
@@ -85,7 +87,12 @@ impl Spent {
 }
 
 /// Runs `step` (one batch) for about `seconds`; returns what it cost.
-fn block(seconds: f64, batch: usize, step: &mut impl FnMut(usize) -> bool, counter: &mut usize) -> Option<Spent> {
+fn block(
+    seconds: f64,
+    batch: usize,
+    step: &mut impl FnMut(usize) -> bool,
+    counter: &mut usize,
+) -> Option<Spent> {
     let (wall0, cpu0) = (Instant::now(), cpu_time().unwrap_or_default());
     let mut images = 0;
     while wall0.elapsed() < Duration::from_secs_f64(seconds) || images == 0 {
@@ -95,7 +102,11 @@ fn block(seconds: f64, batch: usize, step: &mut impl FnMut(usize) -> bool, count
         *counter += 1;
         images += batch;
     }
-    Some(Spent { wall: wall0.elapsed(), cpu: cpu_time().unwrap_or_default().saturating_sub(cpu0), images })
+    Some(Spent {
+        wall: wall0.elapsed(),
+        cpu: cpu_time().unwrap_or_default().saturating_sub(cpu0),
+        images,
+    })
 }
 
 /// Alternates half-second blocks of raw and end-to-end work for `seconds`
@@ -125,14 +136,22 @@ fn main() -> ExitCode {
         Some(dir) => match synthetic::folder_payloads(dir) {
             Ok(v) if !v.is_empty() => v,
             other => {
-                eprintln!("error: no readable images under {}: {:?}", dir.display(), other.err());
+                eprintln!(
+                    "error: no readable images under {}: {:?}",
+                    dir.display(),
+                    other.err()
+                );
                 return ExitCode::FAILURE;
             }
         },
         None => synthetic::payloads(64, 480),
     };
     let limits = DecodeLimits::default();
-    println!("images: {} (mean {} bytes)", images.len(), images.iter().map(Vec::len).sum::<usize>() / images.len());
+    println!(
+        "images: {} (mean {} bytes)",
+        images.len(),
+        images.iter().map(Vec::len).sum::<usize>() / images.len()
+    );
     println!(
         "| threads | batch | raw ORT img/s | end-to-end img/s | raw wall ms/img | e2e wall ms/img | overhead % (wall) | raw CPU ms/img | e2e CPU ms/img | overhead % (CPU) |"
     );
@@ -146,7 +165,11 @@ fn main() -> ExitCode {
             }
         };
         let classifier = placeholder_classifier(backbone.sha256());
-        let mut reader = FillReader { backbone, classifier, limits };
+        let mut reader = FillReader {
+            backbone,
+            classifier,
+            limits,
+        };
         let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(p) => p,
             Err(e) => {
@@ -156,16 +179,31 @@ fn main() -> ExitCode {
         };
         for &batch in &args.batches {
             let batch = batch.max(1);
-            let groups: Vec<Vec<&[u8]>> =
-                (0..images.len()).map(|s| (0..batch).map(|j| images[(s + j) % images.len()].as_slice()).collect()).collect();
-            let tensors: Vec<Vec<f32>> = groups.iter().take(8).map(|g| prepare_batch(g, &limits).0).collect();
+            let groups: Vec<Vec<&[u8]>> = (0..images.len())
+                .map(|s| {
+                    (0..batch)
+                        .map(|j| images[(s + j) % images.len()].as_slice())
+                        .collect()
+                })
+                .collect();
+            let tensors: Vec<Vec<f32>> = groups
+                .iter()
+                .take(8)
+                .map(|g| prepare_batch(g, &limits).0)
+                .collect();
             let outcome = pool.install(|| {
                 // Both closures need the reader; they never run at the same time.
                 let reader = std::cell::RefCell::new(&mut reader);
                 compare(
                     args.seconds,
                     batch,
-                    |i| reader.borrow_mut().backbone.run(&tensors[i % tensors.len()]).is_ok(),
+                    |i| {
+                        reader
+                            .borrow_mut()
+                            .backbone
+                            .run(&tensors[i % tensors.len()])
+                            .is_ok()
+                    },
                     |i| {
                         reader
                             .borrow_mut()

@@ -57,13 +57,21 @@ async fn client_loop(
     measure_from: Instant,
     stop_at: Instant,
 ) -> Tally {
-    let mut tally = Tally { latency_us: Histogram::new_with_bounds(1, 120_000_000, 3).ok(), ..Tally::default() };
+    let mut tally = Tally {
+        latency_us: Histogram::new_with_bounds(1, 120_000_000, 3).ok(),
+        ..Tally::default()
+    };
     let mut i = offset;
     while Instant::now() < stop_at {
         let image = images[i % images.len()].clone();
         i += 1;
         let started = Instant::now();
-        let result = client.classify_fill(ClassifyFillRequest { image, request_id: String::new() }).await;
+        let result = client
+            .classify_fill(ClassifyFillRequest {
+                image,
+                request_id: String::new(),
+            })
+            .await;
         tally.answered += 1;
         if started < measure_from {
             continue;
@@ -80,7 +88,12 @@ async fn client_loop(
                     tally.queue_us_sum += u64::from(t.queue_us);
                 }
             }
-            Err(status) => *tally.errors.entry(format!("{:?}", status.code())).or_default() += 1,
+            Err(status) => {
+                *tally
+                    .errors
+                    .entry(format!("{:?}", status.code()))
+                    .or_default() += 1
+            }
         }
     }
     tally
@@ -127,9 +140,20 @@ async fn main() -> ExitCode {
     let tasks: Vec<_> = clients
         .into_iter()
         .enumerate()
-        .map(|(n, c)| tokio::spawn(client_loop(c, Arc::clone(&images), n * 7, measure_from, stop_at)))
+        .map(|(n, c)| {
+            tokio::spawn(client_loop(
+                c,
+                Arc::clone(&images),
+                n * 7,
+                measure_from,
+                stop_at,
+            ))
+        })
         .collect();
-    let mut total = Tally { latency_us: Histogram::new_with_bounds(1, 120_000_000, 3).ok(), ..Tally::default() };
+    let mut total = Tally {
+        latency_us: Histogram::new_with_bounds(1, 120_000_000, 3).ok(),
+        ..Tally::default()
+    };
     for task in tasks {
         let Ok(t) = task.await else { continue };
         if let (Some(all), Some(h)) = (total.latency_us.as_mut(), t.latency_us.as_ref()) {
@@ -144,8 +168,19 @@ async fn main() -> ExitCode {
         }
     }
     let seconds = args.duration.max(0.1);
-    let ms = |q: f64| total.latency_us.as_ref().map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0);
-    let per = |sum: u64| if total.ok == 0 { 0.0 } else { sum as f64 / total.ok as f64 };
+    let ms = |q: f64| {
+        total
+            .latency_us
+            .as_ref()
+            .map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0)
+    };
+    let per = |sum: u64| {
+        if total.ok == 0 {
+            0.0
+        } else {
+            sum as f64 / total.ok as f64
+        }
+    };
     println!(
         "clients={} duration_s={:.1} images={} mean_image_bytes={} ok={} answered_incl_warmup={} errors={:?}",
         args.clients,

@@ -44,8 +44,9 @@ pub fn fixture() -> &'static Fixture {
         let mut backbone = Backbone::load(&BackboneConfig::from_env(2))
             .expect("backbone loads: run scripts/setup.sh and source ~/.cache/fillroute/env.sh");
         for (class, &fill) in DEFAULT_FILL_MIDPOINTS.iter().enumerate() {
-            let payloads: Vec<Vec<u8>> =
-                (0..per_class).map(|i| png(&fill_frame(fill.min(1.0), (class * 100 + i) as u64, 96))).collect();
+            let payloads: Vec<Vec<u8>> = (0..per_class)
+                .map(|i| png(&fill_frame(fill.min(1.0), (class * 100 + i) as u64, 96)))
+                .collect();
             let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
             let (tensor, _) = prepare_batch(&refs, &DecodeLimits::default());
             let out = backbone.run(&tensor).unwrap();
@@ -57,12 +58,19 @@ pub fn fixture() -> &'static Fixture {
         let model = centroid_classifier(&rows, &labels, backbone.sha256());
         let classifier = dir.join("classifier.json");
         model.save(&classifier).unwrap();
-        let images: Vec<Vec<u8>> =
-            DEFAULT_FILL_MIDPOINTS.iter().enumerate().map(|(c, &f)| jpeg(&fill_frame(f.min(1.0), 9000 + c as u64, 120))).collect();
+        let images: Vec<Vec<u8>> = DEFAULT_FILL_MIDPOINTS
+            .iter()
+            .enumerate()
+            .map(|(c, &f)| jpeg(&fill_frame(f.min(1.0), 9000 + c as u64, 120)))
+            .collect();
         for (i, bytes) in images.iter().enumerate() {
             std::fs::write(index_dir.join(format!("bin-{i}.jpg")), bytes).unwrap();
         }
-        Fixture { classifier, index_dir, images }
+        Fixture {
+            classifier,
+            index_dir,
+            images,
+        }
     })
 }
 
@@ -73,9 +81,15 @@ pub fn fixture() -> &'static Fixture {
 fn centroid_classifier(rows: &[Vec<f32>], labels: &[usize], backbone_sha256: &str) -> Classifier {
     let k = DEFAULT_FILL_CLASSES.len();
     let n = rows.len() as f32;
-    let mean: Vec<f32> = (0..FEATURE_DIM).map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / n).collect();
+    let mean: Vec<f32> = (0..FEATURE_DIM)
+        .map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / n)
+        .collect();
     let scale: Vec<f32> = (0..FEATURE_DIM)
-        .map(|j| (rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f32>() / n).sqrt().max(1e-6))
+        .map(|j| {
+            (rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f32>() / n)
+                .sqrt()
+                .max(1e-6)
+        })
         .collect();
     let mut weights = vec![0f32; k * FEATURE_DIM];
     let mut counts = vec![0f32; k];
@@ -88,10 +102,18 @@ fn centroid_classifier(rows: &[Vec<f32>], labels: &[usize], backbone_sha256: &st
     // Centroids, scaled down so the softmax is not saturated.
     let temper = 1.0 / FEATURE_DIM as f32;
     for c in 0..k {
-        weights[c * FEATURE_DIM..(c + 1) * FEATURE_DIM].iter_mut().for_each(|w| *w *= temper / counts[c].max(1.0));
+        weights[c * FEATURE_DIM..(c + 1) * FEATURE_DIM]
+            .iter_mut()
+            .for_each(|w| *w *= temper / counts[c].max(1.0));
     }
     let intercept: Vec<f32> = (0..k)
-        .map(|c| -0.5 * weights[c * FEATURE_DIM..(c + 1) * FEATURE_DIM].iter().map(|w| w * w).sum::<f32>() / temper)
+        .map(|c| {
+            -0.5 * weights[c * FEATURE_DIM..(c + 1) * FEATURE_DIM]
+                .iter()
+                .map(|w| w * w)
+                .sum::<f32>()
+                / temper
+        })
         .collect();
     Classifier {
         format: ARTIFACT_FORMAT,
@@ -124,7 +146,11 @@ pub fn config() -> ServerConfig {
 pub fn spawn_server(config: ServerConfig) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
@@ -133,7 +159,8 @@ pub fn spawn_server(config: ServerConfig) -> SocketAddr {
             }
         });
     });
-    rx.recv_timeout(Duration::from_secs(60)).expect("server bound a port")
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("server bound a port")
 }
 
 /// The one server most tests share.
@@ -144,7 +171,9 @@ pub fn shared_server() -> SocketAddr {
 
 /// A channel to `addr` (waits for model loading to finish).
 pub async fn channel(addr: SocketAddr) -> Channel {
-    let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap().connect_timeout(Duration::from_secs(60));
+    let endpoint = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(60));
     endpoint.connect().await.expect("connects")
 }
 
@@ -156,7 +185,9 @@ pub async fn client(addr: SocketAddr) -> VisionServiceClient<Channel> {
 /// Runs `run` to its error with `config` (for start-up failures).
 pub async fn start_error(config: ServerConfig) -> ServerError {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    run(listener, config, std::future::pending()).await.expect_err("start-up must fail")
+    run(listener, config, std::future::pending())
+        .await
+        .expect_err("start-up must fail")
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -164,7 +195,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -189,7 +224,10 @@ pub fn pixel_bomb(width: u32, height: u32) -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(chunk(b"IHDR", &ihdr));
     // A tiny zlib stream: the decoder would inflate it to gigabytes if allowed.
-    png.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]));
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    ));
     png.extend(chunk(b"IEND", &[]));
     png
 }
@@ -197,7 +235,10 @@ pub fn pixel_bomb(width: u32, height: u32) -> Vec<u8> {
 /// Minimal BMP bytes (a format we do not accept).
 pub fn bmp() -> Vec<u8> {
     let mut b = b"BM".to_vec();
-    b.extend_from_slice(&[0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 24, 0]);
+    b.extend_from_slice(&[
+        0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 24,
+        0,
+    ]);
     b.resize(58, 0);
     b
 }
@@ -220,14 +261,20 @@ pub async fn raw_classify(addr: SocketAddr, image: Vec<u8>, grpc_timeout: &str) 
     let mut h2 = h2.ready().await.unwrap();
     let request = http::Request::builder()
         .method("POST")
-        .uri(format!("http://{addr}/fillroute.vision.v1.VisionService/ClassifyFill"))
+        .uri(format!(
+            "http://{addr}/fillroute.vision.v1.VisionService/ClassifyFill"
+        ))
         .header("content-type", "application/grpc")
         .header("te", "trailers")
         .header("grpc-timeout", grpc_timeout)
         .body(())
         .unwrap();
     let (response, mut send) = h2.send_request(request, false).unwrap();
-    let message = fillroute_proto::vision::v1::ClassifyFillRequest { image, request_id: "raw".into() }.encode_to_vec();
+    let message = fillroute_proto::vision::v1::ClassifyFillRequest {
+        image,
+        request_id: "raw".into(),
+    }
+    .encode_to_vec();
     let mut frame = vec![0u8];
     frame.extend((message.len() as u32).to_be_bytes());
     frame.extend(message);
@@ -242,8 +289,14 @@ pub async fn raw_classify(addr: SocketAddr, image: Vec<u8>, grpc_timeout: &str) 
         }
         headers = body.trailers().await.unwrap().unwrap_or_default();
     }
-    let status = headers.get("grpc-status").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(u32::MAX);
-    let message = headers.get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let status = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(u32::MAX);
+    let message = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     (status, percent_decode(message))
 }
 
