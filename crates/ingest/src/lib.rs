@@ -83,11 +83,10 @@ pub async fn run_with(
                 )
             })?;
     }
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(fillroute_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| IngestError::Internal(format!("reflection: {e}")))?;
+    let reflection = fillroute_serving::reflection(&[
+        fillroute_proto::ingest::v1::ingest_service_server::SERVICE_NAME,
+    ])
+    .map_err(|e| IngestError::Internal(format!("reflection: {e}")))?;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     // Not serving until the first probe says the dependencies answer.
     for name in health::REPORTED {
@@ -129,8 +128,8 @@ pub async fn run_with(
         "ingest service listening"
     );
     builder
+        .add_routes(reflection)
         .add_service(health_service)
-        .add_service(reflection)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await

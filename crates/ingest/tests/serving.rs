@@ -108,6 +108,12 @@ async fn reflection_lists_the_ingest_and_health_services() {
     for expected in [INGEST, "grpc.health.v1.Health"] {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("vision") || n.contains("planner")),
+        "only what this server serves: {names:?}"
+    );
     stack.cleanup().await;
 }
 

@@ -17,7 +17,7 @@ pub use service::PlannerApi;
 
 use fillroute_clock::Clock;
 use fillroute_planning::PlanningError;
-use fillroute_proto::planner::v1::planner_service_server::PlannerServiceServer;
+use fillroute_proto::planner::v1::planner_service_server::{self, PlannerServiceServer};
 use fillroute_store::Store;
 use std::future::Future;
 use tokio::net::TcpListener;
@@ -66,9 +66,24 @@ pub async fn run_with_clock(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), PlanningError> {
     check_tokens(&tokens)?;
+    let reflection = fillroute_serving::reflection(&[planner_service_server::SERVICE_NAME])
+        .map_err(|e| PlanningError::Internal(format!("reflection: {e}")))?;
+    // Stateless: serving as soon as it listens; each call reports a database outage itself.
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<PlannerServiceServer<PlannerApi>>()
+        .await;
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, "planner service listening");
+    let shutdown = async move {
+        shutdown.await;
+        health
+            .set_not_serving::<PlannerServiceServer<PlannerApi>>()
+            .await;
+    };
     tonic::transport::Server::builder()
+        .add_routes(reflection)
+        .add_service(health_service)
         .add_service(PlannerServiceServer::new(
             PlannerApi::new(store, tokens).with_clock(clock),
         ))

@@ -397,6 +397,73 @@ async fn bad_input_over_grpc_gets_a_clear_status_naming_the_field() {
 }
 
 #[tokio::test]
+async fn the_planner_answers_health_and_reflection_v1alpha_listing_only_what_it_serves() {
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+    let city = common::andorra(1, 1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tokens = Tokens {
+        dashboard: DASHBOARD.into(),
+        planner: PLANNER.into(),
+    };
+    tokio::spawn(fillroute_planning_server::run(
+        listener,
+        city.store().clone(),
+        tokens,
+        std::future::pending(),
+    ));
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap();
+    let mut channel = None;
+    for _ in 0..50 {
+        if let Ok(c) = endpoint.connect().await {
+            channel = Some(c);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let channel = channel.expect("server started");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "fillroute.planner.v1.PlannerService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.status(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = reflection
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.next().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list: {answer:?}");
+    };
+    let mut names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "fillroute.planner.v1.PlannerService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1alpha.ServerReflection"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn plan_day_refuses_a_far_future_date_and_an_out_of_range_rule_naming_the_field() {
     let city = common::andorra(3, 1).await;
     let mut c = serve(&city).await;

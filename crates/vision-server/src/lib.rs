@@ -59,10 +59,10 @@ pub async fn run(
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VisionServiceServer<VisionApi>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(fillroute_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| ServerError::Reflection(e.to_string()))?;
+    let reflection = fillroute_serving::reflection(&[
+        fillroute_proto::vision::v1::vision_service_server::SERVICE_NAME,
+    ])
+    .map_err(|e| ServerError::Reflection(e.to_string()))?;
 
     let addr = listener.local_addr().ok();
     // tonic ignores its own nodelay setting for a supplied listener; small
@@ -82,8 +82,8 @@ pub async fn run(
     };
     tracing::info!(?addr, "vision service listening");
     tonic::transport::Server::builder()
+        .add_routes(reflection)
         .add_service(health_service)
-        .add_service(reflection)
         .add_service(vision)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;

@@ -366,6 +366,13 @@ async fn reflection_lists_the_vision_service() {
             .any(|s| s.name == "fillroute.vision.v1.VisionService"),
         "{list:?}"
     );
+    assert!(
+        !list
+            .service
+            .iter()
+            .any(|s| s.name.contains("ingest") || s.name.contains("planner")),
+        "only what this server serves: {list:?}"
+    );
 }
 
 #[tokio::test]
