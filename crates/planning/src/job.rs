@@ -542,9 +542,9 @@ fn build_instance(
 /// Adds the saved future visit to every may-collect bin's prize and
 /// re-decides it ([`fillroute_forecast::visit`]): the detour to the bin among
 /// the day's candidate bins plus its share of a truckload's dispatch driving,
-/// priced at the fleet's mean cost per km. Trucks have no hourly cost here,
-/// so service time is not priced. Stops per route are a truckload of bins
-/// emptied at 80 %.
+/// priced at the fleet's mean cost per km and per crew hour, service time
+/// included, as the replay prices it. Stops per route are a truckload of
+/// bins emptied at 80 %.
 fn price_future_visits(
     decided: &mut [Decided],
     locs: &[Loc],
@@ -553,13 +553,14 @@ fn price_future_visits(
     trucks: &[TruckRow],
     pricing: &Pricing,
 ) {
-    let per_m = trucks.iter().map(|t| t.truck.cost_per_km).sum::<f64>()
-        / trucks.len().max(1) as f64
-        / MILLI;
+    let mean =
+        |f: fn(&TruckRow) -> f64| trucks.iter().map(f).sum::<f64>() / trucks.len().max(1) as f64;
+    let per_m = mean(|t| t.truck.cost_per_km) / MILLI;
+    let per_s = mean(|t| t.truck.cost_per_hour) / 3600.0;
     let cost = |a: usize, b: usize| {
-        matrix
-            .get(a, b)
-            .map_or(f64::INFINITY, |(m, _)| f64::from(m) * per_m)
+        matrix.get(a, b).map_or(f64::INFINITY, |(m, s)| {
+            f64::from(m) * per_m + f64::from(s) * per_s
+        })
     };
     let (mut bins, mut of_bin, mut sites) = (Vec::new(), Vec::new(), Vec::new());
     for &i in keep {
@@ -591,7 +592,10 @@ fn price_future_visits(
         .sum::<f64>()
         / of_bin.len().max(1) as f64;
     let per_route = bins_per_load(truck_litres, bin_litres);
-    let service = vec![0.0; bins.len()];
+    let service: Vec<f64> = of_bin
+        .iter()
+        .map(|&k| f64::from(decided[k].bin.service_time_s) * per_s)
+        .collect();
     let costs = future_visit_costs(cost, &bins, &service, 0, &sites);
     for (&k, visit) in of_bin.iter().zip(&costs) {
         let d = &mut decided[k];
