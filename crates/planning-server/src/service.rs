@@ -192,7 +192,8 @@ impl PlannerService for PlannerApi {
             .stream_job(move |store, cache, progress, plan| {
                 Box::pin(async move {
                     req.plan_id = Some(plan);
-                    job::plan_day_locked(&store, &cache, &req, clock.now(), progress, lock).await
+                    job::plan_day_locked(&store, &cache, &req, region, clock.now(), progress, lock)
+                        .await
                 })
             })
             .await?;

@@ -18,6 +18,11 @@ const PLANNER: &str = "planner-token-0123456789";
 const DASHBOARD: &str = "dashboard-token-0123456789";
 
 async fn serve(city: &common::City) -> PlannerServiceClient<Channel> {
+    PlannerServiceClient::new(serve_channel(city).await)
+}
+
+/// Starts the planner service on port 0 and connects a channel to it.
+async fn serve_channel(city: &common::City) -> Channel {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let tokens = Tokens {
@@ -30,8 +35,9 @@ async fn serve(city: &common::City) -> PlannerServiceClient<Channel> {
         tokens,
         std::future::pending(),
     ));
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap();
     for _ in 0..50 {
-        if let Ok(c) = PlannerServiceClient::connect(format!("http://{addr}")).await {
+        if let Ok(c) = endpoint.connect().await {
             return c;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -403,28 +409,7 @@ async fn the_planner_answers_health_and_reflection_v1alpha_listing_only_what_it_
     use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
     let city = common::andorra(1, 1).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let tokens = Tokens {
-        dashboard: DASHBOARD.into(),
-        planner: PLANNER.into(),
-    };
-    tokio::spawn(fillroute_planning_server::run(
-        listener,
-        city.store().clone(),
-        tokens,
-        std::future::pending(),
-    ));
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap();
-    let mut channel = None;
-    for _ in 0..50 {
-        if let Ok(c) = endpoint.connect().await {
-            channel = Some(c);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let channel = channel.expect("server started");
+    let channel = serve_channel(&city).await;
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
     let status = health
         .check(tonic_health::pb::HealthCheckRequest {

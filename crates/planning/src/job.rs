@@ -804,7 +804,7 @@ pub async fn plan_day(
     let region = region(store, &req.region).await?;
     req.validate(local_today(now, region.utc_offset_s))?;
     let lock = lock_day(store, &region, req.date).await?;
-    plan_day_locked(store, cache, req, now, progress, lock).await
+    plan_day_locked(store, cache, req, region, now, progress, lock).await
 }
 
 /// Takes the right to plan `region`'s `date`, or [`PlanningError::Busy`]
@@ -822,17 +822,19 @@ pub async fn lock_day(store: &Store, region: &RegionRow, date: Date) -> Result<P
         })
 }
 
-/// [`plan_day`] for a caller that already holds the day's lock (a server
-/// refuses a busy day before it accepts the call); releases it at the end.
+/// [`plan_day`] for a caller that already loaded `region` (`req.region`) and
+/// holds the day's lock (a server refuses a busy day before it accepts the
+/// call); releases the lock at the end.
 pub async fn plan_day_locked(
     store: &Store,
     cache: &NetworkCache,
     req: &PlanRequest,
+    region: RegionRow,
     now: OffsetDateTime,
     progress: ProgressFn,
     lock: PlanDayLock,
 ) -> Result<PlanSummary> {
-    let result = plan_locked(store, cache, req, now, progress).await;
+    let result = plan_locked(store, cache, req, region, now, progress).await;
     if let Err(e) = lock.release().await {
         tracing::warn!(error = %e, "plan-day lock released by closing its connection");
     }
@@ -843,10 +845,10 @@ async fn plan_locked(
     store: &Store,
     cache: &NetworkCache,
     req: &PlanRequest,
+    region: RegionRow,
     now: OffsetDateTime,
     progress: ProgressFn,
 ) -> Result<PlanSummary> {
-    let region = region(store, &req.region).await?;
     let budget = req.validate(local_today(now, region.utc_offset_s))?;
     let trucks = store.trucks_of_depot(region.depot_id).await?;
     if trucks.is_empty() {
