@@ -333,15 +333,29 @@ pub fn check_named(instance: &Instance, solution: &Solution, names: &dyn Naming)
                 rname()
             ));
         }
-        let want_breaks = usize::from(v.break_.is_some() && nstops > 0);
-        if nbreaks != want_breaks {
-            r.violations.push(format!(
-                "{}: {nbreaks} breaks, expected {want_breaks}",
-                rname()
-            ));
-        }
         dist = dist.saturating_add(prof.distance.get(loc, end_loc));
         let arrive = t.saturating_add(prof.duration.get(loc, end_loc));
+        // The lunch rule: a route still out when the break window's latest
+        // start passes takes one break; a route back by then needs none.
+        match v.break_ {
+            Some(b) if nstops > 0 => {
+                if nbreaks > 1 {
+                    r.violations
+                        .push(format!("{}: {nbreaks} breaks, at most 1", rname()));
+                } else if nbreaks == 0 && arrive > b.window.late {
+                    r.violations.push(format!(
+                        "{}: no break, but the route returns at {arrive}, after the break window's latest start {}: plan the break",
+                        rname(),
+                        b.window.late
+                    ));
+                }
+            }
+            _ if nbreaks > 0 && v.break_.is_some() => r.violations.push(format!(
+                "{}: {nbreaks} breaks on a route with no stops",
+                rname()
+            )),
+            _ => {}
+        }
         let end = event(
             arrive,
             Units::MIN,

@@ -172,7 +172,10 @@ pub struct Vehicle {
     pub skills: Mask,
     /// Streams it may collect; `Mask::MAX` for all.
     pub streams: Mask,
-    /// Optional driver break, required on every used route.
+    /// Optional driver break. A route still out when the break window's
+    /// latest start passes (it returns to its end depot after
+    /// `window.late`) takes it exactly once; a route back by then needs none,
+    /// the crew lunches off the clock. Never more than one.
     pub break_: Option<Break>,
     /// Maximum disposal visits (including the final one); `None` = unlimited.
     pub max_disposal_trips: Option<usize>,

@@ -175,8 +175,9 @@ fn takes_lunch_break_inside_its_window() {
 
 #[test]
 fn a_crew_paid_from_its_shift_start_collects_before_lunch_not_after_an_idle_morning() {
-    // Lunch may only start at 500; the work takes about 150. With the crew's
-    // time counted from the shift start, the bins come first.
+    // Lunch may only start at 500 (latest 700); the work takes about 880, so
+    // the route runs past the window and must take it. With the crew's time
+    // counted from the shift start, bins come first, not an idle morning.
     let pts = [
         (0.0, 0.0),
         (10.0, 0.0),
@@ -184,7 +185,7 @@ fn a_crew_paid_from_its_shift_start_collects_before_lunch_not_after_an_idle_morn
         (30.0, 0.0),
         (40.0, 0.0),
     ];
-    let mut v = Vehicle::truck("truck", 100, 0, TimeWindow::new(0, 1000), 1.0, 36.0);
+    let mut v = Vehicle::truck("truck", 100, 0, TimeWindow::new(0, 2000), 1.0, 36.0);
     v.break_ = Some(Break {
         window: TimeWindow::new(500, 700),
         duration: 60,
@@ -192,7 +193,7 @@ fn a_crew_paid_from_its_shift_start_collects_before_lunch_not_after_an_idle_morn
     let inst = builder(&pts)
         .stops((1..5).map(|i| {
             let mut s = stop(&format!("b{i}"), i, 1);
-            s.service = 10;
+            s.service = 200;
             s
         }))
         .vehicle(v)
@@ -204,9 +205,94 @@ fn a_crew_paid_from_its_shift_start_collects_before_lunch_not_after_an_idle_morn
     let visits = &sol.routes[0].visits;
     let first_stop = visits.iter().position(|v| matches!(v, Visit::Stop(_)));
     let lunch = visits.iter().position(|v| *v == Visit::Break);
+    assert!(lunch.is_some(), "{visits:?}");
     assert!(first_stop < lunch, "{visits:?}");
-    // Paid from 0: out until at least the end of lunch.
-    assert!(rep.duration >= 560, "{}", rep.duration);
+    // Paid from 0: the work and the lunch.
+    assert_eq!(rep.duration, 880 + 60, "{visits:?}");
+}
+
+/// One truck, lunch window [500, 700] of 60, bins on a line; `service` sets
+/// how long the round takes (80 of driving plus 4 services).
+fn lunch_day(service: i64) -> Instance {
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (20.0, 0.0),
+        (30.0, 0.0),
+        (40.0, 0.0),
+    ];
+    let mut v = Vehicle::truck("truck", 100, 0, TimeWindow::new(0, 2000), 1.0, 36.0);
+    v.break_ = Some(Break {
+        window: TimeWindow::new(500, 700),
+        duration: 60,
+    });
+    builder(&pts)
+        .stops((1..5).map(|i| {
+            let mut s = stop(&format!("b{i}"), i, 1);
+            s.service = service;
+            s
+        }))
+        .vehicle(v)
+        .objective(Objective::COST)
+        .build()
+        .unwrap()
+}
+
+fn breaks(sol: &Solution) -> usize {
+    sol.routes
+        .iter()
+        .flat_map(|r| &r.visits)
+        .filter(|v| **v == Visit::Break)
+        .count()
+}
+
+#[test]
+fn a_morning_route_back_before_the_lunch_window_closes_takes_no_break() {
+    // 80 of driving and 4 x 10 of service: back at 120, long before the
+    // lunch window's latest start (700). No lunch, no wait for 500.
+    let inst = lunch_day(10);
+    let (sol, rep) = solve_checked(&inst, 300);
+    assert!(rep.feasible, "{:?}", rep.violations);
+    assert_eq!(breaks(&sol), 0, "{sol:?}");
+    assert_eq!(rep.duration, 120);
+}
+
+#[test]
+fn a_route_still_running_when_the_lunch_window_closes_takes_the_break() {
+    // 80 + 4 x 160 = 720 of work: past the latest start (700).
+    let inst = lunch_day(160);
+    let (sol, rep) = solve_checked(&inst, 300);
+    assert!(rep.feasible, "{:?}", rep.violations);
+    assert_eq!(breaks(&sol), 1, "{sol:?}");
+    assert_eq!(rep.duration, 720 + 60);
+}
+
+#[test]
+fn the_checker_accepts_a_short_route_without_a_break_and_rejects_a_long_one() {
+    let route = Route {
+        vehicle: 0,
+        visits: (0..4).map(Visit::Stop).collect(),
+    };
+    let sol = Solution {
+        routes: vec![route],
+        unserved: Vec::new(),
+    };
+    // Back at 700 exactly: the crew can still start lunch at the depot.
+    let short = check(&lunch_day(155), &sol);
+    assert!(short.feasible, "{:?}", short.violations);
+    // Back at 704: the route ran past the window, and the crew had no lunch.
+    let long = check(&lunch_day(156), &sol);
+    assert!(!long.feasible);
+    assert!(
+        long.violations.iter().any(|v| v.contains("break")),
+        "{:?}",
+        long.violations
+    );
+    // More than one break is never right.
+    let mut twice = sol.clone();
+    twice.routes[0].visits.insert(1, Visit::Break);
+    twice.routes[0].visits.insert(1, Visit::Break);
+    assert!(!check(&lunch_day(156), &twice).feasible);
 }
 
 #[test]

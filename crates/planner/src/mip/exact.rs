@@ -275,12 +275,13 @@ impl Enumerator<'_> {
         }
         for body in bodies {
             let candidates: Vec<Vec<Visit>> = if v.break_.is_some() {
-                (0..=body.len())
-                    .map(|p| {
+                // No break (a route back before the window closes), or one.
+                std::iter::once(body.clone())
+                    .chain((0..=body.len()).map(|p| {
                         let mut b = body.clone();
                         b.insert(p, Visit::Break);
                         b
-                    })
+                    }))
                     .collect()
             } else {
                 vec![body]

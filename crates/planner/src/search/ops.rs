@@ -128,20 +128,20 @@ pub(crate) fn cleanup(data: &Data, r: &mut RouteState) {
     r.nodes = out;
 }
 
-/// Moves (or adds) the break to its cheapest feasible position.
+/// Moves the break to its cheapest feasible position, adds it, or drops it
+/// when the route is back before the break window closes (ties: no break).
 pub(crate) fn place_break(data: &Data, r: &mut RouteState) {
     if data.veh[r.veh].brk.is_none() {
         return;
     }
     r.nodes.retain(|&x| x != BREAK);
+    r.rebuild(data);
     if r.nodes.is_empty() {
-        r.rebuild(data);
         return;
     }
-    r.rebuild(data);
     let v = r.veh;
     let k = r.nodes.len();
-    let mut best: Option<(Units, usize)> = None;
+    let mut best: Option<(Units, Option<usize>)> = r.feasible.then_some((r.cost, None));
     for p in 0..=k {
         let loc = r.pre[p].last;
         let b = data.brk_seg(v, loc);
@@ -149,12 +149,20 @@ pub(crate) fn place_break(data: &Data, r: &mut RouteState) {
         if let Some(c) = data.route_cost(v, &s)
             && best.is_none_or(|(bc, _)| c < bc)
         {
-            best = Some((c, p));
+            best = Some((c, Some(p)));
         }
     }
-    let p = best.map(|(_, p)| p).unwrap_or(k);
-    r.nodes.insert(p, BREAK);
-    r.rebuild(data);
+    match best {
+        Some((_, None)) => {}
+        Some((_, Some(p))) => {
+            r.nodes.insert(p, BREAK);
+            r.rebuild(data);
+        }
+        None => {
+            r.nodes.insert(k, BREAK);
+            r.rebuild(data);
+        }
+    }
 }
 
 /// A candidate insertion: put `nodes[..len]` at position `pos` of `route`.
@@ -208,12 +216,12 @@ pub(crate) fn best_insertion(
             if lb >= best_delta {
                 continue;
             }
-            let mut cands: Vec<([Node; 3], usize)> = Vec::with_capacity(2);
+            // Without a break first: a short route needs none.
+            let mut cands: Vec<([Node; 3], usize)> = Vec::with_capacity(3);
+            cands.push(([u, 0, 0], 1));
             if vd.brk.is_some() {
                 cands.push(([u, BREAK, 0], 2));
                 cands.push(([BREAK, u, 0], 2));
-            } else {
-                cands.push(([u, 0, 0], 1));
             }
             for (nodes, len) in cands {
                 for useg in data.wins(u) {
@@ -250,6 +258,9 @@ pub(crate) fn best_insertion(
             continue;
         }
         let k = r.nodes.len();
+        // A route without its break may need one once it grows past the
+        // break window: then the break is tried next to the new stop.
+        let may_add_break = vd.brk.is_some() && r.pre[k].nbrk == 0;
         let can_reload =
             data.has_reloads && r.pre[k].ndisp + u32::from(vd.final_disposal) < vd.max_disp;
         if !can_reload && r.pre[k].ndisp == 0 {
@@ -289,54 +300,75 @@ pub(crate) fn best_insertion(
                             });
                         }
                     }
-                    None if can_reload
-                        && data.cat(v, &data.cat(v, &r.pre[p], useg), &r.suf[p]).excess > 0 =>
-                    {
-                        // Try an extra disposal trip next to the stop.
-                        for &site in data.near_sites[u as usize].iter().take(2) {
-                            let dn = (data.n as u32) + site;
-                            let ds = data.segs[dn as usize];
-                            let s1 = data.cat(
-                                v,
-                                &data.cat(v, &data.cat(v, &r.pre[p], &ds), useg),
-                                &r.suf[p],
-                            );
-                            if let Some(c) = data.route_cost(v, &s1) {
-                                let d = c - r.cost;
-                                if d < best_delta {
-                                    best_delta = d;
-                                    best = Some(Ins {
-                                        route: ri,
-                                        pos: p,
-                                        nodes: [dn, u, 0],
-                                        len: 2,
-                                        delta: d,
-                                        site: None,
-                                    });
+                    None => {
+                        if may_add_break {
+                            let before = data.cat(v, &data.brk_seg(v, r.pre[p].last), useg);
+                            let after = data.cat(v, useg, &data.brk_seg(v, ul as u32));
+                            for (nodes, b) in [([BREAK, u, 0], before), ([u, BREAK, 0], after)] {
+                                if let Some(c) = data.eval(v, &r.pre[p], Some(&b), &r.suf[p]) {
+                                    let d = c - r.cost;
+                                    if d < best_delta {
+                                        best_delta = d;
+                                        best = Some(Ins {
+                                            route: ri,
+                                            pos: p,
+                                            nodes,
+                                            len: 2,
+                                            delta: d,
+                                            site: None,
+                                        });
+                                    }
                                 }
                             }
-                            let s2 = data.cat(
-                                v,
-                                &data.cat(v, &data.cat(v, &r.pre[p], useg), &ds),
-                                &r.suf[p],
-                            );
-                            if let Some(c) = data.route_cost(v, &s2) {
-                                let d = c - r.cost;
-                                if d < best_delta {
-                                    best_delta = d;
-                                    best = Some(Ins {
-                                        route: ri,
-                                        pos: p,
-                                        nodes: [u, dn, 0],
-                                        len: 2,
-                                        delta: d,
-                                        site: None,
-                                    });
+                        }
+                        if can_reload
+                            && data.cat(v, &data.cat(v, &r.pre[p], useg), &r.suf[p]).excess > 0
+                        {
+                            // Try an extra disposal trip next to the stop.
+                            for &site in data.near_sites[u as usize].iter().take(2) {
+                                let dn = (data.n as u32) + site;
+                                let ds = data.segs[dn as usize];
+                                let s1 = data.cat(
+                                    v,
+                                    &data.cat(v, &data.cat(v, &r.pre[p], &ds), useg),
+                                    &r.suf[p],
+                                );
+                                if let Some(c) = data.route_cost(v, &s1) {
+                                    let d = c - r.cost;
+                                    if d < best_delta {
+                                        best_delta = d;
+                                        best = Some(Ins {
+                                            route: ri,
+                                            pos: p,
+                                            nodes: [dn, u, 0],
+                                            len: 2,
+                                            delta: d,
+                                            site: None,
+                                        });
+                                    }
+                                }
+                                let s2 = data.cat(
+                                    v,
+                                    &data.cat(v, &data.cat(v, &r.pre[p], useg), &ds),
+                                    &r.suf[p],
+                                );
+                                if let Some(c) = data.route_cost(v, &s2) {
+                                    let d = c - r.cost;
+                                    if d < best_delta {
+                                        best_delta = d;
+                                        best = Some(Ins {
+                                            route: ri,
+                                            pos: p,
+                                            nodes: [u, dn, 0],
+                                            len: 2,
+                                            delta: d,
+                                            site: None,
+                                        });
+                                    }
                                 }
                             }
                         }
                     }
-                    None => {}
                 }
             }
         }
@@ -613,6 +645,10 @@ pub(crate) fn solo_route(data: &Data, v: usize, u: u32, useg: Seg) -> Seg {
     let end = &vd.ends[0];
     let mut s = data.cat(v, &vd.start, &useg);
     if vd.brk.is_some() {
+        let none = data.cat(v, &s, end);
+        if data.route_cost(v, &none).is_some() {
+            return none;
+        }
         let b = data.brk_seg(v, data.loc(u));
         let after = data.cat(v, &data.cat(v, &s, &b), end);
         if data.route_cost(v, &after).is_some() {

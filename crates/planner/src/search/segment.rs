@@ -50,6 +50,12 @@ impl Dur {
         }
     }
 
+    /// Earliest time the segment can end (starting at `early`).
+    #[inline]
+    pub fn end_early(&self) -> Units {
+        self.early + self.dur - self.tw
+    }
+
     #[inline(always)]
     pub fn merge(a: &Dur, b: &Dur, time: &Matrix) -> Dur {
         if b.first == NONE && b.dur == 0 && b.early == NEG && b.late == FAR {
@@ -308,6 +314,8 @@ pub(crate) struct Joined {
     pub nstops: u32,
     pub ndisp: u32,
     pub nbrk: u32,
+    /// Earliest return to the end depot.
+    pub end: Units,
 }
 
 #[inline]
@@ -394,5 +402,6 @@ pub(crate) fn join(
         nstops: a.nstops + c.nstops + ns,
         ndisp: a.ndisp + c.ndisp,
         nbrk: a.nbrk + c.nbrk + nb,
+        end: m.end_early(),
     }
 }

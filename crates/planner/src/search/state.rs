@@ -29,6 +29,19 @@ pub(crate) struct VehData {
     pub allowed: Vec<bool>,
 }
 
+impl VehData {
+    /// The lunch rule (see [`crate::Vehicle::break_`]): a route back at its
+    /// end depot by the break window's latest start needs no break; one
+    /// still out then takes exactly one. Never more than one.
+    #[inline]
+    pub fn breaks_ok(&self, nbrk: u32, end: Units) -> bool {
+        match self.brk {
+            None => nbrk == 0,
+            Some((_, _, late)) => nbrk == 1 || (nbrk == 0 && end <= late),
+        }
+    }
+}
+
 pub(crate) struct Data<'a> {
     pub inst: &'a Instance,
     pub n: usize,
@@ -310,7 +323,7 @@ impl<'a> Data<'a> {
             || s.ndisp > vd.max_disp
             || s.m.dur > vd.max_dur
             || s.dist > vd.max_dist
-            || s.nbrk != u32::from(vd.brk.is_some())
+            || !vd.breaks_ok(s.nbrk, s.m.end_early())
         {
             return None;
         }
@@ -339,7 +352,7 @@ impl<'a> Data<'a> {
             || j.ndisp > vd.max_disp
             || j.dur > vd.max_dur
             || j.dist > vd.max_dist
-            || j.nbrk != u32::from(vd.brk.is_some())
+            || !vd.breaks_ok(j.nbrk, j.end)
         {
             return None;
         }
