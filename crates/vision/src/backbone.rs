@@ -1,10 +1,11 @@
-//! The frozen ImageNet backbone (EfficientNet-Lite0 in ONNX) run through ONNX
-//! Runtime. It maps a batch of preprocessed images to 1280-d deep features and
-//! 1000 ImageNet logits. ONNX Runtime is loaded dynamically from the library
-//! that `scripts/setup.sh` extracts from the PyPI wheel.
+//! The frozen ImageNet backbone (EfficientNet-Lite0, or Lite1/Lite2 when setup
+//! exports them, in ONNX) run through ONNX Runtime. It maps a batch of
+//! preprocessed images to 1280-d deep features and 1000 ImageNet logits; the
+//! input side (224, 240 or 260) is read from the model. ONNX Runtime is loaded
+//! dynamically from the library that `scripts/setup.sh` extracts from the PyPI wheel.
 
 use crate::error::{Result, VisionError};
-use crate::preprocess::{INPUT_LEN, INPUT_SIDE};
+use crate::preprocess::{INPUT_SIDE, input_len};
 use ort::session::Session;
 use ort::value::TensorRef;
 use sha2::{Digest, Sha256};
@@ -65,6 +66,7 @@ pub struct Backbone {
     session: Session,
     sha256: String,
     path: PathBuf,
+    side: u32,
 }
 
 /// Features and logits of a batch, row-major.
@@ -134,10 +136,21 @@ impl Backbone {
                 reason: format!("outputs are {names:?}, expected `features` and `logits`"),
             });
         }
+        // `[N, 3, S, S]`: a fixed S tells the preprocessing what to produce.
+        let side = session
+            .inputs()
+            .first()
+            .and_then(|i| match i.dtype() {
+                ort::value::ValueType::Tensor { shape, .. } => shape.get(3).copied(),
+                _ => None,
+            })
+            .filter(|&s| s > 0)
+            .map_or(INPUT_SIDE, |s| s as u32);
         Ok(Self {
             session,
             sha256,
             path: config.model_path.clone(),
+            side,
         })
     }
 
@@ -146,21 +159,34 @@ impl Backbone {
         &self.sha256
     }
 
+    /// Side of the square input the model expects (224 for Lite0).
+    pub fn input_side(&self) -> u32 {
+        self.side
+    }
+
+    /// Floats per preprocessed image for this model.
+    pub fn input_len(&self) -> usize {
+        input_len(self.side)
+    }
+
     /// The model file this backbone was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs a batch of `n` preprocessed images (`n × INPUT_LEN` floats).
+    /// Runs a batch of `n` preprocessed images (`n × input_len()` floats).
     pub fn run(&mut self, input: &[f32]) -> Result<BackboneOutput> {
-        let n = input.len() / INPUT_LEN;
-        if n == 0 || !input.len().is_multiple_of(INPUT_LEN) {
+        let len = self.input_len();
+        let n = input.len() / len;
+        if n == 0 || !input.len().is_multiple_of(len) {
             return Err(VisionError::Inference(format!(
-                "input holds {} floats, not a whole number of {INPUT_LEN}-float images",
-                input.len()
+                "input holds {} floats, not a whole number of {len}-float images ({}x{} model)",
+                input.len(),
+                self.side,
+                self.side
             )));
         }
-        let side = INPUT_SIDE as usize;
+        let side = self.side as usize;
         let shape = [n, 3, side, side];
         let tensor = TensorRef::from_array_view((shape, input))
             .map_err(|e| VisionError::Inference(e.to_string()))?;

@@ -1,9 +1,11 @@
 //! The fill reader's only trained part: a multinomial logistic regression with
-//! L2 penalty on standardised deep features (fitted by `linfa-logistic`). The
-//! fitted model is a versioned JSON artifact that records the classes, the
-//! scaler, the weights, the backbone it was trained on and its metrics, and
-//! refuses to load against any other backbone.
+//! L2 penalty on standardised deep features (fitted by `linfa-logistic`), its
+//! logits temperature-scaled on cross-validation predictions so that the class
+//! probabilities are calibrated. The fitted model is a versioned JSON artifact
+//! that records the classes, the scaler, the (calibrated) weights, the backbone
+//! it was trained on and its metrics, and refuses to load against any other backbone.
 
+use crate::calibration::{CalibrationReport, Reliability, fit_temperature, softmax};
 use crate::error::{Result, VisionError};
 use crate::metrics::Metrics;
 use linfa::prelude::*;
@@ -72,6 +74,9 @@ pub struct TrainingSummary {
     pub test: usize,
     /// Cross-validated accuracy per L2 candidate.
     pub l2_search: Vec<(f64, f64)>,
+    /// Temperature folded into the weights (1: none; absent in older artifacts).
+    #[serde(default)]
+    pub temperature: Option<f64>,
 }
 
 /// Held-out scores stored in the artifact.
@@ -84,6 +89,9 @@ pub struct ArtifactMetrics {
     /// The raw-pixel linear baseline on the same test split, for comparison.
     #[serde(default)]
     pub pixel_baseline_test: Option<Metrics>,
+    /// Temperature scaling and the test split's calibration before and after it.
+    #[serde(default)]
+    pub calibration: Option<CalibrationReport>,
 }
 
 /// One prediction.
@@ -95,6 +103,9 @@ pub struct Prediction {
     pub probabilities: Vec<f32>,
     /// Probability-weighted class midpoints, when the classes are fill levels.
     pub fill_fraction: Option<f32>,
+    /// Standard deviation of the class midpoint under the class probabilities:
+    /// the reading's own uncertainty, for the forecast.
+    pub fill_sd: Option<f32>,
 }
 
 /// L2 strengths tried on the validation split.
@@ -210,10 +221,12 @@ impl Classifier {
         let (fold_of, folds) = stratified_folds(train_y, k);
         summary.l2_search.clear();
         summary.cv_folds = folds;
+        // Best (l2, accuracy) and that L2's out-of-fold logits, for calibration.
         let mut best: Option<(f64, f64)> = None;
+        let mut best_held: Vec<Vec<f32>> = Vec::new();
         if folds >= 2 {
             for &l2 in &L2_GRID {
-                let mut correct = 0usize;
+                let mut held_logits = vec![Vec::new(); train_x.len()];
                 for fold in 0..folds {
                     let (fit_idx, held_idx): (Vec<usize>, Vec<usize>) =
                         (0..train_x.len()).partition(|&i| fold_of[i] != fold);
@@ -231,28 +244,61 @@ impl Classifier {
                         l2,
                         TrainingSummary::default(),
                     );
-                    correct += held_idx
-                        .iter()
-                        .filter(|&&i| m.predict(&train_x[i]).class == train_y[i])
-                        .count();
+                    for &i in &held_idx {
+                        held_logits[i] = m.logits(&train_x[i]);
+                    }
                 }
+                let correct = held_logits
+                    .iter()
+                    .zip(train_y)
+                    .filter(|(l, y)| argmax(l) == **y)
+                    .count();
                 let acc = correct as f64 / train_x.len() as f64;
                 summary.l2_search.push((l2, acc));
                 // Ties go to the stronger penalty: simpler models generalise better.
                 if best.is_none_or(|(_, a)| acc >= a) {
                     best = Some((l2, acc));
+                    best_held = held_logits;
                 }
             }
         }
         // With a single label per class there is nothing to cross-validate: a
-        // strong penalty is the safe default.
+        // strong penalty is the safe default, and no temperature can be fitted.
         let l2 = best.map_or(10.0, |(l2, _)| l2);
+        let temperature =
+            fit_temperature(&best_held, if best_held.is_empty() { &[] } else { train_y });
+        summary.temperature = Some(temperature);
         let scaler = Scaler::fit(train_x);
         let (w, b) = fit(&scaler.matrix(train_x), train_y, k, l2)?;
+        let raw = Self::assemble(
+            data,
+            backbone_sha256,
+            &scaler,
+            w.clone(),
+            b.clone(),
+            l2,
+            summary.clone(),
+        );
+        // Temperature scaling folded into the weights: logits / T.
+        let inv = (1.0 / temperature) as f32;
+        let (w, b) = (
+            w.iter().map(|v| v * inv).collect(),
+            b.iter().map(|v| v * inv).collect(),
+        );
         let mut model = Self::assemble(data, backbone_sha256, &scaler, w, b, l2, summary);
         model.metrics.cross_validation_accuracy = best.map(|(_, a)| a);
-        if !data.test.0.is_empty() {
-            model.metrics.test = Some(model.score(data.test.0, data.test.1));
+        let (test_x, test_y) = data.test;
+        if !test_x.is_empty() {
+            model.metrics.test = Some(model.score(test_x, test_y));
+            let probabilities = |m: &Self| -> Vec<Vec<f32>> {
+                test_x.iter().map(|r| m.predict(r).probabilities).collect()
+            };
+            model.metrics.calibration = Some(CalibrationReport {
+                temperature,
+                fitted_on: best_held.len(),
+                before: Reliability::compute(&probabilities(&raw), test_y),
+                after: Reliability::compute(&probabilities(&model), test_y),
+            });
         }
         Ok(model)
     }
@@ -289,8 +335,8 @@ impl Classifier {
         }
     }
 
-    /// Class probabilities and expected fill for one feature vector.
-    pub fn predict(&self, features: &[f32]) -> Prediction {
+    /// The head's logits for one feature vector (calibrated: already divided by T).
+    pub fn logits(&self, features: &[f32]) -> Vec<f32> {
         let dim = self.mean.len();
         let z: Vec<f32> = features
             .iter()
@@ -298,7 +344,7 @@ impl Classifier {
             .zip(&self.scale)
             .map(|((v, m), s)| (v - m) / s)
             .collect();
-        let logits: Vec<f32> = (0..self.classes.len())
+        (0..self.classes.len())
             .map(|c| {
                 self.intercept[c]
                     + self.weights[c * dim..(c + 1) * dim]
@@ -307,31 +353,38 @@ impl Classifier {
                         .map(|(w, x)| w * x)
                         .sum::<f32>()
             })
-            .collect();
-        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
-        let total: f32 = exp.iter().sum();
-        let probabilities: Vec<f32> = exp.iter().map(|e| e / total).collect();
-        let class = probabilities
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(i, _)| i);
-        let fill_fraction = self
-            .midpoints
-            .as_ref()
-            .map(|mids| probabilities.iter().zip(mids).map(|(p, m)| p * m).sum());
+            .collect()
+    }
+
+    /// Class probabilities, expected fill and its standard deviation for one
+    /// feature vector.
+    pub fn predict(&self, features: &[f32]) -> Prediction {
+        let probabilities = softmax(&self.logits(features), 1.0);
+        let class = argmax(&probabilities);
+        let (fill_fraction, fill_sd) = match &self.midpoints {
+            Some(mids) => {
+                let (mean, sd) = expected_fill(&probabilities, mids);
+                (Some(mean), Some(sd))
+            }
+            None => (None, None),
+        };
         Prediction {
             class,
             probabilities,
             fill_fraction,
+            fill_sd,
         }
     }
 
     /// Scores the model on labelled feature rows.
     pub fn score(&self, rows: &[Vec<f32>], labels: &[usize]) -> Metrics {
-        let predicted: Vec<usize> = rows.iter().map(|r| self.predict(r).class).collect();
-        Metrics::compute(&self.classes, labels, &predicted)
+        let predictions: Vec<Prediction> = rows.iter().map(|r| self.predict(r)).collect();
+        let predicted: Vec<usize> = predictions.iter().map(|p| p.class).collect();
+        let mut metrics = Metrics::compute(&self.classes, labels, &predicted);
+        let probabilities: Vec<Vec<f32>> =
+            predictions.into_iter().map(|p| p.probabilities).collect();
+        metrics.ece = Some(Reliability::compute(&probabilities, labels).ece);
+        metrics
     }
 
     /// Feature dimension the model expects.
@@ -401,6 +454,29 @@ impl Classifier {
     }
 }
 
+/// Mean and standard deviation of the class midpoints under `probabilities`.
+pub fn expected_fill(probabilities: &[f32], midpoints: &[f32]) -> (f32, f32) {
+    let mean: f32 = probabilities
+        .iter()
+        .zip(midpoints)
+        .map(|(p, m)| p * m)
+        .sum();
+    let var: f32 = probabilities
+        .iter()
+        .zip(midpoints)
+        .map(|(p, m)| p * (m - mean).powi(2))
+        .sum();
+    (mean, var.max(0.0).sqrt())
+}
+
+fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
+}
+
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
@@ -455,6 +531,55 @@ mod tests {
         model.save(&path).expect("saves");
         let back = Classifier::load(&path, Some("abc")).expect("loads");
         assert_eq!(back.predict(&sx[0]), p);
+    }
+
+    #[test]
+    fn expected_fill_is_the_midpoint_mean_with_its_spread() {
+        let mids = DEFAULT_FILL_MIDPOINTS;
+        let (mean, sd) = expected_fill(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0], &mids);
+        assert!((mean - 0.5).abs() < 1e-6 && sd.abs() < 1e-6);
+        let (mean, sd) = expected_fill(&[0.5, 0.0, 0.0, 0.0, 0.5, 0.0], &mids);
+        assert!((mean - 0.5).abs() < 1e-6 && (sd - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn temperature_is_fitted_on_held_out_folds_and_never_changes_the_winner() {
+        // Overlapping blobs: the head is unsure, so calibration has work to do.
+        let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let spread = |(rows, labels): (Vec<Vec<f32>>, Vec<usize>)| {
+            let rows = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| r.iter().map(|v| v * 0.35 + (i % 7) as f32 * 0.3).collect())
+                .collect::<Vec<Vec<f32>>>();
+            (rows, labels)
+        };
+        let (tx, ty) = spread(blobs(90, 5));
+        let (sx, sy) = spread(blobs(60, 6));
+        let data = TrainingData {
+            classes: &classes,
+            midpoints: Some(vec![0.0, 0.5, 1.0]),
+            train: (&tx, &ty),
+            test: (&sx, &sy),
+        };
+        let model = Classifier::train(&data, "abc", TrainingSummary::default()).expect("trains");
+        let report = model.metrics.calibration.as_ref().expect("calibrated");
+        assert_eq!(report.fitted_on, tx.len());
+        assert!(report.temperature > 0.0 && report.temperature != 1.0);
+        assert_eq!(model.training.temperature, Some(report.temperature));
+        let accuracy = |r: &Reliability| -> f64 {
+            r.bins
+                .iter()
+                .map(|b| b.accuracy * b.count as f64)
+                .sum::<f64>()
+                / sy.len() as f64
+        };
+        assert!((accuracy(&report.before) - accuracy(&report.after)).abs() < 1e-9);
+        let test = model.metrics.test.as_ref().expect("scored");
+        assert!((test.accuracy - accuracy(&report.after)).abs() < 1e-9);
+        assert_eq!(test.ece, Some(report.after.ece));
+        let p = model.predict(&sx[0]);
+        assert!(p.fill_sd.is_some_and(|sd| (0.0..=0.5).contains(&sd)));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-fn register_font() -> bool {
+pub(crate) fn register_font() -> bool {
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DONE.get_or_init(|| {
         let candidates = [

@@ -5,7 +5,7 @@ use crate::backbone::{Backbone, BackboneOutput, FEATURE_DIM};
 use crate::cache::FeatureCache;
 use crate::decode::{DecodeLimits, decode};
 use crate::error::{Result, VisionError};
-use crate::preprocess::{INPUT_LEN, preprocess_into};
+use crate::preprocess::{INPUT_SIDE, input_len, preprocess_into};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -15,19 +15,30 @@ pub fn image_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Decodes and preprocesses encoded images in parallel into one batch tensor.
+/// Decodes and preprocesses encoded images in parallel into one batch tensor
+/// for a 224×224 (Lite0) backbone; see [`prepare_batch_for`] for other sides.
 /// Images that fail to decode are reported per index and left out.
 pub fn prepare_batch(images: &[&[u8]], limits: &DecodeLimits) -> (Vec<f32>, Vec<Result<usize>>) {
+    prepare_batch_for(images, limits, INPUT_SIDE)
+}
+
+/// [`prepare_batch`] for a `side`×`side` backbone ([`Backbone::input_side`]).
+pub fn prepare_batch_for(
+    images: &[&[u8]],
+    limits: &DecodeLimits,
+    side: u32,
+) -> (Vec<f32>, Vec<Result<usize>>) {
+    let len = input_len(side);
     let decoded: Vec<Result<Vec<f32>>> = images
         .par_iter()
         .map(|bytes| {
             let img = decode(bytes, limits)?;
-            let mut t = vec![0f32; INPUT_LEN];
-            preprocess_into(&img, &mut t);
+            let mut t = vec![0f32; len];
+            preprocess_into(&img, side, &mut t);
             Ok(t)
         })
         .collect();
-    let mut tensor = Vec::with_capacity(images.len() * INPUT_LEN);
+    let mut tensor = Vec::with_capacity(images.len() * len);
     let mut slots = Vec::with_capacity(images.len());
     let mut row = 0;
     for d in decoded {
@@ -57,7 +68,8 @@ impl Extractor {
     pub fn run_encoded(&mut self, images: &[&[u8]]) -> Result<Vec<Result<BackboneOutput>>> {
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size.max(1)) {
-            let (tensor, slots) = prepare_batch(chunk, &self.limits);
+            let (tensor, slots) =
+                prepare_batch_for(chunk, &self.limits, self.backbone.input_side());
             let batch = if tensor.is_empty() {
                 None
             } else {

@@ -8,6 +8,7 @@
 
 pub mod backbone;
 pub mod cache;
+pub mod calibration;
 pub mod classifier;
 pub mod curve;
 pub mod dataset;

@@ -16,6 +16,9 @@ pub struct Metrics {
     pub per_class: Vec<ClassScore>,
     /// `confusion[truth][predicted]` counts.
     pub confusion: Vec<Vec<usize>>,
+    /// Expected calibration error of the class probabilities (10 bins), when known.
+    #[serde(default)]
+    pub ece: Option<f64>,
 }
 
 /// One class's scores.
@@ -88,6 +91,7 @@ impl Metrics {
             macro_f1,
             per_class,
             confusion,
+            ece: None,
         }
     }
 
@@ -100,6 +104,9 @@ impl Metrics {
             "n = {}   accuracy = {:.3}   macro-F1 = {:.3}",
             self.n, self.accuracy, self.macro_f1
         );
+        if let Some(ece) = self.ece {
+            let _ = writeln!(s, "expected calibration error = {ece:.3}");
+        }
         let width = self
             .per_class
             .iter()

@@ -7,7 +7,7 @@ use crate::classifier::{Classifier, Prediction};
 use crate::decode::{DecodeLimits, decode};
 use crate::error::{Result, VisionError};
 use crate::health::{HealthFlag, pixel_flags};
-use crate::preprocess::{INPUT_LEN, preprocess_into};
+use crate::preprocess::preprocess_into;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -42,14 +42,15 @@ impl FillReader {
     /// Reads a batch of encoded images; one result per input, in order.
     pub fn read_batch(&mut self, images: &[&[u8]]) -> Result<Vec<Result<Reading>>> {
         type Prepared = Result<(Vec<f32>, Vec<HealthFlag>, u32)>;
+        let (side, len) = (self.backbone.input_side(), self.backbone.input_len());
         let prepared: Vec<Prepared> = images
             .par_iter()
             .map(|bytes| {
                 let started = Instant::now();
                 let img = decode(bytes, &self.limits)?;
                 let health = pixel_flags(&img);
-                let mut t = vec![0f32; INPUT_LEN];
-                preprocess_into(&img, &mut t);
+                let mut t = vec![0f32; len];
+                preprocess_into(&img, side, &mut t);
                 Ok((
                     t,
                     health,
@@ -57,11 +58,11 @@ impl FillReader {
                 ))
             })
             .collect();
-        let mut tensor = Vec::with_capacity(images.len() * INPUT_LEN);
+        let mut tensor = Vec::with_capacity(images.len() * len);
         for (t, _, _) in prepared.iter().flatten() {
             tensor.extend_from_slice(t);
         }
-        let n = tensor.len() / INPUT_LEN;
+        let n = tensor.len() / len;
         let started = Instant::now();
         let out = if n > 0 {
             Some(self.backbone.run(&tensor)?)

