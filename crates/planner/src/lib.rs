@@ -8,8 +8,10 @@
 //! - [`model`]: the immutable, validated [`Instance`] ([`InstanceBuilder`]).
 //! - [`checker`]: [`check`] recomputes feasibility and cost from scratch,
 //!   sharing no code with the search.
-//! - [`solve`]: ruin-and-recreate search with constant-time segment
-//!   evaluation (see [`search`]).
+//! - [`solve`] ([`solver`]): the entry point above the ruin-and-recreate
+//!   search with constant-time segment evaluation ([`search`]) and the
+//!   set-partitioning MIP ([`mip`]); the search does not import the MIP,
+//!   which reads only the search's [`RoutePool`].
 //! - [`io`]: benchmark readers (TSPLIB/CVRPLIB, CMT, Solomon, MTVRPTWR,
 //!   Kim 2006), reference values and `.sol` files.
 //!
@@ -45,11 +47,13 @@ pub mod mip;
 pub mod model;
 pub mod search;
 pub mod solution;
+pub mod solver;
 
 pub use checker::{CheckReport, check};
 pub use model::{
     Break, Depot, DisposalSite, Instance, InstanceBuilder, Mask, ModelError, Objective, Stop,
     TimeWindow, Units, Vehicle,
 };
-pub use search::{RoutePool, Search, SolveOutcome, SolveParams, solve};
+pub use search::{OperatorStats, RoutePool, Search, Stopping};
 pub use solution::{Route, Solution, UnservedReason, Visit};
+pub use solver::{SolveOutcome, SolveParams, solve};

@@ -10,12 +10,14 @@
 //! - *2-opt*: reverse the visits between `u` and `v` in one route;
 //! - *SWAP\**, once the moves above find nothing (see `swap_star.rs`).
 //!
-//! Every move is evaluated before anything changes (evaluate, then apply):
-//! inter-route moves in constant time from prefix/suffix segments, moves
-//! inside one route by concatenating the node segments of the changed span,
-//! which is capped at [`MAX_SPAN`] visits.
+//! Each is a [`NodeOperator`] whose `evaluate` prices a move before anything
+//! changes: inter-route moves in constant time from prefix/suffix segments,
+//! moves inside one route by concatenating the node segments of the changed
+//! span, which is capped at [`MAX_SPAN`] visits. [`LocalSearch`] tries them
+//! in order, applies the first improving move, and counts both per operator.
 
-use super::ops::{cleanup, is_stop};
+use super::operator::{Move, NodeOperator, OperatorStats, apply};
+use super::ops::is_stop;
 use super::segment::Seg;
 use super::state::{BREAK, Data, RouteState, State};
 use crate::model::Units;
@@ -42,80 +44,112 @@ fn brk_at(st: &State, r: usize, p: usize) -> bool {
     st.routes[r].nodes.get(p) == Some(&BREAK)
 }
 
-/// Applies improving moves until none is left (or a pass cap is hit).
-pub(crate) fn improve(data: &Data, st: &mut State, _fleet_cap: usize) {
-    for _pass in 0..50 {
-        let mut improved = false;
-        for u in 0..data.n as u32 {
-            if st.route_of[u as usize] == usize::MAX {
-                continue;
-            }
-            for k in 0..data.neigh[u as usize].len().min(GRANULAR) {
-                let v = data.neigh[u as usize][k];
-                if st.route_of[v as usize] == usize::MAX || st.route_of[u as usize] == usize::MAX {
+/// The granular local search: node operators in a fixed order, then SWAP*,
+/// with statistics per operator.
+pub(crate) struct LocalSearch {
+    ops: Vec<Box<dyn NodeOperator>>,
+    stats: Vec<OperatorStats>,
+    swap_star: OperatorStats,
+}
+
+impl LocalSearch {
+    /// 2-opt and relocate/or-opt inside a route; relocate/or-opt, swap and
+    /// 2-opt\* between routes.
+    pub fn new() -> Self {
+        let ops: Vec<Box<dyn NodeOperator>> = vec![
+            Box::new(IntraRoute),
+            Box::new(StringMoves),
+            Box::new(Swap),
+            Box::new(TwoOptStar),
+        ];
+        let stats = vec![OperatorStats::default(); ops.len()];
+        LocalSearch {
+            ops,
+            stats,
+            swap_star: OperatorStats::default(),
+        }
+    }
+
+    /// Counts per operator, by name.
+    pub fn stats(&self) -> Vec<(&'static str, OperatorStats)> {
+        self.ops
+            .iter()
+            .map(|o| o.name())
+            .zip(self.stats.iter().copied())
+            .chain(std::iter::once(("swap*", self.swap_star)))
+            .collect()
+    }
+
+    /// Applies improving moves until none is left (or a pass cap is hit).
+    pub fn improve(&mut self, data: &Data, st: &mut State) {
+        for _pass in 0..50 {
+            let mut improved = false;
+            for u in 0..data.n as u32 {
+                if st.route_of[u as usize] == usize::MAX {
                     continue;
                 }
-                if try_moves(data, st, u, v) {
-                    improved = true;
+                for k in 0..data.neigh[u as usize].len().min(GRANULAR) {
+                    let v = data.neigh[u as usize][k];
+                    if st.route_of[v as usize] == usize::MAX
+                        || st.route_of[u as usize] == usize::MAX
+                    {
+                        continue;
+                    }
+                    if self.try_moves(data, st, u, v) {
+                        improved = true;
+                    }
                 }
             }
-        }
-        // SWAP* once the node moves are exhausted (capacity-driven instances).
-        if !improved && (data.has_windows || !super::swap_star::swap_star(data, st, GRANULAR)) {
-            break;
-        }
-    }
-}
-
-fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>, site: usize) {
-    st.routes[r].nodes = nodes;
-    st.routes[r].final_site = site;
-    cleanup(data, &mut st.routes[r]);
-    st.routes[r].rebuild(data);
-    for &x in &st.routes[r].nodes {
-        if is_stop(data, x) {
-            st.route_of[x as usize] = r;
-        }
-    }
-}
-
-/// Applies new node lists (and final disposal sites) to routes whose costs
-/// summed to `base`. With several windows per stop a move is evaluated with
-/// the other stops' windows fixed, and the rebuild may re-pick them; then,
-/// or when `verify` asks for it, the move is undone unless the rebuilt
-/// routes are really cheaper.
-pub(super) fn apply(
-    data: &Data,
-    st: &mut State,
-    base: Units,
-    changes: Vec<(usize, Vec<u32>, usize)>,
-    verify: bool,
-) -> bool {
-    let verify = verify || data.multi_window;
-    let saved: Vec<_> = if verify {
-        changes
-            .iter()
-            .map(|(r, _, _)| st.routes[*r].clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let routes: Vec<usize> = changes.iter().map(|(r, _, _)| *r).collect();
-    for (r, nodes, site) in changes {
-        commit(data, st, r, nodes, site);
-    }
-    if !verify || routes.iter().map(|&r| st.routes[r].cost).sum::<Units>() < base {
-        return true;
-    }
-    for (&r, old) in routes.iter().zip(saved) {
-        st.routes[r] = old;
-        for &x in &st.routes[r].nodes {
-            if is_stop(data, x) {
-                st.route_of[x as usize] = r;
+            // SWAP* once the node moves are exhausted (capacity-driven instances).
+            if !improved
+                && (data.has_windows
+                    || !super::swap_star::swap_star(data, st, GRANULAR, &mut self.swap_star))
+            {
+                break;
             }
         }
     }
-    false
+
+    /// Tries the operators in order; true when one's move was kept.
+    fn try_moves(&mut self, data: &Data, st: &mut State, u: u32, v: u32) -> bool {
+        let Some(at_u) = pos_of(st, u) else {
+            return false;
+        };
+        let Some(at_v) = pos_of(st, v) else {
+            return false;
+        };
+        let intra = at_u.0 == at_v.0;
+        for (op, stats) in self.ops.iter().zip(self.stats.iter_mut()) {
+            if op.intra() != intra {
+                continue;
+            }
+            stats.evaluations += 1;
+            let Some(mv) = op.evaluate(data, st, u, at_u, at_v) else {
+                continue;
+            };
+            debug_assert!(mv.delta < 0, "{} returned a non-improving move", op.name());
+            if apply(data, st, mv, false) {
+                stats.applied += 1;
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The move giving routes `ru` and `rv` (now costing `base` together) the
+/// node lists `n1`, `n2` and final sites `f1`, `f2`, at a new cost `cost`.
+fn two_routes(
+    base: Units,
+    cost: Units,
+    (ru, n1, f1): (usize, Vec<u32>, usize),
+    (rv, n2, f2): (usize, Vec<u32>, usize),
+) -> Move {
+    Move {
+        base,
+        delta: cost - base,
+        changes: vec![(ru, n1, f1), (rv, n2, f2)],
+    }
 }
 
 /// Cheapest cost of `a ⊕ u ⊕ c` over the time windows of stop `u`.
@@ -193,29 +227,35 @@ fn string_seg(data: &Data, r: &RouteState, v: usize, s: usize, len: usize, rev: 
     seg
 }
 
-fn try_moves(data: &Data, st: &mut State, u: u32, v: u32) -> bool {
-    let Some((ru, i)) = pos_of(st, u) else {
-        return false;
-    };
-    let Some((rv, j)) = pos_of(st, v) else {
-        return false;
-    };
-    if ru == rv {
-        return intra(data, st, ru, i, j);
+/// Relocate and or-opt between routes.
+struct StringMoves;
+
+impl NodeOperator for StringMoves {
+    fn name(&self) -> &'static str {
+        "relocate/or-opt"
     }
-    string_moves(data, st, u, (ru, i), (rv, j))
-        || swap(data, st, (ru, i), (rv, j))
-        || two_opt_star(data, st, (ru, i), (rv, j))
+    fn intra(&self) -> bool {
+        false
+    }
+    fn evaluate(
+        &self,
+        data: &Data,
+        st: &State,
+        u: u32,
+        at_u: (usize, usize),
+        at_v: (usize, usize),
+    ) -> Option<Move> {
+        string_moves(data, st, u, at_u, at_v)
+    }
 }
 
-/// Relocate and or-opt between routes.
 fn string_moves(
     data: &Data,
-    st: &mut State,
+    st: &State,
     u: u32,
     (ru, i): (usize, usize),
     (rv, j): (usize, usize),
-) -> bool {
+) -> Option<Move> {
     for m in string_moves_of(data, i) {
         let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
         let (v1, v2) = (r1.veh, r2.veh);
@@ -250,14 +290,35 @@ fn string_moves(
             let mut n2 = r2.nodes.clone();
             n2.splice(p..p, moved);
             let (f1, f2) = (r1.final_site, r2.final_site);
-            return apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)], false);
+            return Some(two_routes(base, c1 + c2, (ru, n1, f1), (rv, n2, f2)));
         }
     }
-    false
+    None
 }
 
 /// Swap `u` and `v` between their routes, each in the other's place.
-fn swap(data: &Data, st: &mut State, (ru, i): (usize, usize), (rv, j): (usize, usize)) -> bool {
+struct Swap;
+
+impl NodeOperator for Swap {
+    fn name(&self) -> &'static str {
+        "swap"
+    }
+    fn intra(&self) -> bool {
+        false
+    }
+    fn evaluate(
+        &self,
+        data: &Data,
+        st: &State,
+        _u: u32,
+        at_u: (usize, usize),
+        at_v: (usize, usize),
+    ) -> Option<Move> {
+        swap(data, st, at_u, at_v)
+    }
+}
+
+fn swap(data: &Data, st: &State, (ru, i): (usize, usize), (rv, j): (usize, usize)) -> Option<Move> {
     let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
     let (v1, v2) = (r1.veh, r2.veh);
     let (u, v) = (r1.nodes[i], r2.nodes[j]);
@@ -266,12 +327,10 @@ fn swap(data: &Data, st: &mut State, (ru, i): (usize, usize), (rv, j): (usize, u
         || brk_at(st, ru, i + 1)
         || brk_at(st, rv, j + 1)
     {
-        return false;
+        return None;
     }
     let base = r1.cost + r2.cost;
-    let Some(c1) = ins_cost(data, v1, &r1.pre[i], v, &r1.suf[i + 1]) else {
-        return false;
-    };
+    let c1 = ins_cost(data, v1, &r1.pre[i], v, &r1.suf[i + 1])?;
     match ins_cost(data, v2, &r2.pre[j], u, &r2.suf[j + 1]) {
         Some(c2) if c1 + c2 < base => {
             let mut n1 = r1.nodes.clone();
@@ -279,29 +338,48 @@ fn swap(data: &Data, st: &mut State, (ru, i): (usize, usize), (rv, j): (usize, u
             let mut n2 = r2.nodes.clone();
             n2[j] = u;
             let (f1, f2) = (r1.final_site, r2.final_site);
-            apply(data, st, base, vec![(ru, n1, f1), (rv, n2, f2)], false)
+            Some(two_routes(base, c1 + c2, (ru, n1, f1), (rv, n2, f2)))
         }
-        _ => false,
+        _ => None,
     }
 }
 
 /// 2-opt*: exchange the tails after `u` and after `v` (same vehicle class);
 /// the tails take their final disposal sites along.
+struct TwoOptStar;
+
+impl NodeOperator for TwoOptStar {
+    fn name(&self) -> &'static str {
+        "2-opt*"
+    }
+    fn intra(&self) -> bool {
+        false
+    }
+    fn evaluate(
+        &self,
+        data: &Data,
+        st: &State,
+        _u: u32,
+        at_u: (usize, usize),
+        at_v: (usize, usize),
+    ) -> Option<Move> {
+        two_opt_star(data, st, at_u, at_v)
+    }
+}
+
 fn two_opt_star(
     data: &Data,
-    st: &mut State,
+    st: &State,
     (ru, i): (usize, usize),
     (rv, j): (usize, usize),
-) -> bool {
+) -> Option<Move> {
     let (r1, r2) = (&st.routes[ru], &st.routes[rv]);
     let (v1, v2) = (r1.veh, r2.veh);
     if data.class[v1] != data.class[v2] || brk_at(st, ru, i + 1) || brk_at(st, rv, j + 1) {
-        return false;
+        return None;
     }
     let base = r1.cost + r2.cost;
-    let Some(c1) = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1]) else {
-        return false;
-    };
+    let c1 = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1])?;
     match data.eval(v2, &r2.pre[j + 1], None, &r1.suf[i + 1]) {
         Some(c2) if c1 + c2 < base => {
             let mut n1: Vec<u32> = r1.nodes[..=i].to_vec();
@@ -309,9 +387,9 @@ fn two_opt_star(
             let mut n2: Vec<u32> = r2.nodes[..=j].to_vec();
             n2.extend_from_slice(&r1.nodes[i + 1..]);
             let (f1, f2) = (r1.final_site, r2.final_site);
-            apply(data, st, base, vec![(ru, n1, f2), (rv, n2, f1)], false)
+            Some(two_routes(base, c1 + c2, (ru, n1, f2), (rv, n2, f1)))
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -396,7 +474,28 @@ impl Intra {
 /// Moves inside one route that put `u` (at `i`) next to `v` (at `j`):
 /// 2-opt (reverse the visits from one to the other, keeping either end
 /// in place), then relocate and or-opt.
-fn intra(data: &Data, st: &mut State, ru: usize, i: usize, j: usize) -> bool {
+struct IntraRoute;
+
+impl NodeOperator for IntraRoute {
+    fn name(&self) -> &'static str {
+        "intra-route 2-opt/relocate"
+    }
+    fn intra(&self) -> bool {
+        true
+    }
+    fn evaluate(
+        &self,
+        data: &Data,
+        st: &State,
+        _u: u32,
+        (ru, i): (usize, usize),
+        (_, j): (usize, usize),
+    ) -> Option<Move> {
+        intra(data, st, ru, i, j)
+    }
+}
+
+fn intra(data: &Data, st: &State, ru: usize, i: usize, j: usize) -> Option<Move> {
     let (lo, hi) = (i.min(j), i.max(j));
     let found = {
         let r = &st.routes[ru];
@@ -415,15 +514,13 @@ fn intra(data: &Data, st: &mut State, ru: usize, i: usize, j: usize) -> bool {
             .into_iter()
             .filter(|m| matches!(m, Intra::Reverse(a, b) if a < b))
             .chain(shifts)
-            .find(|m| m.eval(data, r).is_some_and(|c| c < r.cost))
+            .find_map(|m| m.eval(data, r).filter(|&c| c < r.cost).map(|c| (m, c)))
     };
     let r = &st.routes[ru];
-    match found {
-        Some(m) => {
-            let (base, f) = (r.cost, r.final_site);
-            let nodes = m.nodes(r);
-            apply(data, st, base, vec![(ru, nodes, f)], false)
-        }
-        None => false,
-    }
+    let (m, cost) = found?;
+    Some(Move {
+        base: r.cost,
+        delta: cost - r.cost,
+        changes: vec![(ru, m.nodes(r), r.final_site)],
+    })
 }

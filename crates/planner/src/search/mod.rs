@@ -4,9 +4,19 @@
 //! fleet-minimisation phase when vehicles come first in the objective (its
 //! acceptance also rules while a required stop is left out) and a granular
 //! local search (see `ls.rs`) on new best solutions.
+//!
+//! The parts are kept apart so that each can change alone: stopping and
+//! acceptance criteria are values (`criteria.rs`), penalties are set by a
+//! manager outside the search data (`penalty.rs`), and local-search
+//! operators are objects that price a move before applying it and keep
+//! statistics (`operator.rs`, `ls.rs`, `swap_star.rs`). The search does not
+//! know the MIP: [`crate::solver`] runs both.
 
+mod criteria;
 mod ls;
+mod operator;
 mod ops;
+mod penalty;
 mod pool;
 pub(crate) mod segment;
 mod state;
@@ -14,130 +24,17 @@ mod swap_star;
 
 use std::time::{Duration, Instant};
 
+pub use criteria::Stopping;
+pub use operator::OperatorStats;
 pub use pool::RoutePool;
 
 use crate::model::{FAR, Instance, Units};
 use crate::solution::{Solution, UnservedReason};
+use criteria::{Annealing, Packing};
+use ls::LocalSearch;
 use ops::Rng;
+use penalty::PenaltyManager;
 use state::{Data, State};
-
-/// When to stop and how to randomise.
-#[derive(Clone, Debug)]
-pub struct SolveParams {
-    /// Wall-clock budget.
-    pub time_limit: Option<Duration>,
-    /// Ruin-and-recreate iterations (per thread).
-    pub max_iterations: Option<u64>,
-    /// Stop after this many iterations without a new best.
-    pub max_no_improvement: Option<u64>,
-    /// Seed; thread `t` uses `seed + t`.
-    pub seed: u64,
-    /// Independent searches run in parallel; the best result wins.
-    pub threads: usize,
-    /// Warm start (e.g. from a previous plan or a MIP).
-    pub initial: Option<Solution>,
-    /// Interleave set partitioning over the route pool (HiGHS, about 5 % of
-    /// the budget) with the search, feeding improvements back. Off by
-    /// default until it has been benchmarked.
-    pub set_partitioning: bool,
-}
-
-impl Default for SolveParams {
-    fn default() -> Self {
-        SolveParams {
-            time_limit: Some(Duration::from_secs(5)),
-            max_iterations: None,
-            max_no_improvement: None,
-            seed: 0,
-            threads: 1,
-            initial: None,
-            set_partitioning: false,
-        }
-    }
-}
-
-/// What [`solve`] returns.
-#[derive(Clone, Debug)]
-pub struct SolveOutcome {
-    /// Best solution, with a reason for each unserved stop.
-    pub solution: Solution,
-    /// Its objective under the instance's objective (search arithmetic).
-    pub objective: Units,
-    /// Iterations run (summed over threads).
-    pub iterations: u64,
-    /// Distinct good routes seen, for set partitioning.
-    pub pool: RoutePool,
-}
-
-/// Solves `instance`: the usual entry point.
-pub fn solve(instance: &Instance, params: &SolveParams) -> SolveOutcome {
-    let threads = params.threads.max(1);
-    let run = |t: usize| {
-        let mut s = Search::new(instance, params.seed.wrapping_add(t as u64));
-        if let Some(init) = &params.initial {
-            s.inject(init);
-        }
-        if params.set_partitioning && instance.stops().len() >= 10 {
-            // Slices of search, each followed by set partitioning over the
-            // pool (see mip/INTEGRATION.md); the MIP gets ~5 % of the time.
-            let slices: u32 = 4;
-            for _ in 0..slices {
-                s.run(
-                    params.time_limit.map(|d| d * 19 / 20 / slices),
-                    params.max_iterations.map(|m| m / u64::from(slices)),
-                    params.max_no_improvement,
-                );
-                let budget = params
-                    .time_limit
-                    .map_or(Duration::from_millis(500), |d| d / 20 / slices);
-                if let Some(sp) =
-                    crate::mip::set_partition::solve(s.pool(), instance, &s.best_solution(), budget)
-                    && crate::check(instance, &sp).objective < s.best_objective()
-                {
-                    s.inject(&sp);
-                }
-            }
-        } else {
-            s.run(
-                params.time_limit,
-                params.max_iterations,
-                params.max_no_improvement,
-            );
-        }
-        (
-            s.best_objective(),
-            s.iterations,
-            s.best_solution(),
-            s.pool.clone(),
-        )
-    };
-    let mut results: Vec<_> = if threads == 1 {
-        vec![run(0)]
-    } else {
-        std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..threads).map(|t| sc.spawn(move || run(t))).collect();
-            hs.into_iter()
-                .map(|h| h.join().expect("search thread panicked"))
-                .collect()
-        })
-    };
-    let iterations = results.iter().map(|r| r.1).sum();
-    // Ties go to the lowest thread index: deterministic.
-    let best = (0..results.len())
-        .min_by_key(|&i| results[i].0)
-        .unwrap_or(0);
-    let mut pool = RoutePool::default();
-    for r in &results {
-        pool.merge(&r.3);
-    }
-    let (objective, _, solution, _) = results.swap_remove(best);
-    SolveOutcome {
-        solution,
-        objective,
-        iterations,
-        pool,
-    }
-}
 
 /// A resumable search. The MIP hook: run it in slices with [`Search::run`],
 /// read [`Search::pool`], solve a set-partitioning model over the pool, and
@@ -152,6 +49,7 @@ pub struct Search<'a> {
     pub iterations: u64,
     pool: RoutePool,
     weights: [f64; 3],
+    ls: LocalSearch,
 }
 
 impl<'a> Search<'a> {
@@ -176,6 +74,7 @@ impl<'a> Search<'a> {
             iterations: 0,
             pool: RoutePool::default(),
             weights: [8.0, 1.0, 1.0],
+            ls: LocalSearch::new(),
         };
         s.pool.add_state(&s.data, &s.best);
         s
@@ -197,6 +96,11 @@ impl<'a> Search<'a> {
             .collect();
         sol.unserved.sort_unstable();
         sol
+    }
+
+    /// How often each local-search operator was tried and kept, by name.
+    pub fn operator_stats(&self) -> Vec<(&'static str, OperatorStats)> {
+        self.ls.stats()
     }
 
     /// The pool of distinct good routes seen so far.
@@ -271,16 +175,24 @@ impl<'a> Search<'a> {
         reason
     }
 
-    /// Runs until one limit is hit. Each call restarts the cooling schedule.
+    /// Runs until one limit is hit (see [`Search::run_until`]).
     pub fn run(
         &mut self,
         time_limit: Option<Duration>,
         max_iter: Option<u64>,
         max_no_improve: Option<u64>,
     ) {
+        self.run_until(&Stopping {
+            time_limit,
+            max_iterations: max_iter,
+            max_no_improvement: max_no_improve,
+        });
+    }
+
+    /// Runs until `stop` says so. Each call restarts the cooling schedule.
+    pub fn run_until(&mut self, stop: &Stopping) {
         let t0 = Instant::now();
-        let limit = time_limit.map(|d| d.as_secs_f64());
-        if limit.is_none() && max_iter.is_none() && max_no_improve.is_none() {
+        if stop.is_unbounded() {
             return;
         }
         let n = self.data.n.max(1);
@@ -329,19 +241,20 @@ impl<'a> Search<'a> {
         // Annealing from 5 to 0.1 average edges: the cooler 0.5 -> 0.005
         // left Solomon's long-route classes (C2, R2, RC2) stuck on a wrong
         // route count (BENCHMARKS-planner.md, 2026-12-02).
-        let t_start = envf("FR_T0", 5.0) * avg_edge;
-        let t_end = envf("FR_TF", 0.1) * avg_edge;
+        let annealing = Annealing {
+            start: envf("FR_T0", 5.0) * avg_edge,
+            end: envf("FR_TF", 0.1) * avg_edge,
+        };
         let soft_cap = !self.data.has_reloads && envf("FR_SOFT", 0.0) > 0.0;
         let max_dem = self.data.demand0.iter().copied().max().unwrap_or(1).max(1);
+        let mut penalties = PenaltyManager::off();
         if soft_cap {
             let maxd = self.data.depot_dist.iter().copied().max().unwrap_or(1);
-            self.data
-                .cap_pen
-                .set((envf("FR_PENK", 4.0) as Units * maxd / max_dem).max(1));
+            penalties =
+                PenaltyManager::new((envf("FR_PENK", 4.0) as Units * maxd / max_dem).max(1));
+            self.data.cap_pen = penalties.capacity();
             self.cur.refresh(&self.data);
         }
-        let mut feas_count = 0u32;
-        let pen_floor = (self.data.cap_pen.get() / 4).max(1);
         let mut since_best = 0u64;
         let mut cur_cost = self.cur.cost(&self.data);
         let mut it_local = 0u64;
@@ -349,15 +262,8 @@ impl<'a> Search<'a> {
         let wr = envf("FR_WR", 0.5);
         self.weights = [8.0, wr, wr];
         loop {
-            let frac = match (limit, max_iter) {
-                (Some(l), _) => t0.elapsed().as_secs_f64() / l,
-                (None, Some(m)) => it_local as f64 / m as f64,
-                _ => (since_best as f64 / max_no_improve.unwrap_or(1) as f64).min(0.99),
-            };
-            if frac >= 1.0
-                || max_iter.is_some_and(|m| it_local >= m)
-                || max_no_improve.is_some_and(|m| since_best >= m)
-            {
+            let frac = stop.progress(t0.elapsed().as_secs_f64(), it_local, since_best);
+            if stop.done(frac, it_local, since_best) {
                 break;
             }
             if in_fleet_phase && frac >= fleet_phase_end {
@@ -398,40 +304,27 @@ impl<'a> Search<'a> {
             }
             cand.journaling = false;
             let cand_cost = cand.cost(data);
-            if soft_cap {
-                feas_count += u32::from(cand.excess() == 0);
-                if it_local.is_multiple_of(100) {
-                    // Aim at ~30% capacity-feasible candidates (as HGS does).
-                    let p = data.cap_pen.get();
-                    let np = if feas_count < 30 {
-                        (p as f64 * 1.3).ceil() as Units
-                    } else {
-                        ((p as f64 * 0.9) as Units).max(pen_floor)
-                    };
-                    feas_count = 0;
-                    if np != p {
-                        data.cap_pen.set(np);
-                        self.cur.refresh(&self.data);
-                        for (_, r) in self.cur.journal.iter_mut() {
-                            r.refresh(&self.data);
-                        }
-                        // Re-price the state the candidate is compared with.
-                        let st = &self.cur;
-                        cur_cost = (0..st.routes.len())
-                            .map(|i| {
-                                st.journal
-                                    .iter()
-                                    .find(|(j, _)| *j == i)
-                                    .map(|(_, r)| r.cost)
-                                    .unwrap_or(st.routes[i].cost)
-                            })
-                            .sum::<Units>()
-                            + saved_unassigned
-                                .iter()
-                                .map(|&u| self.data.penalty[u as usize])
-                                .sum::<Units>();
-                    }
+            if soft_cap && let Some(np) = penalties.register(cand.excess() == 0) {
+                self.data.cap_pen = np;
+                self.cur.refresh(&self.data);
+                for (_, r) in self.cur.journal.iter_mut() {
+                    r.refresh(&self.data);
                 }
+                // Re-price the state the candidate is compared with.
+                let st = &self.cur;
+                cur_cost = (0..st.routes.len())
+                    .map(|i| {
+                        st.journal
+                            .iter()
+                            .find(|(j, _)| *j == i)
+                            .map(|(_, r)| r.cost)
+                            .unwrap_or(st.routes[i].cost)
+                    })
+                    .sum::<Units>()
+                    + saved_unassigned
+                        .iter()
+                        .map(|&u| self.data.penalty[u as usize])
+                        .sum::<Units>();
             }
             let data = &self.data;
             let cand = &mut self.cur;
@@ -445,15 +338,13 @@ impl<'a> Search<'a> {
                     .iter()
                     .any(|&u| data.inst.stops()[u as usize].prize.is_none());
             let accepted = if packing {
-                let ca = cand.unassigned.len();
-                let cu = saved_unassigned.len();
-                let sa: u64 = cand.unassigned.iter().map(|&u| absences[u as usize]).sum();
-                let su: u64 = saved_unassigned.iter().map(|&u| absences[u as usize]).sum();
-                ca < cu || sa < su || (ca == cu && cand_cost < cur_cost)
+                Packing.accepts(
+                    (cand.unassigned.as_slice(), cand_cost),
+                    (saved_unassigned.as_slice(), cur_cost),
+                    &absences,
+                )
             } else {
-                let temp = t_start * (t_end / t_start).powf(frac.clamp(0.0, 1.0));
-                let threshold = cur_cost as f64 - temp * self.rng.f64().max(1e-300).ln();
-                (cand_cost as f64) < threshold
+                annealing.accepts(cand_cost, cur_cost, frac, &mut self.rng)
             };
             if accepted {
                 score = if cand_cost < cur_cost { 2.0 } else { 0.5 };
@@ -480,7 +371,7 @@ impl<'a> Search<'a> {
             } else if accepted
                 && (cur_cost < self.best_obj || self.cur.objective(&self.data) < self.best_obj)
             {
-                ls::improve(&self.data, &mut self.cur, fleet_cap);
+                self.ls.improve(&self.data, &mut self.cur);
                 cur_cost = self.cur.cost(&self.data);
                 if self.consider_best() {
                     since_best = 0;
@@ -495,7 +386,7 @@ impl<'a> Search<'a> {
             self.cur = self.best.clone();
         }
         if soft_cap {
-            self.data.cap_pen.set(0);
+            self.data.cap_pen = 0;
             self.cur.refresh(&self.data);
             self.best.refresh(&self.data);
         }

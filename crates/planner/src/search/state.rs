@@ -74,7 +74,8 @@ pub(crate) struct Data<'a> {
     pub depot_dist: Vec<Units>,
     /// Penalty per unit of capacity excess (0 = capacity is hard). Only
     /// used without disposal sites, where excess cannot be fixed by a trip.
-    pub cap_pen: std::cell::Cell<Units>,
+    /// The price set by the search's penalty manager (`penalty.rs`).
+    pub cap_pen: Units,
     /// Sum of all prizes: the objective counts served prizes as negative cost.
     pub total_prize: Units,
     /// Vehicle class: vehicles with identical data share one.
@@ -269,7 +270,7 @@ impl<'a> Data<'a> {
             .map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i))
             .collect();
         Data {
-            cap_pen: std::cell::Cell::new(0),
+            cap_pen: 0,
             total_prize,
             class,
             inst,
@@ -310,7 +311,7 @@ impl<'a> Data<'a> {
         if s.nstops == 0 {
             return Some(0);
         }
-        let pen = self.cap_pen.get();
+        let pen = self.cap_pen;
         if s.m.tw != 0 || (s.excess != 0 && pen == 0) || s.mask_viol != 0 {
             return None;
         }
@@ -339,7 +340,7 @@ impl<'a> Data<'a> {
         if j.nstops == 0 {
             return Some(0);
         }
-        let pen = self.cap_pen.get();
+        let pen = self.cap_pen;
         if j.tw != 0 || (j.excess != 0 && pen == 0) || j.mask_viol != 0 {
             return None;
         }

@@ -11,7 +11,7 @@
 //! estimates are evaluated exactly with the segment data (time windows,
 //! disposal trips, breaks, all constraints) before one is applied.
 
-use super::ls::apply;
+use super::operator::{Move, OperatorStats, apply};
 use super::ops::is_stop;
 use super::segment::MAXD;
 use super::state::{BREAK, Data, RouteState, State};
@@ -135,7 +135,7 @@ fn exchanged(nodes: &[u32], i: usize, x: u32, p: usize) -> Vec<u32> {
 /// (only for routes without disposal trips, and with capacity hard).
 fn fits(data: &Data, r: &RouteState, out: u32, inn: u32) -> bool {
     let k = r.nodes.len();
-    if data.cap_pen.get() != 0 || r.pre[k].ndisp > 0 {
+    if data.cap_pen != 0 || r.pre[k].ndisp > 0 {
         return true;
     }
     let (load, cap) = (&r.pre[k].total, &data.veh[r.veh].cap);
@@ -146,9 +146,9 @@ fn fits(data: &Data, r: &RouteState, out: u32, inn: u32) -> bool {
     (0..MAXD).all(|d| load[d] - qo[d] + qi[d] <= cap[d])
 }
 
-/// One SWAP* exchange between routes `ra` and `rb`, if an improving one is
-/// found; returns whether it was applied.
-fn between(data: &Data, st: &mut State, ra: usize, rb: usize) -> bool {
+/// The first improving SWAP* exchange between routes `ra` and `rb` among
+/// the best estimates, priced exactly; changes nothing.
+fn evaluate(data: &Data, st: &State, ra: usize, rb: usize) -> Option<Move> {
     let (r1, r2) = (&st.routes[ra], &st.routes[rb]);
     let top_u = tops(data, r1, r2);
     let top_v = tops(data, r2, r1);
@@ -201,15 +201,24 @@ fn between(data: &Data, st: &mut State, ra: usize, rb: usize) -> bool {
             let n1 = exchanged(&r1.nodes, i, v, pv);
             let n2 = exchanged(&r2.nodes, j, u, pu);
             let (f1, f2) = (r1.final_site, r2.final_site);
-            return apply(data, st, base, vec![(ra, n1, f1), (rb, n2, f2)], false);
+            return Some(Move {
+                base,
+                delta: c1 + c2 - base,
+                changes: vec![(ra, n1, f1), (rb, n2, f2)],
+            });
         }
     }
-    false
+    None
 }
 
 /// SWAP* over every pair of routes that hold granular neighbours of each
 /// other; returns whether anything improved.
-pub(crate) fn swap_star(data: &Data, st: &mut State, granular: usize) -> bool {
+pub(crate) fn swap_star(
+    data: &Data,
+    st: &mut State,
+    granular: usize,
+    stats: &mut OperatorStats,
+) -> bool {
     let nr = st.routes.len();
     let mut near = vec![false; nr * nr];
     for u in 0..data.n {
@@ -227,7 +236,16 @@ pub(crate) fn swap_star(data: &Data, st: &mut State, granular: usize) -> bool {
     let mut improved = false;
     for ra in 0..nr {
         for rb in ra + 1..nr {
-            if near[ra * nr + rb] && between(data, st, ra, rb) {
+            if !near[ra * nr + rb] {
+                continue;
+            }
+            stats.evaluations += 1;
+            let Some(mv) = evaluate(data, st, ra, rb) else {
+                continue;
+            };
+            debug_assert!(mv.delta < 0, "SWAP* returned a non-improving move");
+            if apply(data, st, mv, false) {
+                stats.applied += 1;
                 improved = true;
             }
         }
