@@ -9,9 +9,10 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use fillroute_scenario::sweep::{self, Setting};
 use fillroute_scenario::{
-    Progress, Scenario, Vision, World, compare, comparison_table, kpi_table, phase_table,
-    plot_frontier, run as run_scenario, write_outputs,
+    MatrixCache, Progress, ReaderMode, Scenario, Vision, WRITE_PHASE, World, compare,
+    comparison_table, kpi_table, phase_table, plot_frontier, run as run_scenario, write_outputs,
 };
 use fillroute_scenario_stack::StackOptions;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,6 +22,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub enum ScenarioCmd {
     /// Simulate a scenario under every policy it lists and print the KPI table.
     Run(RunArgs),
+    /// Run a grid of seeds × settings (in parallel, bounded by the cores):
+    /// one CSV row per run and policy, means and claims per setting, and the
+    /// truck-km against overflow frontier.
+    Sweep(SweepArgs),
     /// Parse and validate a scenario file without running it: the same
     /// validation `run` applies, so `run` refuses a file `check` passed only
     /// for what the road data says (a point far from every road).
@@ -63,6 +68,11 @@ pub struct RunArgs {
     /// saved in results.json. Headline figures come from `model`.
     #[arg(long, value_enum, default_value_t = Reader::Model)]
     pub reader: Reader,
+    /// Where travel matrices are cached between runs (keyed by the network
+    /// and the points), or `off`. Default: $FILLROUTE_MATRIX_CACHE, else
+    /// `matrices/` in the fillroute cache.
+    #[arg(long, value_parser = parse_matrix_cache)]
+    pub matrix_cache: Option<MatrixCache>,
     /// ONNX Runtime threads for the vision backbone.
     #[arg(long, default_value_t = 2, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub threads: usize,
@@ -92,6 +102,58 @@ pub struct RunArgs {
     pub workers: usize,
 }
 
+/// `scenario sweep` options.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Seeds (`1..5` inclusive, or `1,4,7`); default the file's seed.
+    #[arg(long, value_parser = parse_seeds)]
+    pub seeds: Option<Seeds>,
+    /// A key of the scenario file and the values to try, e.g.
+    /// `policies.fill-driven.risk_level=0.3,0.45` or
+    /// `run.planner_iterations=1000,3000` (list entries by name or id);
+    /// repeat for a grid.
+    #[arg(long = "set", value_parser = parse_setting)]
+    pub set: Vec<Setting>,
+    /// Run only these policies of the file (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub policies: Vec<String>,
+    /// Override the scenario's horizon, days.
+    #[arg(long)]
+    pub days: Option<usize>,
+    /// Override the planner's iteration budget per day and policy.
+    #[arg(long)]
+    pub planner_iterations: Option<u64>,
+    /// `sampled` (default for sweeps) or `model` (the real model on every photo).
+    #[arg(long, value_enum, default_value_t = Reader::Sampled)]
+    pub reader: Reader,
+    /// Runs at once (default: the machine's cores).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub jobs: Option<usize>,
+    /// ONNX Runtime threads per vision model.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub threads: usize,
+    /// Where travel matrices are cached, or `off` (as for `run`).
+    #[arg(long, value_parser = parse_matrix_cache)]
+    pub matrix_cache: Option<MatrixCache>,
+    /// Write sweep.csv, sweep.md and frontier.{png,svg} here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_setting(text: &str) -> std::result::Result<Setting, String> {
+    Setting::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_matrix_cache(text: &str) -> std::result::Result<MatrixCache, String> {
+    match text {
+        "" => Err("--matrix-cache: give a folder, or `off`".into()),
+        "off" => Ok(MatrixCache::Off),
+        dir => Ok(MatrixCache::Dir(PathBuf::from(dir))),
+    }
+}
+
 /// Runs a scenario subcommand.
 pub fn run(cmd: ScenarioCmd) -> Result<()> {
     match cmd {
@@ -109,6 +171,7 @@ pub fn run(cmd: ScenarioCmd) -> Result<()> {
             Ok(())
         }
         ScenarioCmd::Run(args) => run_file(args),
+        ScenarioCmd::Sweep(args) => run_sweep(args),
     }
 }
 
@@ -117,8 +180,19 @@ pub fn run(cmd: ScenarioCmd) -> Result<()> {
 pub enum Reader {
     /// The real model on every photo.
     Model,
-    /// Readings drawn from the real model's readings of a rendered bank.
+    /// Readings drawn from the real model's readings of a rendered bank
+    /// (`fast` is the same).
+    #[value(alias = "fast")]
     Sampled,
+}
+
+impl From<Reader> for ReaderMode {
+    fn from(r: Reader) -> Self {
+        match r {
+            Reader::Model => ReaderMode::Model,
+            Reader::Sampled => ReaderMode::Sampled,
+        }
+    }
 }
 
 /// Switches `vision` to the sampled reader when asked.
@@ -172,7 +246,11 @@ fn run_file(args: RunArgs) -> Result<()> {
     }
     let started = Instant::now();
     let s = load(&args, args.seed)?;
-    let world = World::build(&s)?;
+    let cache = args
+        .matrix_cache
+        .clone()
+        .unwrap_or_else(MatrixCache::from_env);
+    let world = World::build_with(&s, &cache)?;
     eprintln!(
         "{}: {} bins, {} trucks, {} days, {} road nodes ({:.1} s)",
         s.name,
@@ -207,23 +285,56 @@ fn run_file(args: RunArgs) -> Result<()> {
     }
     choose_reader(&mut vision, args.reader)?;
     let bar = day_bar(&s);
-    let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &s.name, p))?;
+    let mut result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &s.name, p))?;
     bar.finish_and_clear();
     println!("{}", kpi_table(&result));
-    println!("\n{}", phase_table(&result));
     if let Some(dir) = &args.out {
-        for path in write_outputs(dir, &result, &world)? {
-            println!("wrote {}", path.display());
-        }
+        output(dir, &mut result, &world)?;
     }
+    println!("\n{}", phase_table(&result));
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Writes the run's outputs and adds the time it took to its phases.
+fn output(
+    dir: &std::path::Path,
+    result: &mut fillroute_scenario::RunResult,
+    world: &World,
+) -> Result<()> {
+    let t = Instant::now();
+    for path in write_outputs(dir, result, world)? {
+        println!("wrote {}", path.display());
+    }
+    result
+        .phases
+        .push((WRITE_PHASE.to_string(), t.elapsed().as_secs_f64()));
     Ok(())
 }
 
 /// The scenario of `args` (or the built-in `small`), with `--days`, the
 /// seed, `--policies` and `--planner-iterations` applied, validated.
 fn load(args: &RunArgs, seed: Option<u64>) -> Result<Scenario> {
-    let mut s = match &args.file {
+    let o = Overrides {
+        days: args.days,
+        seed,
+        planner_iterations: args.planner_iterations,
+        policies: &args.policies,
+    };
+    load_file(args.file.as_deref(), &o)
+}
+
+/// The command-line overrides of a scenario file.
+struct Overrides<'a> {
+    days: Option<usize>,
+    seed: Option<u64>,
+    planner_iterations: Option<u64>,
+    policies: &'a [String],
+}
+
+fn load_file(file: Option<&std::path::Path>, args: &Overrides) -> Result<Scenario> {
+    let seed = args.seed;
+    let mut s = match file {
         Some(f) => Scenario::from_file(f)?,
         None => Scenario::default_small(),
     };
@@ -239,7 +350,7 @@ fn load(args: &RunArgs, seed: Option<u64>) -> Result<Scenario> {
         s.run.planner_iterations = n;
     }
     if !args.policies.is_empty() {
-        restrict(&mut s, &args.policies)?;
+        restrict(&mut s, args.policies)?;
     }
     s.validate()?;
     Ok(s)
@@ -271,7 +382,13 @@ fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
     for &seed in seeds {
         let mut s = base.clone();
         s.run.seed = seed;
-        let world = World::build(&s)?;
+        let world = World::build_with(
+            &s,
+            &args
+                .matrix_cache
+                .clone()
+                .unwrap_or_else(MatrixCache::from_env),
+        )?;
         let mut vision = Vision::load_or_train(
             seed,
             s.cameras.train_per_class,
@@ -282,12 +399,13 @@ fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
         choose_reader(&mut vision, args.reader)?;
         let bar = day_bar(&s);
         let name = format!("{} seed {seed}", s.name);
-        let result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &name, p))?;
+        let mut result = run_scenario(&s, &world, &mut vision, |p| on_progress(&bar, &name, p))?;
         bar.finish_and_clear();
         println!("{}\n", kpi_table(&result));
         if let Some(dir) = &args.out {
-            write_outputs(&dir.join(format!("seed-{seed}")), &result, &world)?;
+            output(&dir.join(format!("seed-{seed}")), &mut result, &world)?;
         }
+        println!("{}\n", phase_table(&result));
         runs.push(result);
     }
     let comparison = compare(&runs);
@@ -303,6 +421,68 @@ fn run_seeds(args: RunArgs, seeds: &[u64]) -> Result<()> {
         for ext in ["png", "svg"] {
             let path = dir.join(format!("frontier.{ext}"));
             plot_frontier(&path, &runs).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn run_sweep(args: SweepArgs) -> Result<()> {
+    let started = Instant::now();
+    let base = load_file(
+        Some(&args.file),
+        &Overrides {
+            days: args.days,
+            seed: None,
+            planner_iterations: args.planner_iterations,
+            policies: &args.policies,
+        },
+    )?;
+    let seeds = args.seeds.map_or_else(|| vec![base.run.seed], |s| s.0);
+    let points = sweep::grid(&seeds, &args.set);
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let opts = sweep::Options {
+        reader: args.reader.into(),
+        jobs,
+        threads: args.threads,
+        matrix_cache: args
+            .matrix_cache
+            .clone()
+            .unwrap_or_else(MatrixCache::from_env),
+    };
+    eprintln!(
+        "{}: {} runs ({} seeds x {} settings), {} at a time, reader {:?}",
+        base.name,
+        points.len(),
+        seeds.len(),
+        points.len() / seeds.len().max(1),
+        jobs,
+        opts.reader
+    );
+    let bar = ProgressBar::new(points.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] run {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(base.name.clone());
+    let runs = sweep::run_grid(&base, &points, &opts, |r, n| {
+        bar.println(format!(
+            "seed {} {}: {:.1} s",
+            r.point.seed,
+            r.point.label(),
+            r.seconds
+        ));
+        bar.set_position(n as u64);
+    })?;
+    bar.finish_and_clear();
+    let merged = sweep::as_seed_results(&runs);
+    println!("{}", comparison_table(&compare(&merged)));
+    if let Some(dir) = &args.out {
+        for path in sweep::write_outputs(dir, &args.set, &runs)? {
             println!("wrote {}", path.display());
         }
     }
@@ -398,6 +578,7 @@ mod tests {
             policies: Vec::new(),
             planner_iterations: None,
             reader: Reader::Model,
+            matrix_cache: None,
             threads: 1,
             stack: false,
             database_url: String::new(),

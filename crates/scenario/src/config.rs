@@ -1267,11 +1267,117 @@ impl Scenario {
         Ok(())
     }
 
+    /// The scenario with one key set, as `scenario sweep --set` writes it:
+    /// a dotted path through the file's tables, with list entries named by
+    /// their `name` or `id` (`policies.fill-driven.risk_level`,
+    /// `bins.zones.commercial.rate_mean`, `run.planner_iterations`). A key
+    /// the scenario format does not have is an error naming it; the result
+    /// is validated like a file.
+    pub fn with_setting(&self, key: &str, value: &toml::Value) -> Result<Self> {
+        let shown = value.to_string();
+        if key == "run.seed" {
+            return Err(invalid(key, &shown, "give seeds with --seeds, not --set"));
+        }
+        let mut root = toml::Value::try_from(self)
+            .map_err(|e| invalid(key, &shown, format!("the scenario does not serialise: {e}")))?;
+        let parts: Vec<&str> = key.split('.').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(invalid(
+                "--set",
+                key,
+                "write a dotted key such as policies.fill-driven.risk_level=0.3,0.45",
+            ));
+        }
+        let existed = set_path(&mut root, &parts, 0, value)?;
+        let mut out: Scenario = root.try_into().map_err(|e: toml::de::Error| {
+            let why = e.message().to_string();
+            if existed {
+                invalid(key, &shown, format!("a value of the wrong type: {why}"))
+            } else {
+                invalid(
+                    key,
+                    &shown,
+                    format!("not a key of the scenario format ({why}); scenarios/README.md lists the keys"),
+                )
+            }
+        })?;
+        out.base_dir.clone_from(&self.base_dir);
+        out.validate()?;
+        Ok(out)
+    }
+
     /// The built-in scenario used when no file is given (the same as `scenarios/small.toml`).
     pub fn default_small() -> Self {
         let mut s = Self::from_toml_str(SMALL_TOML).expect("the embedded small scenario is valid");
         s.base_dir = PathBuf::from(".");
         s
+    }
+}
+
+/// Sets the dotted key `parts` below `at` (which is `parts[..depth]`) to
+/// `value`; returns whether the key was there before (a new one may still be
+/// a valid optional key).
+fn set_path(
+    at: &mut toml::Value,
+    parts: &[&str],
+    depth: usize,
+    value: &toml::Value,
+) -> Result<bool> {
+    let key = parts.join(".");
+    let here = match parts[..depth].join(".") {
+        h if h.is_empty() => "the scenario".to_string(),
+        h => format!("`{h}`"),
+    };
+    let head = parts[depth];
+    let last = depth + 1 == parts.len();
+    match at {
+        toml::Value::Table(t) => {
+            if last {
+                return Ok(t.insert(head.to_string(), value.clone()).is_some());
+            }
+            let known: Vec<String> = t.keys().cloned().collect();
+            let Some(next) = t.get_mut(head) else {
+                return Err(invalid(
+                    key,
+                    value,
+                    format!("{here} has no table `{head}`; it has {known:?}"),
+                ));
+            };
+            set_path(next, parts, depth + 1, value)
+        }
+        toml::Value::Array(items) => {
+            let name_of = |v: &toml::Value| {
+                v.get("name")
+                    .or_else(|| v.get("id"))
+                    .and_then(|n| n.as_str())
+                    .map(str::to_string)
+            };
+            let names: Vec<String> = items.iter().filter_map(name_of).collect();
+            let found = items
+                .iter()
+                .position(|v| name_of(v).as_deref() == Some(head))
+                .or_else(|| head.parse::<usize>().ok().filter(|&i| i < items.len()));
+            let Some(i) = found else {
+                return Err(invalid(
+                    key,
+                    value,
+                    format!("{here} has no entry `{head}`; name one of {names:?}"),
+                ));
+            };
+            if last {
+                return Err(invalid(
+                    key,
+                    value,
+                    format!("set a field of the entry `{head}`, not the whole entry"),
+                ));
+            }
+            set_path(&mut items[i], parts, depth + 1, value)
+        }
+        _ => Err(invalid(
+            key,
+            value,
+            format!("{here} is a value, not a table"),
+        )),
     }
 }
 

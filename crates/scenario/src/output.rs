@@ -75,30 +75,46 @@ pub fn kpi_table(r: &RunResult) -> String {
 /// Where the run's wall-clock time went, one line per phase.
 pub fn phase_table(r: &RunResult) -> String {
     let total: f64 = r.phases.iter().map(|p| p.1).sum();
-    let mut t = format!("{:<22} {:>9} {:>6}\n", "phase", "seconds", "share");
+    let reader = match r.reader {
+        crate::ReaderMode::Model => "reader: real model",
+        crate::ReaderMode::Sampled => "reader: SAMPLED",
+    };
+    let mut t = format!(
+        "{:<24} {:>9} {:>6}   ({reader})\n",
+        "phase", "seconds", "share"
+    );
     for (name, secs) in &r.phases {
         let _ = writeln!(
             t,
-            "{name:<22} {secs:>9.1} {:>5.0}%",
+            "{name:<24} {secs:>9.1} {:>5.0}%",
             100.0 * secs / total.max(1e-9)
         );
     }
-    let _ = write!(t, "{:<22} {total:>9.1}", "total (days loop)");
+    let _ = write!(t, "{:<24} {total:>9.1}", "total");
     t
 }
 
-/// Writes results.json, the plots and the maps into `dir`.
+/// Name of the phase [`write_outputs`] adds to `results.json`.
+pub const WRITE_PHASE: &str = "write outputs";
+
+/// Writes the plots, the maps, the sampled reader's confusion (if any) and
+/// last results.json into `dir`; results.json's phases end with the time
+/// spent writing the rest ([`WRITE_PHASE`]).
 pub fn write_outputs(dir: &Path, r: &RunResult, world: &World) -> Result<Vec<std::path::PathBuf>> {
+    let started = std::time::Instant::now();
     let io = |path: &Path, source| ScenarioError::Io {
         path: path.to_path_buf(),
         source,
     };
+    let json_err = |path: &Path, e: serde_json::Error| io(path, std::io::Error::other(e));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut written = Vec::new();
-    let json = dir.join("results.json");
-    let text = serde_json::to_string_pretty(r).map_err(|e| io(&json, std::io::Error::other(e)))?;
-    std::fs::write(&json, text).map_err(|e| io(&json, e))?;
-    written.push(json);
+    if let Some(c) = &r.reader_confusion {
+        let path = dir.join("reader-confusion.json");
+        let text = serde_json::to_string_pretty(c).map_err(|e| json_err(&path, e))?;
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        written.push(path);
+    }
     for ext in ["png", "svg"] {
         let path = dir.join(format!("kpi-over-days.{ext}"));
         plot(&path, r).map_err(|message| ScenarioError::Plot {
@@ -128,6 +144,17 @@ pub fn write_outputs(dir: &Path, r: &RunResult, world: &World) -> Result<Vec<std
             written.push(path);
         }
     }
+    let json = dir.join("results.json");
+    let mut value = serde_json::to_value(r).map_err(|e| json_err(&json, e))?;
+    if let Some(phases) = value.get_mut("phases").and_then(|p| p.as_array_mut()) {
+        phases.push(serde_json::json!([
+            WRITE_PHASE,
+            started.elapsed().as_secs_f64()
+        ]));
+    }
+    let text = serde_json::to_string_pretty(&value).map_err(|e| json_err(&json, e))?;
+    std::fs::write(&json, text).map_err(|e| io(&json, e))?;
+    written.insert(0, json);
     Ok(written)
 }
 

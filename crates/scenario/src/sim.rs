@@ -141,9 +141,18 @@ struct Timing {
 }
 
 impl Timing {
-    fn table(&self, total: f64) -> Vec<(String, f64)> {
+    /// Every phase of a run, the city and the reader's setup included
+    /// (writing the outputs is added by `write_outputs`).
+    fn table(&self, world: &World, vision: &Vision, total: f64) -> Vec<(String, f64)> {
         let rest = total - self.decide - self.plan - self.render - self.inference;
+        let matrix = match world.build.matrix_cached {
+            Some(_) => "travel matrix (cached)",
+            None => "travel matrix",
+        };
         vec![
+            ("road network + bins".into(), world.build.network_s),
+            (matrix.into(), world.build.matrix_s),
+            ("vision setup".into(), vision.setup_seconds()),
             ("render photos".into(), self.render),
             ("decode + inference".into(), self.inference),
             ("forecast + decide".into(), self.decide),
@@ -399,7 +408,7 @@ pub fn run(
         daily: states.into_iter().map(|st| st.daily).collect(),
         head_training_accuracy: vision.training_accuracy(),
         maps,
-        phases: timing.table(t_run.elapsed().as_secs_f64()),
+        phases: timing.table(world, vision, t_run.elapsed().as_secs_f64()),
         reader: vision.mode(),
         reader_confusion: vision.confusion().cloned(),
     })

@@ -1,11 +1,17 @@
 //! The static city: road network, depots, disposal sites and bins snapped to
-//! the roads, and one travel matrix over all of them, computed once per run
-//! because every day's routing instance is a sub-matrix of it.
+//! the roads, and one travel matrix over all of them, computed once per city
+//! because every day's routing instance is a sub-matrix of it. The matrix is
+//! cached on disk under a hash of the network and the points, so a second
+//! run, another policy setting or a sweep of the same city reads it back.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use fillroute_lidcam::{ContainerStyle, FillFraction, Scene};
 use fillroute_roads::{GridCity, LonLat, NodeId, RoadNetwork};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
 
 use crate::config::{Scenario, parse_clock};
 use crate::error::{Result, invalid};
@@ -56,6 +62,102 @@ pub struct World {
     pub distance_m: Vec<u32>,
     /// Seconds, row-major over all locations.
     pub duration_s: Vec<u32>,
+    /// How the city was built: wall-clock seconds and whether the matrix
+    /// came from the cache (not part of the deterministic result).
+    pub build: BuildTiming,
+}
+
+/// Wall-clock cost of [`World::build`], for the run's phase table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildTiming {
+    /// Reading or generating the road network and placing the bins, seconds.
+    pub network_s: f64,
+    /// Snapping and the travel matrix (computed or read back), seconds.
+    pub matrix_s: f64,
+    /// The matrix file read back, if the cache had it.
+    pub matrix_cached: Option<PathBuf>,
+}
+
+/// Where travel matrices are kept between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatrixCache {
+    /// Compute the matrix every time.
+    Off,
+    /// Read and write `<dir>/<key>.bin`.
+    Dir(PathBuf),
+}
+
+impl MatrixCache {
+    /// `FILLROUTE_MATRIX_CACHE` (a folder, or `off`), else
+    /// `matrices/` in the fillroute cache (`FILLROUTE_CACHE`, `~/.cache/fillroute`).
+    pub fn from_env() -> Self {
+        match std::env::var_os("FILLROUTE_MATRIX_CACHE") {
+            Some(v) if v == "off" => Self::Off,
+            Some(v) if !v.is_empty() => Self::Dir(PathBuf::from(v)),
+            _ => Self::Dir(fillroute_vision::backbone::default_cache_dir().join("matrices")),
+        }
+    }
+
+    /// The file of the matrix between `nodes` of `net`: the key hashes the
+    /// network's content fingerprint and every node's position, so another
+    /// map, another point or another order is another file.
+    pub fn file(&self, net: &RoadNetwork, nodes: &[NodeId]) -> Result<Option<PathBuf>> {
+        let Self::Dir(dir) = self else {
+            return Ok(None);
+        };
+        let mut h = Sha256::new();
+        h.update(MATRIX_MAGIC);
+        h.update(net.version().0.to_le_bytes());
+        h.update((nodes.len() as u64).to_le_bytes());
+        for &n in nodes {
+            let p = net.position(n)?;
+            h.update(p.lon().to_bits().to_le_bytes());
+            h.update(p.lat().to_bits().to_le_bytes());
+        }
+        let key: String = h.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Some(dir.join(format!("{key}.bin"))))
+    }
+}
+
+/// File header of a cached matrix (format version in the last bytes).
+const MATRIX_MAGIC: &[u8; 8] = b"FRMTX\x00\x001";
+
+/// A cached `n` × `n` matrix: distances then durations, little-endian u32.
+/// `None` when the file is missing, short or of another format.
+fn read_matrix(path: &Path, n: usize) -> Option<(Vec<u32>, Vec<u32>)> {
+    let bytes = std::fs::read(path).ok()?;
+    let cells = n * n;
+    let body = bytes.strip_prefix(MATRIX_MAGIC.as_slice())?;
+    let (len, body) = body.split_at_checked(8)?;
+    if u64::from_le_bytes(len.try_into().ok()?) != n as u64 || body.len() != cells * 8 {
+        return None;
+    }
+    let words: Vec<u32> = body
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let (d, t) = words.split_at(cells);
+    Some((d.to_vec(), t.to_vec()))
+}
+
+/// Writes the matrix next to its final name and renames it into place, so
+/// runs sharing the cache never read a half-written file.
+fn write_matrix(path: &Path, n: usize, distance: &[u32], duration: &[u32]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut bytes = Vec::with_capacity(16 + 8 * distance.len());
+    bytes.extend_from_slice(MATRIX_MAGIC);
+    bytes.extend_from_slice(&(n as u64).to_le_bytes());
+    for w in distance.iter().chain(duration) {
+        bytes.extend_from_slice(&w.to_le_bytes());
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 impl World {
@@ -88,8 +190,16 @@ impl World {
         self.depots.len() + s
     }
 
-    /// Builds the network, places the bins and computes the matrix.
+    /// Builds the network, places the bins and computes the matrix, or
+    /// reads it from the cache named by `FILLROUTE_MATRIX_CACHE` (see
+    /// [`MatrixCache::from_env`]).
     pub fn build(s: &Scenario) -> Result<Self> {
+        Self::build_with(s, &MatrixCache::from_env())
+    }
+
+    /// [`World::build`] with an explicit matrix cache.
+    pub fn build_with(s: &Scenario, cache: &MatrixCache) -> Result<Self> {
+        let started = Instant::now();
         let net = match (&s.roads.file, &s.roads.grid) {
             (Some(file), _) => {
                 let path = s.base_dir.join(file);
@@ -231,6 +341,8 @@ impl World {
             .chain(sites.iter().map(|d| d.at))
             .chain(bins.iter().map(|b| b.at))
             .collect();
+        let network_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
         let snaps = net.snap_all(&points, s.roads.snap_max_m).map_err(|e| {
             invalid(
                 "depots/disposal_sites/bins.explicit .at",
@@ -239,22 +351,43 @@ impl World {
             )
         })?;
         let nodes: Vec<NodeId> = snaps.iter().map(|x| x.node).collect();
-        let m = net.matrix(&nodes, &nodes)?;
-        if let Some(&(i, j)) = m.unreachable_pairs().first() {
-            return Err(invalid(
-                "roads",
-                format!("no route from location {i} to {j}"),
-                "use a connected extract or move the point",
-            ));
-        }
+        let file = cache.file(&net, &nodes)?;
+        let cached = file
+            .as_deref()
+            .and_then(|f| read_matrix(f, nodes.len()).map(|m| (f.to_path_buf(), m)));
+        let (distance_m, duration_s, matrix_cached) = match cached {
+            Some((f, (d, t))) => (d, t, Some(f)),
+            None => {
+                let m = net.matrix(&nodes, &nodes)?;
+                if let Some(&(i, j)) = m.unreachable_pairs().first() {
+                    return Err(invalid(
+                        "roads",
+                        format!("no route from location {i} to {j}"),
+                        "use a connected extract or move the point",
+                    ));
+                }
+                if let Some(f) = &file {
+                    // A cache that cannot be written only costs the next run the matrix.
+                    if let Err(e) = write_matrix(f, nodes.len(), &m.distance_m, &m.duration_s) {
+                        tracing::warn!("travel matrix not cached at {}: {e}", f.display());
+                    }
+                }
+                (m.distance_m, m.duration_s, None)
+            }
+        };
         Ok(Self {
             net,
             depots,
             sites,
             bins,
             nodes,
-            distance_m: m.distance_m,
-            duration_s: m.duration_s,
+            distance_m,
+            duration_s,
+            build: BuildTiming {
+                network_s,
+                matrix_s: started.elapsed().as_secs_f64(),
+                matrix_cached,
+            },
         })
     }
 }
