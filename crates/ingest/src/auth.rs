@@ -16,11 +16,11 @@
 //! `UNAUTHENTICATED`, like any other bad credential.
 
 use crate::config::Secret;
+pub use fillroute_serving::auth::{bearer, constant_time_eq};
 use fillroute_store::{DeviceAuth, DeviceId};
 use hmac::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 use tonic::metadata::MetadataMap;
 use uuid::Uuid;
 
@@ -80,7 +80,7 @@ impl TokenHasher {
         let Ok(stored) = hex::decode(stored) else {
             return false;
         };
-        self.mac(token).ct_eq(stored.as_slice()).into()
+        constant_time_eq(&self.mac(token), &stored)
     }
 
     fn mac(&self, token: &str) -> [u8; 32] {
@@ -90,26 +90,10 @@ impl TokenHasher {
     }
 }
 
-/// The bearer token in `authorization`, if any.
-pub fn bearer(metadata: &MetadataMap) -> Option<&str> {
-    metadata
-        .get("authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
 /// The device id in metadata, if well-formed.
 pub fn device_id(metadata: &MetadataMap) -> Option<DeviceId> {
     let raw = metadata.get(DEVICE_ID_HEADER)?.to_str().ok()?;
     Uuid::parse_str(raw.trim()).ok().map(DeviceId)
-}
-
-/// Whether two byte strings are equal, in time independent of where they
-/// differ (`subtle`). Kept public for the planning server's bearer tokens.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
 }
 
 #[cfg(test)]
@@ -166,12 +150,5 @@ mod tests {
         ] {
             assert!(!h.verify(&device(stored.into()), "token"), "{stored}");
         }
-    }
-
-    #[test]
-    fn constant_time_eq_compares_contents_and_lengths() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

@@ -213,6 +213,14 @@ impl Ingest {
             if value.trim().is_empty() {
                 return Err(IngestError::invalid(field, "\"\"", "give a non-empty name"));
             }
+            check_text(field, value)?;
+        }
+        if r.time_windows.len() > MAX_TIME_WINDOWS {
+            return Err(IngestError::invalid(
+                "time_windows",
+                format!("{} windows", r.time_windows.len()),
+                format!("give at most {MAX_TIME_WINDOWS} (a few per weekday)"),
+            ));
         }
         let mut windows = Vec::with_capacity(r.time_windows.len());
         for (weekday, opens, closes) in r.time_windows {
@@ -252,6 +260,23 @@ impl Ingest {
             i32::try_from(v)
                 .map_err(|_| IngestError::invalid(field, v, format!("use at most {}", i32::MAX)))
         };
+        if r.bin <= 0 {
+            return Err(IngestError::invalid(
+                "bin_id",
+                r.bin,
+                "use the id RegisterBin returned",
+            ));
+        }
+        check_text("firmware", &r.firmware)?;
+        if r.max_upload_bytes > MAX_UPLOAD_BYTES {
+            return Err(IngestError::invalid(
+                "max_upload_bytes",
+                r.max_upload_bytes,
+                format!(
+                    "use at most {MAX_UPLOAD_BYTES} bytes (64 MiB), or 0 for the server default"
+                ),
+            ));
+        }
         let (token, token_hash) = self.tokens.issue();
         let device = NewDevice {
             id: DeviceId(uuid::Uuid::new_v4()),
@@ -464,11 +489,42 @@ impl Ingest {
         device: &DeviceAuth,
         firmware: &str,
     ) -> Result<Vec<String>, IngestError> {
+        check_text("firmware", firmware)?;
         let firmware = (!firmware.is_empty()).then_some(firmware);
         self.store.touch_device(device.id, firmware).await?;
         let status = self.store.device_status(device.id).await?;
         Ok(status.map(|s| s.health_flags).unwrap_or_default())
     }
+}
+
+/// Longest name or firmware string a request may carry, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Most opening-hour windows one bin may have.
+pub const MAX_TIME_WINDOWS: usize = 64;
+
+/// The largest image a device may be allowed (`max_upload_bytes`).
+pub const MAX_UPLOAD_BYTES: u32 = 64 << 20;
+
+/// Refuses text PostgreSQL cannot store (NUL), control characters and
+/// strings longer than [`MAX_TEXT_CHARS`], naming the field.
+fn check_text(field: &'static str, value: &str) -> Result<(), IngestError> {
+    let chars = value.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(IngestError::invalid(
+            field,
+            format!("({chars} characters)"),
+            format!("use at most {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(IngestError::invalid(
+            field,
+            format!("{value:?}"),
+            "remove the control characters (NUL, newlines, tabs)",
+        ));
+    }
+    Ok(())
 }
 
 /// `None` when the bytes start like JPEG, PNG or WebP; otherwise what they look like.

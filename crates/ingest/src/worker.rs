@@ -9,8 +9,8 @@
 //! vision service cannot decode also flags its camera `undecodable_image`
 //! (uploads are decoded before they are accepted, so this means bytes
 //! damaged in storage or accepted by an older server), which operators see
-//! in the bin list and the device in its next heartbeat (the flag stays
-//! until someone clears it in the database: no RPC does yet). An outage of
+//! in the bin list and the device in its next heartbeat, until the
+//! camera's next image is read. An outage of
 //! PostgreSQL, object storage or the vision service is not the image's fault,
 //! so those naks do not count towards dead-lettering: the backlog simply
 //! waits and drains when the service is back.
@@ -412,12 +412,25 @@ impl Worker {
             Err(e) if e.is_unavailable() => return Outcome::Outage(e.to_string()),
             Err(e) => return Outcome::Retry(e.to_string()),
         };
-        if recorded.newly_recorded
-            && let Err(e) =
+        if recorded.newly_recorded {
+            // The camera sends readable images again.
+            let id = ImageId(image.image_id);
+            match self
+                .store
+                .clear_flag_of_image_device(id, UNDECODABLE_IMAGE)
+                .await
+            {
+                Ok(true) => tracing::info!(image = %id, "camera flag cleared: {UNDECODABLE_IMAGE}"),
+                Ok(false) => {}
+                // The next good image clears it.
+                Err(e) => tracing::warn!(error = %e, "clearing {UNDECODABLE_IMAGE} failed"),
+            }
+            if let Err(e) =
                 crate::forecast::refresh(&self.store, recorded.bin, self.config.clock.now()).await
-        {
-            // The reading is safe; the next reading refreshes the forecast.
-            tracing::warn!(error = %e, bin = recorded.bin.0, "forecast refresh failed");
+            {
+                // The reading is safe; the next reading refreshes the forecast.
+                tracing::warn!(error = %e, bin = recorded.bin.0, "forecast refresh failed");
+            }
         }
         Outcome::Done
     }

@@ -309,6 +309,96 @@ async fn registration_with_out_of_range_values_is_invalid_argument() {
     stack.cleanup().await;
 }
 
+/// Found by tests/hostile/hostile.py: PostgreSQL cannot store NUL, so text
+/// with one came back INTERNAL; 10,000-character names and firmware, ten
+/// thousand opening windows and a 2 GiB upload limit were all stored.
+#[tokio::test]
+async fn hostile_text_and_limits_are_invalid_argument_naming_the_field_and_store_nothing() {
+    let stack = Stack::start().await;
+    let cam = stack.camera().await;
+    let mut c = stack.client().await;
+    let expect_invalid = |status: tonic::Status, field: &str| {
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert!(
+            status.message().contains(&format!("`{field}`")),
+            "{field}: {}",
+            status.message()
+        );
+    };
+    let before = stack.db.store.pipeline_counts().await.unwrap();
+    type Spoil = fn(&mut pb::RegisterBinRequest);
+    let bad_bins: [(&str, Spoil); 5] = [
+        ("waste_stream", |b| b.waste_stream = "res\0idual".into()),
+        ("customer", |b| b.customer = "x".repeat(10_000)),
+        ("container_type", |b| b.container_type = "bin\ntwo".into()),
+        ("time_windows", |b| {
+            b.time_windows = vec![
+                pb::TimeWindow {
+                    weekday: None,
+                    opens_s: 0,
+                    closes_s: 3600
+                };
+                10_000
+            ]
+        }),
+        ("customer", |b| b.customer = "\0".into()),
+    ];
+    for (field, spoil) in bad_bins {
+        let mut bin = bin_request(4.9, 52.0);
+        spoil(&mut bin);
+        expect_invalid(c.register_bin(admin(bin)).await.unwrap_err(), field);
+    }
+    for (field, device) in [
+        (
+            "firmware",
+            pb::RegisterDeviceRequest {
+                bin_id: cam.bin,
+                firmware: "1.0\0evil".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "max_upload_bytes",
+            pb::RegisterDeviceRequest {
+                bin_id: cam.bin,
+                max_upload_bytes: i32::MAX as u32,
+                ..Default::default()
+            },
+        ),
+        (
+            "bin_id",
+            pb::RegisterDeviceRequest {
+                bin_id: -1,
+                ..Default::default()
+            },
+        ),
+    ] {
+        expect_invalid(c.register_device(admin(device)).await.unwrap_err(), field);
+    }
+    for firmware in ["2.0\0".to_owned(), "9".repeat(10_000)] {
+        expect_invalid(
+            c.heartbeat(cam.req(pb::HeartbeatRequest { firmware }))
+                .await
+                .unwrap_err(),
+            "firmware",
+        );
+    }
+    let after = stack.db.store.pipeline_counts().await.unwrap();
+    assert_eq!(after, before, "no image or reading written");
+    let status = stack
+        .db
+        .store
+        .device_status(fillroute_store::DeviceId(cam.device_id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        status.firmware, None,
+        "no firmware stored by a refused heartbeat"
+    );
+    stack.cleanup().await;
+}
+
 #[tokio::test]
 async fn admin_calls_without_the_admin_token_are_unauthenticated() {
     let stack = Stack::start().await;
@@ -501,6 +591,52 @@ async fn sensor_readings_are_stored_and_a_sharp_fall_is_a_service_event() {
             .len(),
         1
     );
+    stack.cleanup().await;
+}
+
+/// Found by tests/hostile/hostile.py: a device retrying one report stored a
+/// row per retry (10,000 identical readings, 10,000 rows), which weighs that
+/// instant 10,000 times in the bin's forecast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_report_returns_the_first_reading_even_when_retries_race() {
+    let stack = Stack::start().await;
+    let cam = stack.camera().await;
+    let c = stack.client().await;
+    let at = now_ms() - 60_000;
+    let report = |fill: f32| {
+        cam.req(pb::ReportReadingRequest {
+            bin_id: 0,
+            observed_at_unix_ms: at,
+            fill_fraction: fill,
+            source: pb::ReadingSource::Ultrasonic as i32,
+        })
+    };
+    let answers = futures::future::join_all((0..64).map(|_| {
+        let mut c = c.clone();
+        let request = report(0.6);
+        async move { c.report_reading(request).await.unwrap().into_inner() }
+    }))
+    .await;
+    let ids: std::collections::BTreeSet<i64> = answers.iter().map(|a| a.reading_id).collect();
+    assert_eq!(ids.len(), 1, "64 racing retries, one reading: {ids:?}");
+    // Another value at the same instant is another report.
+    let other = c
+        .clone()
+        .report_reading(report(0.7))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!ids.contains(&other.reading_id));
+    let stored = stack
+        .db
+        .store
+        .readings_for_bin(
+            fillroute_store::BinId(cam.bin),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
     stack.cleanup().await;
 }
 

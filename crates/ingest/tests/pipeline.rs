@@ -278,6 +278,64 @@ async fn image_the_worker_cannot_decode_is_dead_lettered_and_its_camera_flagged(
     stack.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_good_image_clears_the_cameras_undecodable_image_flag() {
+    let stack = Stack::start().await;
+    let cam = stack.camera().await;
+    let device = DeviceId(cam.device_id.parse().unwrap());
+    // As the worker leaves a camera whose image it could not decode.
+    stack
+        .db
+        .store
+        .add_device_flags(device, &["undecodable_image".into(), "blocked".into()])
+        .await
+        .unwrap();
+    let mut c = stack.client().await;
+    let heartbeat_flags = |answer: tonic::Response<_>| {
+        answer
+            .metadata()
+            .get("x-device-flags")
+            .map(|v: &tonic::metadata::MetadataValue<_>| v.to_str().unwrap().to_owned())
+    };
+    let before = c
+        .heartbeat(cam.req(fillroute_proto::ingest::v1::HeartbeatRequest::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        heartbeat_flags(before).as_deref(),
+        Some("blocked,undecodable_image")
+    );
+    c.upload_image(cam.upload(jpeg(0.5, 4), now_ms()))
+        .await
+        .unwrap();
+    let worker = spawn_worker(worker_config(&stack));
+    eventually(
+        Duration::from_secs(60),
+        "the good image to be read",
+        || async { counts(&stack).await.camera_readings == 1 },
+    )
+    .await;
+    let status = stack.db.store.device_status(device).await.unwrap().unwrap();
+    assert!(
+        !status.health_flags.iter().any(|f| f == "undecodable_image"),
+        "cleared by a good image: {:?}",
+        status.health_flags
+    );
+    let after = c
+        .heartbeat(cam.req(fillroute_proto::ingest::v1::HeartbeatRequest::default()))
+        .await
+        .unwrap();
+    // Only the flag the good image disproves goes; the vision service's own
+    // reading of this image decides the rest.
+    assert!(
+        !heartbeat_flags(after)
+            .unwrap_or_default()
+            .contains("undecodable_image")
+    );
+    drop(worker);
+    stack.cleanup().await;
+}
+
 /// A TCP proxy in front of PostgreSQL that a test can cut and restore: a
 /// database restart as the worker sees it, without disturbing anyone else.
 struct PgProxy {

@@ -85,35 +85,23 @@ async fn health_is_serving_while_postgres_answers_and_not_serving_while_it_is_do
 
 #[tokio::test]
 async fn reflection_lists_the_ingest_and_health_services() {
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use fillroute_serving::testing::{Reflection, list_services};
     let stack = Stack::start().await;
-    let mut reflection = ServerReflectionClient::new(channel(&stack).await);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut answers = reflection
-        .server_reflection_info(futures::stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let answer = answers.message().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
-        panic!("not a service list: {answer:?}");
-    };
-    let names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
-    for expected in [INGEST, "grpc.health.v1.Health"] {
-        assert!(names.contains(&expected), "{expected} in {names:?}");
+    for version in [Reflection::V1, Reflection::V1Alpha] {
+        let names = list_services(channel(&stack).await, version).await.unwrap();
+        for expected in [INGEST, "grpc.health.v1.Health"] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} in {names:?}"
+            );
+        }
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("vision") || n.contains("planner")),
+            "only what this server serves: {names:?}"
+        );
     }
-    assert!(
-        !names
-            .iter()
-            .any(|n| n.contains("vision") || n.contains("planner")),
-        "only what this server serves: {names:?}"
-    );
     stack.cleanup().await;
 }
 

@@ -1,8 +1,9 @@
-//! Roles from bearer tokens, checked the way ingestion checks its admin
-//! token (constant-time comparison of `authorization: Bearer ...`).
+//! Roles from bearer tokens, read and compared the way every fillroute
+//! server does (`fillroute_serving::auth`: constant-time comparison of
+//! `authorization: Bearer ...`).
 
 use crate::error::ApiError;
-use fillroute_ingest::auth::{bearer, constant_time_eq};
+use fillroute_serving::auth::{bearer, constant_time_eq};
 use tonic::metadata::MetadataMap;
 
 /// What a caller may do.

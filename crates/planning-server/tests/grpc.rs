@@ -404,10 +404,7 @@ async fn bad_input_over_grpc_gets_a_clear_status_naming_the_field() {
 
 #[tokio::test]
 async fn the_planner_answers_health_and_reflection_v1alpha_listing_only_what_it_serves() {
-    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
-    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+    use fillroute_serving::testing::{Reflection, list_services};
     let city = common::andorra(1, 1).await;
     let channel = serve_channel(&city).await;
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
@@ -422,24 +419,8 @@ async fn the_planner_answers_health_and_reflection_v1alpha_listing_only_what_it_
         status.status(),
         tonic_health::pb::health_check_response::ServingStatus::Serving
     );
-    let mut reflection = ServerReflectionClient::new(channel);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut answers = reflection
-        .server_reflection_info(futures::stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let answer = answers.next().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
-        panic!("not a service list: {answer:?}");
-    };
-    let mut names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
     assert_eq!(
-        names,
+        list_services(channel, Reflection::V1Alpha).await.unwrap(),
         [
             "fillroute.planner.v1.PlannerService",
             "grpc.health.v1.Health",

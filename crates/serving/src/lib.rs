@@ -3,9 +3,15 @@
 //! protocol versions clients use (v1, and v1alpha for grpcio-reflection and
 //! older grpcurl), advertising only the services that server really serves
 //! (the shared descriptor set describes all three APIs), and the name of the
-//! standard health service that goes with them. Bearer auth, configuration,
-//! tracing and metrics are to move here next (issue 18).
+//! standard health service that goes with them; and bearer tokens read and
+//! compared one way ([`auth`]), so the planner server needs nothing of
+//! ingestion's. Configuration, tracing and metrics are to move here next
+//! (issue 18).
 #![forbid(unsafe_code)]
+
+pub mod auth;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use tonic::service::Routes;
 

@@ -125,6 +125,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Removes `flag` from the camera that took `image` (a camera that
+    /// sent an undecodable image is cleared by its next good one); whether
+    /// the flag was there.
+    pub async fn clear_flag_of_image_device(
+        &self,
+        image: ImageId,
+        flag: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE devices SET health_flags = array_remove(health_flags, $2)
+             WHERE id = (SELECT device_id FROM images WHERE id = $1) AND $2 = ANY (health_flags)",
+        )
+        .bind(image.0)
+        .bind(flag)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Adds camera-health flags to a device (deduplicated).
     pub async fn add_device_flags(
         &self,

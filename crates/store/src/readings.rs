@@ -87,6 +87,8 @@ impl Store {
     }
 
     /// Records a sensor or driver reading (and any service event it reveals).
+    /// A device's report repeated (same bin, instant, source and value: a
+    /// retry) returns the first reading and its event instead of a new row.
     pub async fn insert_reading(
         &self,
         r: &NewReading,
@@ -94,6 +96,33 @@ impl Store {
     ) -> Result<(i64, Option<i64>), StoreError> {
         let (source, kind) = source_columns(r.source);
         let mut tx = self.pool.begin().await?;
+        if let Some(device) = r.device {
+            // The bin lock `detect_service` takes, taken first: concurrent
+            // retries serialise here and each sees the rows committed before.
+            sqlx::query("SELECT id FROM bins WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(r.bin.0)
+                .execute(&mut *tx)
+                .await?;
+            let first: Option<(i64, Option<i64>)> = sqlx::query_as(
+                "SELECT f.id, (SELECT e.id FROM service_events e WHERE e.reading_id = f.id)
+                 FROM fill_readings f
+                 WHERE f.bin_id = $1 AND f.observed_at = $2 AND f.device_id = $3 AND f.source = $4
+                   AND f.sensor_kind IS NOT DISTINCT FROM $5 AND f.fill_fraction = $6
+                 ORDER BY f.id LIMIT 1",
+            )
+            .bind(r.bin.0)
+            .bind(r.observed_at)
+            .bind(device.0)
+            .bind(source)
+            .bind(kind)
+            .bind(r.fill_fraction)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(first) = first {
+                tx.commit().await?;
+                return Ok(first);
+            }
+        }
         let id = sqlx::query_scalar!(
             r#"INSERT INTO fill_readings (bin_id, observed_at, fill_fraction, source, sensor_kind, device_id)
                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"#,

@@ -342,37 +342,22 @@ async fn health_reports_serving() {
 
 #[tokio::test]
 async fn reflection_lists_the_vision_service() {
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    let mut reflection = ServerReflectionClient::new(support::channel(shared_server()).await);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut answers = reflection
-        .server_reflection_info(futures::stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let answer = answers.next().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
-        panic!("{answer:?}")
-    };
-    assert!(
-        list.service
-            .iter()
-            .any(|s| s.name == "fillroute.vision.v1.VisionService"),
-        "{list:?}"
-    );
-    assert!(
-        !list
-            .service
-            .iter()
-            .any(|s| s.name.contains("ingest") || s.name.contains("planner")),
-        "only what this server serves: {list:?}"
-    );
+    use fillroute_serving::testing::{Reflection, list_services};
+    for version in [Reflection::V1, Reflection::V1Alpha] {
+        let names = list_services(support::channel(shared_server()).await, version)
+            .await
+            .unwrap();
+        assert!(
+            names.iter().any(|n| n == "fillroute.vision.v1.VisionService"),
+            "{names:?}"
+        );
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("ingest") || n.contains("planner")),
+            "only what this server serves: {names:?}"
+        );
+    }
 }
 
 #[tokio::test]
