@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use fillroute_vision::backbone::{Backbone, BackboneConfig, default_cache_dir};
 use fillroute_vision::cache::FeatureCache;
+use fillroute_vision::calibration::{Reliability, draw_reliability, softmax};
 use fillroute_vision::classifier::Classifier;
 use fillroute_vision::curve::{Series, draw_learning_curve};
 use fillroute_vision::dataset::LabelledSet;
@@ -105,6 +106,10 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Draw the reliability diagram on this folder, with and without the
+    /// artifact's temperature (PNG).
+    #[arg(long)]
+    pub reliability: Option<PathBuf>,
     #[command(flatten)]
     pub backbone: BackboneArgs,
 }
@@ -247,6 +252,17 @@ pub fn train(args: &TrainArgs) -> Result<(Classifier, Option<f64>)> {
             pixels.accuracy, pixels.macro_f1
         );
     }
+    if let Some(cal) = &model.metrics.calibration {
+        println!(
+            "temperature {:.3} (fitted on {} cross-validation predictions); test ECE {:.3} -> {:.3}, NLL {:.3} -> {:.3}",
+            cal.temperature,
+            cal.fitted_on,
+            cal.before.ece,
+            cal.after.ece,
+            cal.before.nll,
+            cal.after.nll
+        );
+    }
     model.save(&args.out)?;
     println!("saved {} ({})", args.out.display(), model.version);
     Ok((model, baseline))
@@ -281,6 +297,35 @@ fn eval(args: &EvalArgs) -> Result<()> {
         truth.push(idx);
     }
     let metrics = model.score(&features.deep, &truth);
+    if let Some(out) = &args.reliability {
+        // The artifact's logits are already divided by T; times T gives the raw head.
+        let t = model.training.temperature.unwrap_or(1.0);
+        let probs = |temperature: f64| -> Vec<Vec<f32>> {
+            features
+                .deep
+                .iter()
+                .map(|f| softmax(&model.logits(f), temperature))
+                .collect()
+        };
+        let before = Reliability::compute(&probs(1.0 / t), &truth);
+        let after = Reliability::compute(&probs(1.0), &truth);
+        draw_reliability(
+            out,
+            &format!("Reliability on {}", args.data.display()),
+            &[
+                ("raw head".to_string(), &before),
+                (format!("temperature {t:.2}"), &after),
+            ],
+        )?;
+        eprintln!(
+            "ECE {:.3} -> {:.3}, NLL {:.3} -> {:.3} (T = {t:.3}); wrote {}",
+            before.ece,
+            after.ece,
+            before.nll,
+            after.nll,
+            out.display()
+        );
+    }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&metrics)?),
         Format::Text => print!("{}", metrics.render()),
@@ -310,11 +355,10 @@ fn classify(args: &ClassifyArgs) -> Result<()> {
             Ok(r) => {
                 let class = &reader.classifier.classes[r.prediction.class];
                 let p = r.prediction.probabilities[r.prediction.class];
-                let fill = r
-                    .prediction
-                    .fill_fraction
-                    .map(|f| format!(" fill={f:.2}"))
-                    .unwrap_or_default();
+                let fill = match (r.prediction.fill_fraction, r.prediction.fill_sd) {
+                    (Some(f), Some(sd)) => format!(" fill={f:.2}±{sd:.2}"),
+                    _ => String::new(),
+                };
                 let flags: Vec<&str> = r.health.iter().map(|h| h.name()).collect();
                 let flags = if flags.is_empty() {
                     String::new()

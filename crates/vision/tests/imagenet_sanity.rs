@@ -1,9 +1,10 @@
 //! The converted backbone still recognises ImageNet photos: a wrongly
-//! converted network (scrambled strides, wrong padding) fails here.
+//! converted network (scrambled strides, wrong padding) fails here. Runs on
+//! whichever variant `FILLROUTE_BACKBONE` names (Lite0 224 px, Lite1 240, Lite2 260).
 
 use fillroute_vision::backbone::{Backbone, BackboneConfig, default_cache_dir};
-use fillroute_vision::extract::prepare_batch;
-use fillroute_vision::{DecodeLimits, imagenet};
+use fillroute_vision::extract::prepare_batch_for;
+use fillroute_vision::{DecodeLimits, FEATURE_DIM, imagenet};
 use std::path::PathBuf;
 
 fn samples() -> PathBuf {
@@ -16,7 +17,8 @@ fn top5(backbone: &mut Backbone, name: &str) -> Vec<(usize, f32)> {
     let path = samples().join(name);
     let bytes = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run scripts/setup.sh", path.display()));
-    let (tensor, slots) = prepare_batch(&[&bytes], &DecodeLimits::default());
+    let side = backbone.input_side();
+    let (tensor, slots) = prepare_batch_for(&[&bytes], &DecodeLimits::default(), side);
     assert!(slots[0].is_ok());
     let out = backbone.run(&tensor).expect("inference runs");
     imagenet::top_k(&out.logits, 5)
@@ -39,14 +41,15 @@ fn batch_results_match_single_image_results() {
     let mut backbone = Backbone::load(&BackboneConfig::from_env(1)).expect("backbone loads");
     let a = std::fs::read(samples().join("chelsea.png")).expect("sample");
     let b = std::fs::read(samples().join("coffee.png")).expect("sample");
-    let (single, _) = prepare_batch(&[&b], &DecodeLimits::default());
-    let (pair, _) = prepare_batch(&[&a, &b], &DecodeLimits::default());
+    let side = backbone.input_side();
+    let (single, _) = prepare_batch_for(&[&b], &DecodeLimits::default(), side);
+    let (pair, _) = prepare_batch_for(&[&a, &b], &DecodeLimits::default(), side);
     let one = backbone.run(&single).expect("runs");
     let two = backbone.run(&pair).expect("runs");
     let diff = one
         .features
         .iter()
-        .zip(&two.features[1280..])
+        .zip(&two.features[FEATURE_DIM..])
         .map(|(x, y)| (x - y).abs())
         .fold(0f32, f32::max);
     assert!(diff < 1e-3, "batching changed features by {diff}");
