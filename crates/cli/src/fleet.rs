@@ -151,9 +151,13 @@ pub struct RegionAdd {
     /// Road network name (as given to `fillroute roads import --network`).
     #[arg(long)]
     pub network: String,
-    /// Local offset from UTC, +HH:MM or -HH:MM.
+    /// Local offset from UTC, +HH:MM or -HH:MM (used without --time-zone).
     #[arg(long, default_value = "+00:00", allow_hyphen_values = true)]
     pub utc_offset: String,
+    /// IANA time zone, e.g. Europe/Andorra: local dates, shifts and lunch
+    /// follow it through daylight saving changes.
+    #[arg(long)]
+    pub time_zone: Option<String>,
     /// Window the lunch break starts in, local time HH:MM-HH:MM.
     #[arg(long, default_value = "11:30-13:30")]
     pub lunch: String,
@@ -202,9 +206,12 @@ pub struct RegionUpd {
     /// New road network name.
     #[arg(long)]
     pub network: Option<String>,
-    /// New offset from UTC, +HH:MM or -HH:MM (e.g. at a daylight saving change).
+    /// New offset from UTC, +HH:MM or -HH:MM (used without a time zone).
     #[arg(long, allow_hyphen_values = true)]
     pub utc_offset: Option<String>,
+    /// New IANA time zone, e.g. Europe/Andorra ("none" to use the fixed offset).
+    #[arg(long)]
+    pub time_zone: Option<String>,
     /// New lunch window, local time HH:MM-HH:MM.
     #[arg(long)]
     pub lunch: Option<String>,
@@ -237,6 +244,13 @@ fn hhmm(s: i32) -> String {
 fn offset(s: i32) -> String {
     let sign = if s < 0 { '-' } else { '+' };
     format!("{sign}{}", hhmm(s.abs()))
+}
+
+/// A region's clock as listed: its time zone, else its fixed offset.
+fn zone(r: &fillroute_store::RegionRow) -> String {
+    r.time_zone
+        .clone()
+        .unwrap_or_else(|| format!("UTC{}", offset(r.utc_offset_s)))
 }
 
 async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
@@ -349,6 +363,7 @@ async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
                 depot: a.depot,
                 network: a.network,
                 utc_offset: a.utc_offset,
+                time_zone: a.time_zone,
                 lunch: a.lunch,
                 lunch_minutes: a.lunch_minutes,
             };
@@ -367,16 +382,17 @@ async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
                 depot: a.depot,
                 network: a.network,
                 utc_offset: a.utc_offset,
+                time_zone: a.time_zone,
                 lunch: a.lunch,
                 lunch_minutes: a.lunch_minutes,
             };
             let r = onboard::update_region(&store, &update).await?;
             println!(
-                "region {} \"{}\" updated (depot \"{}\", UTC {}, lunch {}-{} for {} min)",
+                "region {} \"{}\" updated (depot \"{}\", time {}, lunch {}-{} for {} min)",
                 r.id,
                 r.name,
                 r.depot_name,
-                offset(r.utc_offset_s),
+                zone(&r),
                 hhmm(r.lunch_opens_s),
                 hhmm(r.lunch_closes_s),
                 r.lunch_minutes
@@ -384,7 +400,7 @@ async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
         }
         FleetCmd::Region(RegionCmd::List(db)) => {
             let store = connect(&db).await?;
-            println!("id\tname\tdepot\tnetwork_id\tutc_offset\tlunch\tlunch_min\tbbox");
+            println!("id\tname\tdepot\tnetwork_id\ttime\tlunch\tlunch_min\tbbox");
             for r in onboard::regions(&store).await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}-{}\t{}\t{},{},{},{}",
@@ -392,7 +408,7 @@ async fn dispatch(cmd: FleetCmd) -> Result<(), PlanningError> {
                     r.name,
                     r.depot_name,
                     r.network.0,
-                    offset(r.utc_offset_s),
+                    zone(&r),
                     hhmm(r.lunch_opens_s),
                     hhmm(r.lunch_closes_s),
                     r.lunch_minutes,

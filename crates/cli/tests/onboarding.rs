@@ -230,7 +230,49 @@ async fn an_operator_gets_from_an_empty_server_to_a_committed_plan_with_document
         "--utc-offset",
         "+01:00",
     ]);
-    assert!(cli.ok(&["fleet", "region", "list"]).contains("\t+01:00\t"));
+    assert!(
+        cli.ok(&["fleet", "region", "list"])
+            .contains("\tUTC+01:00\t")
+    );
+    // An IANA zone follows daylight saving; an unknown one is refused naming the flag.
+    cli.ok(&[
+        "fleet",
+        "region",
+        "update",
+        "andorra",
+        "--time-zone",
+        "Europe/Andorra",
+    ]);
+    assert!(
+        cli.ok(&["fleet", "region", "list"])
+            .contains("\tEurope/Andorra\t")
+    );
+    let out = cli.run(&[
+        "fleet",
+        "region",
+        "update",
+        "andorra",
+        "--time-zone",
+        "Europe/Atlantis",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`--time-zone` = Europe/Atlantis"));
+    assert!(
+        cli.ok(&["fleet", "region", "list"])
+            .contains("\tEurope/Andorra\t")
+    );
+    cli.ok(&[
+        "fleet",
+        "region",
+        "update",
+        "andorra",
+        "--time-zone",
+        "none",
+    ]);
+    assert!(
+        cli.ok(&["fleet", "region", "list"])
+            .contains("\tUTC+01:00\t")
+    );
     assert_eq!(
         cli.run(&[
             "fleet",

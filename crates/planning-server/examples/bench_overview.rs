@@ -79,6 +79,7 @@ async fn main() {
             depot_id: depot,
             network: net.network.id,
             utc_offset_s: 3600,
+            time_zone: None,
             lunch_opens_s: 0,
             lunch_closes_s: 0,
             lunch_minutes: 0,

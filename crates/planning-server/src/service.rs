@@ -182,7 +182,7 @@ impl PlannerService for PlannerApi {
         let region = job::region(&self.store, &req.region)
             .await
             .map_err(ApiError::from)?;
-        req.validate(job::local_today(self.clock.now(), region.utc_offset_s))
+        req.validate(job::local_today(self.clock.now(), &region))
             .map_err(ApiError::from)?;
         let lock = job::lock_day(&self.store, &region, date)
             .await

@@ -102,6 +102,7 @@ async fn main() {
             depot_id: depot,
             network: net.network.id,
             utc_offset_s: 3600,
+            time_zone: None,
             lunch_opens_s: 11 * 3600 + 1800,
             lunch_closes_s: 13 * 3600 + 1800,
             lunch_minutes: 30,

@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use fillroute_forecast::reading::FILL_CLASSES;
 use fillroute_forecast::{
-    Action, BinState, Decision, Forecast, History, ModelConfig, Policy, Request, RiskPolicy,
-    Source, Timestamp, WorkWeek, bins_per_load, decide, fit, future_visit_costs,
+    Action, BinState, Decision, Forecast, ModelConfig, Policy, Request, RiskPolicy, Source,
+    Timestamp, WorkWeek, bins_per_load, decide, future_visit_costs,
 };
+use fillroute_pipeline::{BinStop, Day as PipelineDay, assess, build_day, stop_litres};
 use fillroute_planner::{
-    Break, DisposalSite, Instance, InstanceBuilder, ModelError, Objective, Route, Search, Solution,
-    Stop, TimeWindow, Units, UnservedReason, Vehicle, Visit, check,
+    Break, DisposalSite, Instance, Route, Search, Solution, TimeWindow, Units, UnservedReason,
+    Vehicle, Visit, check,
 };
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
@@ -206,15 +207,73 @@ pub async fn region(store: &Store, name: &str) -> Result<RegionRow> {
     })
 }
 
-/// Local midnight starting `date` in the region.
-pub fn local_midnight(date: Date, utc_offset_s: i32) -> OffsetDateTime {
-    let offset = UtcOffset::from_whole_seconds(utc_offset_s).unwrap_or(UtcOffset::UTC);
-    date.midnight().assume_offset(offset)
+/// A region's clock: its IANA time zone when it has one (daylight saving
+/// included), else its fixed UTC offset.
+pub fn region_zone(region: &RegionRow) -> jiff::tz::TimeZone {
+    let fixed = || {
+        jiff::tz::Offset::from_seconds(region.utc_offset_s)
+            .map_or(jiff::tz::TimeZone::UTC, jiff::tz::TimeZone::fixed)
+    };
+    match &region.time_zone {
+        Some(name) => jiff::tz::TimeZone::get(name).unwrap_or_else(|e| {
+            tracing::warn!(region = region.name, zone = name, error = %e, "unknown time zone; using the fixed offset");
+            fixed()
+        }),
+        None => fixed(),
+    }
+}
+
+/// Checks an IANA time zone name (`--time-zone`).
+pub fn check_time_zone(field: &'static str, name: &str) -> Result<String> {
+    jiff::tz::TimeZone::get(name)
+        .map(|_| name.to_owned())
+        .map_err(|_| {
+            PlanningError::invalid(
+                field,
+                name,
+                "give an IANA time zone name such as Europe/Andorra or America/New_York",
+            )
+        })
+}
+
+/// The region's UTC offset at `t`, in seconds.
+pub fn offset_at(region: &RegionRow, t: OffsetDateTime) -> i32 {
+    jiff::Timestamp::from_second(t.unix_timestamp()).map_or(region.utc_offset_s, |ts| {
+        region_zone(region).to_offset(ts).seconds()
+    })
+}
+
+/// Local midnight starting `date` in the region (the first instant of the
+/// day where a daylight-saving change skips midnight).
+pub fn local_midnight(date: Date, region: &RegionRow) -> OffsetDateTime {
+    let civil = jiff::civil::Date::new(
+        date.year() as i16,
+        u8::from(date.month()) as i8,
+        date.day() as i8,
+    );
+    let unix = civil
+        .and_then(|d| d.to_zoned(region_zone(region)))
+        .map(|z| z.timestamp().as_second());
+    match unix
+        .ok()
+        .and_then(|u| OffsetDateTime::from_unix_timestamp(u).ok())
+    {
+        Some(t) => {
+            let offset =
+                UtcOffset::from_whole_seconds(offset_at(region, t)).unwrap_or(UtcOffset::UTC);
+            t.to_offset(offset)
+        }
+        None => {
+            let offset =
+                UtcOffset::from_whole_seconds(region.utc_offset_s).unwrap_or(UtcOffset::UTC);
+            date.midnight().assume_offset(offset)
+        }
+    }
 }
 
 /// Today's date in the region.
-pub fn local_today(now: OffsetDateTime, utc_offset_s: i32) -> Date {
-    let offset = UtcOffset::from_whole_seconds(utc_offset_s).unwrap_or(UtcOffset::UTC);
+pub fn local_today(now: OffsetDateTime, region: &RegionRow) -> Date {
+    let offset = UtcOffset::from_whole_seconds(offset_at(region, now)).unwrap_or(UtcOffset::UTC);
     now.to_offset(offset).date()
 }
 
@@ -247,7 +306,7 @@ async fn decide_all(
     now: OffsetDateTime,
 ) -> Result<Vec<Decided>> {
     let config = ModelConfig {
-        utc_offset_secs: region.utc_offset_s,
+        utc_offset_secs: offset_at(region, now),
         ..ModelConfig::default()
     };
     let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
@@ -298,15 +357,20 @@ async fn decide_all(
                 detour_saving: 0.0,
                 sweep: None,
             };
-            let result = History::new(&history, &config.noise)
-                .and_then(|h| fit(&h, &services, stamp(now), &config))
-                .and_then(|f| Ok((decide(&state, &f, &pricing.policy, pricing.collect_at)?, f)));
-            match result {
-                Ok((d, f)) => Decided {
+            match assess(
+                &history,
+                &services,
+                &state,
+                &pricing.policy,
+                &config,
+                stamp(now),
+                pricing.collect_at,
+            ) {
+                Ok(a) => Decided {
                     bin,
-                    decision: Some(d),
+                    decision: Some(a.decision),
                     error: None,
-                    basis: Some((f, state)),
+                    basis: Some((a.forecast, state)),
                 },
                 Err(e) => Decided {
                     bin,
@@ -432,6 +496,10 @@ fn build_instance(
         })
         .collect();
     price_future_visits(decided, &locs, &keep, &matrix, trucks, &day.pricing);
+    let largest_truck = trucks
+        .iter()
+        .map(|t| f64::from(t.truck.capacity_litres))
+        .fold(1.0, f64::max);
     let n = keep.len();
     let mut dist = Vec::with_capacity(n * n);
     let mut dur = Vec::with_capacity(n * n);
@@ -442,94 +510,86 @@ fn build_instance(
             dur.push(f64::from(s));
         }
     }
-    let mut refused = HashSet::new();
-    let (instance, stop_bin, demand) = loop {
-        let mut b = InstanceBuilder::new()
-            .profile(dist.clone(), dur.clone(), 1.0)
-            .objective(Objective::COST)
-            .depot(region.depot_name.clone(), 0);
-        let mut stop_bin = Vec::new();
-        let mut demand = Vec::new();
-        let mut has_site = false;
-        for (pos, &i) in keep.iter().enumerate() {
-            match locs[i] {
-                Loc::Depot => {}
-                Loc::Site(s) => {
-                    has_site = true;
-                    let site = &sites[s];
-                    b = b.site(DisposalSite {
-                        id: site.name.clone(),
-                        location: pos,
-                        hours: TimeWindow::new(site.opens_s.into(), site.closes_s.into()),
-                        unload_time: site.service_time_s.into(),
-                        accepts: u64::MAX,
-                    });
-                }
-                Loc::Bin(k) if refused.contains(&k) => {}
-                Loc::Bin(k) => {
-                    let d = &decided[k];
-                    let Some(dec) = &d.decision else { continue };
-                    let litres = (dec.numbers.fill_now.clamp(0.0, 1.2)
-                        * f64::from(d.bin.capacity_litres))
-                    .ceil()
-                    .max(1.0) as i32;
-                    let mut stop = Stop::new(d.bin.id.to_string(), pos, litres.into());
-                    stop.service = d.bin.service_time_s.into();
-                    stop.windows = d
+    let lunch = (region.lunch_minutes > 0).then(|| Break {
+        window: TimeWindow::new(region.lunch_opens_s.into(), region.lunch_closes_s.into()),
+        duration: i64::from(region.lunch_minutes) * 60,
+    });
+    let mut plan_day = PipelineDay {
+        depots: vec![(region.depot_name.clone(), 0)],
+        ..PipelineDay::default()
+    };
+    let mut bin_of_stop = Vec::new();
+    for (pos, &i) in keep.iter().enumerate() {
+        match locs[i] {
+            Loc::Depot => {}
+            Loc::Site(s) => {
+                let site = &sites[s];
+                plan_day.sites.push(DisposalSite {
+                    id: site.name.clone(),
+                    location: pos,
+                    hours: TimeWindow::new(site.opens_s.into(), site.closes_s.into()),
+                    unload_time: site.service_time_s.into(),
+                    accepts: u64::MAX,
+                });
+            }
+            Loc::Bin(k) => {
+                let d = &decided[k];
+                let (Some(dec), Some((forecast, _))) = (&d.decision, &d.basis) else {
+                    continue;
+                };
+                plan_day.stops.push(BinStop {
+                    id: d.bin.id.to_string(),
+                    location: pos,
+                    litres: stop_litres(
+                        forecast,
+                        day.pricing.collect_at,
+                        f64::from(d.bin.capacity_litres),
+                        1.0,
+                        largest_truck,
+                    ),
+                    service_s: d.bin.service_time_s.into(),
+                    windows: d
                         .bin
                         .windows
                         .iter()
                         .filter(|w| w.0 < 0 || w.0 == weekday)
                         .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
-                        .collect();
-                    stop.prize = dec.prize.map(|p| (p * MILLI).round() as Units);
-                    b = b.stop(stop);
-                    stop_bin.push(k);
-                    demand.push(litres);
-                }
+                        .collect(),
+                    prize: dec.prize.map(|p| (p * MILLI).round() as Units),
+                    skills: 0,
+                });
+                bin_of_stop.push(k);
             }
         }
-        let lunch = (region.lunch_minutes > 0).then(|| Break {
-            window: TimeWindow::new(region.lunch_opens_s.into(), region.lunch_closes_s.into()),
-            duration: i64::from(region.lunch_minutes) * 60,
-        });
-        for t in trucks {
-            let mut v = Vehicle::truck(
-                t.truck.name.clone(),
-                t.truck.capacity_litres.into(),
-                0,
-                TimeWindow::new(
-                    i64::from(t.truck.shift_start_s).max(earliest_s),
-                    t.truck.shift_end_s.into(),
-                ),
-                t.truck.cost_per_km,
-                t.truck.cost_per_hour,
-            );
-            v.break_ = lunch;
-            v.final_disposal_required = has_site;
-            b = b.vehicle(v);
-        }
-        let e = match b.build() {
-            Ok(instance) => break (instance, stop_bin, demand),
-            Err(e) => e,
-        };
-        // A bin no truck could ever serve (its window outside every shift, say)
-        // is reported with the model's reason; the rest of the day is planned.
-        let stop = match &e {
-            ModelError::DemandExceedsCapacity { stop, .. }
-            | ModelError::NoCompatibleVehicle { stop, .. }
-            | ModelError::UnreachableWindow { stop, .. } => stop,
-            _ => return Err(PlanningError::Internal(format!("planner model: {e}"))),
-        };
-        let Some(&k) = stop_bin
-            .iter()
-            .find(|&&k| decided[k].bin.id.to_string() == *stop)
-        else {
-            return Err(PlanningError::Internal(format!("planner model: {e}")));
-        };
-        refused.insert(k);
-        excluded.insert(k, format!("planner: {e}"));
-    };
+    }
+    for t in trucks {
+        let mut v = Vehicle::truck(
+            t.truck.name.clone(),
+            t.truck.capacity_litres.into(),
+            0,
+            TimeWindow::new(
+                i64::from(t.truck.shift_start_s).max(earliest_s),
+                t.truck.shift_end_s.into(),
+            ),
+            t.truck.cost_per_km,
+            t.truck.cost_per_hour,
+        );
+        v.break_ = lunch;
+        plan_day.trucks.push(v);
+    }
+    plan_day.final_disposal = !plan_day.sites.is_empty();
+    let built = build_day(&dist, &dur, &plan_day)
+        .map_err(|e| PlanningError::Internal(format!("planner model: {e}")))?;
+    for (s, why) in &built.refused {
+        excluded.insert(bin_of_stop[*s], why.clone());
+    }
+    let stop_bin: Vec<usize> = built.stop_of.iter().map(|&s| bin_of_stop[s]).collect();
+    let demand: Vec<i32> = built
+        .stop_of
+        .iter()
+        .map(|&s| plan_day.stops[s].litres.min(i64::from(i32::MAX)) as i32)
+        .collect();
+    let instance = built.instance;
     Ok(Built {
         instance,
         nodes: keep.iter().map(|&i| nodes[i]).collect(),
@@ -655,6 +715,7 @@ pub(crate) struct Timed {
 }
 
 /// What the timing of a route needs to know about each instance stop.
+#[derive(Clone)]
 pub(crate) struct StopInfo {
     pub(crate) bin: BinId,
     pub(crate) demand: i32,
@@ -802,7 +863,7 @@ pub async fn plan_day(
     progress: ProgressFn,
 ) -> Result<PlanSummary> {
     let region = region(store, &req.region).await?;
-    req.validate(local_today(now, region.utc_offset_s))?;
+    req.validate(local_today(now, &region))?;
     let lock = lock_day(store, &region, req.date).await?;
     plan_day_locked(store, cache, req, region, now, progress, lock).await
 }
@@ -849,7 +910,7 @@ async fn plan_locked(
     now: OffsetDateTime,
     progress: ProgressFn,
 ) -> Result<PlanSummary> {
-    let budget = req.validate(local_today(now, region.utc_offset_s))?;
+    let budget = req.validate(local_today(now, &region))?;
     let trucks = store.trucks_of_depot(region.depot_id).await?;
     if trucks.is_empty() {
         return Err(PlanningError::invalid(
@@ -861,7 +922,7 @@ async fn plan_locked(
             ),
         ));
     }
-    let midnight = local_midnight(req.date, region.utc_offset_s);
+    let midnight = local_midnight(req.date, &region);
     let first_shift = trucks
         .iter()
         .map(|t| t.truck.shift_start_s)
@@ -1057,4 +1118,79 @@ async fn plan_locked(
         duration_s: plan.duration_s,
         iterations,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use fillroute_store::{NetworkId, RegionId};
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    fn region(time_zone: Option<&str>, utc_offset_s: i32) -> RegionRow {
+        RegionRow {
+            id: RegionId(1),
+            name: "centre".into(),
+            depot_id: 1,
+            depot_name: "depot".into(),
+            depot_at: [1.5, 42.5],
+            network: NetworkId(1),
+            utc_offset_s,
+            time_zone: time_zone.map(str::to_owned),
+            lunch_opens_s: 41_400,
+            lunch_closes_s: 48_600,
+            lunch_minutes: 30,
+            working_weekdays: [true, true, true, true, true, false, false],
+            bbox: [1.4, 42.4, 1.6, 42.6],
+        }
+    }
+
+    #[test]
+    fn a_region_in_a_time_zone_starts_its_day_at_local_midnight_in_summer_and_in_winter() {
+        let andorra = region(Some("Europe/Andorra"), 0);
+        assert_eq!(
+            local_midnight(date!(2027 - 07 - 01), &andorra),
+            datetime!(2027-06-30 22:00 UTC)
+        );
+        assert_eq!(
+            local_midnight(date!(2027 - 01 - 15), &andorra),
+            datetime!(2027-01-14 23:00 UTC)
+        );
+        // The night the clocks go forward still starts at midnight, CET.
+        assert_eq!(
+            local_midnight(date!(2027 - 03 - 28), &andorra),
+            datetime!(2027-03-27 23:00 UTC)
+        );
+        assert_eq!(
+            local_today(datetime!(2027-06-30 22:30 UTC), &andorra),
+            date!(2027 - 07 - 01)
+        );
+        assert_eq!(offset_at(&andorra, datetime!(2027-07-01 12:00 UTC)), 7200);
+        assert_eq!(offset_at(&andorra, datetime!(2027-01-01 12:00 UTC)), 3600);
+    }
+
+    #[test]
+    fn a_region_without_a_time_zone_keeps_its_fixed_offset() {
+        let fixed = region(None, 3600);
+        assert_eq!(
+            local_midnight(date!(2027 - 07 - 01), &fixed),
+            datetime!(2027-06-30 23:00 UTC)
+        );
+        assert_eq!(offset_at(&fixed, datetime!(2027-07-01 12:00 UTC)), 3600);
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_refused_naming_the_flag_and_an_example() {
+        let e = check_time_zone("--time-zone", "Europe/Atlantis")
+            .expect_err("no such zone")
+            .to_string();
+        assert!(
+            e.contains("--time-zone") && e.contains("Europe/Andorra"),
+            "{e}"
+        );
+        assert_eq!(
+            check_time_zone("--time-zone", "Europe/Andorra").expect("a real zone"),
+            "Europe/Andorra"
+        );
+    }
 }

@@ -286,8 +286,10 @@ pub struct RegionSpec {
     pub depot: String,
     /// Road network name (`fillroute roads import --network`).
     pub network: String,
-    /// Offset from UTC, `+HH:MM`.
+    /// Offset from UTC, `+HH:MM` (used without a time zone).
     pub utc_offset: String,
+    /// IANA time zone name, e.g. `Europe/Andorra`.
+    pub time_zone: Option<String>,
     /// Lunch window, `HH:MM-HH:MM`: the break starts inside it.
     pub lunch: String,
     /// Lunch length, minutes (0: no lunch rule).
@@ -302,6 +304,11 @@ pub async fn add_region(store: &Store, r: &RegionSpec) -> Result<RegionId> {
         RegionArea::GeoJson(path) => read_polygon(path)?,
     };
     let utc_offset_s = parse_utc_offset("--utc-offset", &r.utc_offset)?;
+    let time_zone = r
+        .time_zone
+        .as_deref()
+        .map(|z| crate::job::check_time_zone("--time-zone", z))
+        .transpose()?;
     let (lunch_opens_s, lunch_closes_s) = parse_span("--lunch", &r.lunch)?;
     let lunch_minutes = i32::try_from(r.lunch_minutes)
         .ok()
@@ -331,6 +338,7 @@ pub async fn add_region(store: &Store, r: &RegionSpec) -> Result<RegionId> {
             depot_id,
             network: network.id,
             utc_offset_s,
+            time_zone,
             lunch_opens_s,
             lunch_closes_s,
             lunch_minutes,
@@ -840,15 +848,17 @@ pub struct RegionUpdate {
     pub depot: Option<String>,
     /// New road network name.
     pub network: Option<String>,
-    /// New UTC offset, `+HH:MM` (e.g. at a daylight saving change).
+    /// New UTC offset, `+HH:MM` (used without a time zone).
     pub utc_offset: Option<String>,
+    /// New IANA time zone; `none` removes it (the fixed offset applies).
+    pub time_zone: Option<String>,
     /// New lunch window, `HH:MM-HH:MM`.
     pub lunch: Option<String>,
     /// New lunch length, minutes.
     pub lunch_minutes: Option<i64>,
 }
 
-/// Updates a region's depot, network, offset or lunch rule; all changes or none.
+/// Updates a region's depot, network, offset, time zone or lunch rule; all changes or none.
 pub async fn update_region(store: &Store, u: &RegionUpdate) -> Result<RegionRow> {
     let mut r = store.region_by_name(&u.name).await?.ok_or_else(|| {
         PlanningError::invalid(
@@ -859,6 +869,11 @@ pub async fn update_region(store: &Store, u: &RegionUpdate) -> Result<RegionRow>
     })?;
     if let Some(o) = &u.utc_offset {
         r.utc_offset_s = parse_utc_offset("--utc-offset", o)?;
+    }
+    match u.time_zone.as_deref() {
+        Some("none") => r.time_zone = None,
+        Some(z) => r.time_zone = Some(crate::job::check_time_zone("--time-zone", z)?),
+        None => {}
     }
     if let Some(l) = &u.lunch {
         (r.lunch_opens_s, r.lunch_closes_s) = parse_span("--lunch", l)?;

@@ -12,9 +12,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use fillroute_planner::{
-    Break, DisposalSite, InstanceBuilder, Objective, Stop, TimeWindow, Units, Vehicle, check,
-};
+use fillroute_pipeline::{BinStop, Day, build_day};
+use fillroute_planner::{Break, DisposalSite, TimeWindow, Units, Vehicle, check};
 use fillroute_roads::{LonLat, NodeId};
 use fillroute_store::{
     BinId, NewPlan, NewPlanRoute, NewPlanStop, PlanId, PlanStopRow, StopKind, Store,
@@ -78,7 +77,7 @@ pub async fn replan_from(
     let budget: Duration = check_time_budget(req.time_budget_s)?;
     let view = load_plan(store, req.plan).await?;
     let region = region(store, &view.plan.region_name).await?;
-    let midnight = local_midnight(view.plan.date, region.utc_offset_s);
+    let midnight = local_midnight(view.plan.date, &region);
     let as_of_s = secs(midnight, Some(req.as_of.unwrap_or(now))).max(0);
     let stop_ids: HashSet<i64> = view
         .routes
@@ -200,14 +199,13 @@ pub async fn replan_from(
         )
     })?;
     let mut nodes = vec![home];
-    let mut b = InstanceBuilder::new()
-        .objective(Objective::COST)
-        .depot("home", 0);
-    let mut has_site = false;
+    let mut day = Day {
+        depots: vec![("home".to_owned(), 0)],
+        ..Day::default()
+    };
     for s in &sites {
         if let Some(n) = snap(&net, [s.lon, s.lat]) {
-            has_site = true;
-            b = b.site(DisposalSite {
+            day.sites.push(DisposalSite {
                 id: s.name.clone(),
                 location: nodes.len(),
                 hours: TimeWindow::new(s.opens_s.into(), s.closes_s.into()),
@@ -217,13 +215,15 @@ pub async fn replan_from(
             nodes.push(n);
         }
     }
+    day.final_disposal = !day.sites.is_empty();
     let weekday = view.plan.date.weekday().number_days_from_monday() as i16;
     let mut vehicles = Vec::new(); // (working index, vehicle index)
     for (w, wk) in working.iter().enumerate().filter(|(_, w)| !w.broken) {
         let last = wk.kept.last().cloned();
         let start = last.as_ref().and_then(|s| snap(&net, s.at)).unwrap_or(home);
-        let depot = vehicles.len() + 1;
-        b = b.depot(format!("{} now", wk.truck.truck.name), nodes.len());
+        let depot = day.depots.len();
+        day.depots
+            .push((format!("{} now", wk.truck.truck.name), nodes.len()));
         nodes.push(start);
         let load = last.as_ref().map_or(0, |s| s.load_litres);
         let ready = last.as_ref().map_or(0, |s| secs(midnight, s.departs_at));
@@ -251,14 +251,13 @@ pub async fn replan_from(
                 duration: i64::from(region.lunch_minutes) * 60,
             });
         }
-        v.final_disposal_required = has_site;
         if vehicles.len() < 64 {
             v.skills = 1 << vehicles.len();
         }
-        vehicles.push((w, v));
+        vehicles.push((w, v.clone()));
+        day.trucks.push(v);
     }
-    let mut info = Vec::new();
-    let mut stop_of = Vec::new();
+    let mut all_info = Vec::new();
     let mut unroutable = Vec::new();
     for (s, pin) in &pool {
         let StopKind::Bin(bin) = s.kind else { continue };
@@ -267,46 +266,38 @@ pub async fn replan_from(
             continue;
         };
         let dec = decisions.get(&bin);
+        // The plan's expected fill at this stop, as the original plan sized it.
         let demand = (f64::from(s.expected_fill.unwrap_or(0.5)).clamp(0.0, 1.2)
             * f64::from(row.capacity_litres))
         .ceil()
         .max(1.0) as i32;
-        let mut stop = Stop::new(bin.to_string(), nodes.len(), demand.into());
-        nodes.push(node);
-        stop.service = row.service_time_s.into();
-        stop.windows = row
-            .windows
-            .iter()
-            .filter(|w| w.0 < 0 || w.0 == weekday)
-            .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
-            .collect();
-        if dec.is_some_and(|d| d.action == "may") {
-            stop.prize = dec
+        let skills = match pin.and_then(|w| vehicles.iter().position(|(x, _)| *x == w)) {
+            Some(v) if v < 64 => 1 << v,
+            _ => 0,
+        };
+        day.stops.push(BinStop {
+            id: bin.to_string(),
+            location: nodes.len(),
+            litres: demand.into(),
+            service_s: row.service_time_s.into(),
+            windows: row
+                .windows
+                .iter()
+                .filter(|w| w.0 < 0 || w.0 == weekday)
+                .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
+                .collect(),
+            prize: dec
+                .filter(|d| d.action == "may")
                 .and_then(|d| d.prize)
-                .map(|p| (p * 1000.0).round() as Units);
-        }
-        if let Some(v) = pin.and_then(|w| vehicles.iter().position(|(x, _)| *x == w))
-            && v < 64
-        {
-            stop.skills = 1 << v;
-        }
-        b = b.stop(stop);
-        info.push(StopInfo {
+                .map(|p| (p * 1000.0).round() as Units),
+            skills,
+        });
+        nodes.push(node);
+        all_info.push(StopInfo {
             bin,
             demand,
             fill: s.expected_fill,
         });
-        stop_of.push(s.id);
-    }
-    let matrix = net.matrix(&nodes)?;
-    progress(Progress::Matrix {
-        points: nodes.len(),
-    });
-    let dist: Vec<f64> = matrix.distance_m.iter().map(|&x| f64::from(x)).collect();
-    let dur: Vec<f64> = matrix.duration_s.iter().map(|&x| f64::from(x)).collect();
-    b = b.profile(dist, dur, 1.0);
-    for (_, v) in &vehicles {
-        b = b.vehicle(v.clone());
     }
     if vehicles.is_empty() {
         return Err(PlanningError::invalid(
@@ -315,9 +306,21 @@ pub async fn replan_from(
             "at least one truck must still work to re-plan the rest of the day",
         ));
     }
-    let instance = b
-        .build()
+    let matrix = net.matrix(&nodes)?;
+    progress(Progress::Matrix {
+        points: nodes.len(),
+    });
+    let dist: Vec<f64> = matrix.distance_m.iter().map(|&x| f64::from(x)).collect();
+    let dur: Vec<f64> = matrix.duration_s.iter().map(|&x| f64::from(x)).collect();
+    let built = build_day(&dist, &dur, &day)
         .map_err(|e| PlanningError::Internal(format!("planner model: {e}")))?;
+    let info: Vec<StopInfo> = built.stop_of.iter().map(|&k| all_info[k].clone()).collect();
+    let refused: Vec<(BinId, String)> = built
+        .refused
+        .iter()
+        .map(|(k, why)| (all_info[*k].bin, why.clone()))
+        .collect();
+    let instance = built.instance;
     let seed = req.seed;
     let (instance, solution, iterations) = tokio::task::spawn_blocking(move || {
         let (solution, iterations) = search(&instance, budget, seed, &progress);
@@ -338,6 +341,9 @@ pub async fn replan_from(
         .collect();
     for &(i, reason) in &solution.unserved {
         unserved.insert(info[i].bin, format!("planner: {reason}"));
+    }
+    for (bin, why) in refused {
+        unserved.insert(bin, why);
     }
 
     let mut routes = Vec::new();

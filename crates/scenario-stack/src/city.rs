@@ -138,6 +138,7 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
             depot_id,
             network: network.id,
             utc_offset_s: s.utc_offset_hours * 3600,
+            time_zone: None,
             lunch_opens_s,
             lunch_closes_s,
             lunch_minutes,

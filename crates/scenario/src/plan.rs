@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use fillroute_pipeline::{BinStop, Day, build_day};
 use fillroute_planner::{
-    Break, DisposalSite, Instance, InstanceBuilder, Objective, SolveParams, Stop, TimeWindow,
-    Units, Vehicle, Visit, check, solve,
+    Break, DisposalSite, Instance, SolveParams, TimeWindow, Units, Vehicle, Visit, check, solve,
 };
 
 use crate::config::{Scenario, parse_clock};
@@ -88,14 +88,17 @@ pub fn plan_day(
         .as_ref()
         .and_then(|d| world.depots.iter().position(|x| &x.id == d))
         .unwrap_or(0);
-    let mut b = InstanceBuilder::new()
-        .profile(dist, dur, 1.0)
-        .objective(Objective::COST);
-    for (i, d) in world.depots.iter().enumerate() {
-        b = b.depot(d.id.clone(), i);
-    }
+    let mut day_in = Day {
+        depots: world
+            .depots
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect(),
+        ..Day::default()
+    };
     for (i, (site, cfg)) in world.sites.iter().zip(&s.disposal_sites).enumerate() {
-        b = b.site(DisposalSite {
+        day_in.sites.push(DisposalSite {
             id: site.id.clone(),
             location: world.depots.len() + i,
             hours: TimeWindow::new(
@@ -108,17 +111,18 @@ pub fn plan_day(
     }
     for (k, r) in requests.iter().enumerate() {
         let bin = &world.bins[r.bin];
-        let mut stop = Stop::new(
-            bin.id.clone(),
-            world.depots.len() + world.sites.len() + k,
-            r.demand,
-        );
-        stop.service = (t.service_minutes * 60.0).round() as Units;
-        if let Some((a, c)) = bin.window {
-            stop.windows = vec![TimeWindow::new(a, c)];
-        }
-        stop.prize = r.prize;
-        b = b.stop(stop);
+        day_in.stops.push(BinStop {
+            id: bin.id.clone(),
+            location: world.depots.len() + world.sites.len() + k,
+            litres: r.demand,
+            service_s: (t.service_minutes * 60.0).round() as Units,
+            windows: bin
+                .window
+                .map(|(a, c)| vec![TimeWindow::new(a, c)])
+                .unwrap_or_default(),
+            prize: r.prize,
+            skills: 0,
+        });
     }
     let lunch = match &t.lunch {
         Some(l) => Some(Break {
@@ -140,14 +144,17 @@ pub fn plan_day(
             t.eur_per_hour,
         );
         v.break_ = lunch;
-        v.final_disposal_required = t.final_disposal;
-        b = b.vehicle(v);
+        day_in.trucks.push(v);
     }
-    let instance = b.build().map_err(|source| ScenarioError::Model {
+    day_in.final_disposal = t.final_disposal;
+    let built = build_day(&dist, &dur, &day_in).map_err(|source| ScenarioError::Model {
         day,
         policy: policy.to_string(),
         source,
     })?;
+    let instance = built.instance;
+    // The instance's stops, in instance order.
+    let kept: Vec<Request> = built.stop_of.iter().map(|&k| requests[k].clone()).collect();
     let params = SolveParams {
         time_limit: Some(Duration::from_secs_f64(s.run.planner_seconds)),
         max_iterations: Some(s.run.planner_iterations),
@@ -171,20 +178,19 @@ pub fn plan_day(
         ..DayPlan::default()
     };
     for route in &outcome.solution.routes {
-        plan.routes.push(drive(
-            &instance,
-            route.vehicle,
-            &route.visits,
-            &locs,
-            requests,
-        ));
+        plan.routes
+            .push(drive(&instance, route.vehicle, &route.visits, &locs, &kept));
     }
     for &(stop, reason) in &outcome.solution.unserved {
         plan.unserved.push((
-            requests[stop].bin,
+            kept[stop].bin,
             reason.to_string(),
-            requests[stop].prize.is_none(),
+            kept[stop].prize.is_none(),
         ));
+    }
+    for (k, why) in &built.refused {
+        let r = &requests[*k];
+        plan.unserved.push((r.bin, why.clone(), r.prize.is_none()));
     }
     Ok(plan)
 }

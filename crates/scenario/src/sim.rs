@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use fillroute_forecast::{
-    Action, BinState, Calendar, CalendarBin, CalendarParams, History, ModelConfig, Policy, Reading,
-    Reason, RiskPolicy, ServiceEvent, Source, Timestamp, WorkWeek, decide, fit, sweep_areas,
+    Action, BinState, Calendar, CalendarBin, CalendarParams, ModelConfig, Policy, Reading, Reason,
+    RiskPolicy, ServiceEvent, Source, Timestamp, WorkWeek, sweep_areas,
 };
 use fillroute_lidcam::{CameraFault, Scene, class_for_fill};
+use fillroute_pipeline::{Assessed, assess, stop_litres};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
 use serde::Serialize;
 
@@ -550,9 +551,6 @@ fn decide_all(
                 emergency_risk: cal.map_or(0.5, |c| c.emergency_risk),
             }),
         };
-        let config = &configs[b];
-        let history = History::new(&st.readings[b], &config.noise)?;
-        let forecast = fit(&history, &st.services[b], as_of, config)?;
         let state = BinState {
             last_service: st.services[b].last().map(|e| e.at),
             request: None,
@@ -567,11 +565,22 @@ fn decide_all(
                 .filter(|_| matches!(p, PolicyConfig::ForecastRisk { .. }) && sweep_fill.is_none())
                 .map(|c| c.sweep(b, weekday)),
         };
-        let decision = decide(&state, &forecast, &policy, date)?;
-        let expected = forecast.fill_quantile(date, 0.8).clamp(0.05, 1.3);
-        let demand = (expected * bin.litres / s.trucks.compaction)
-            .ceil()
-            .min(s.trucks.capacity_litres) as i64;
+        let Assessed { decision, forecast } = assess(
+            &st.readings[b],
+            &st.services[b],
+            &state,
+            &policy,
+            &configs[b],
+            as_of,
+            date,
+        )?;
+        let demand = stop_litres(
+            &forecast,
+            date,
+            bin.litres,
+            s.trucks.compaction,
+            s.trucks.capacity_litres,
+        );
         decisions.push(decision);
         demands.push(demand);
     }

@@ -97,8 +97,10 @@ pub struct NewRegion {
     pub depot_id: i64,
     /// Road network to route on.
     pub network: NetworkId,
-    /// Local time offset from UTC, seconds.
+    /// Local time offset from UTC, seconds (used when `time_zone` is unset).
     pub utc_offset_s: i32,
+    /// IANA time zone (e.g. `Europe/Andorra`); daylight saving follows it.
+    pub time_zone: Option<String>,
     /// Lunch may start from, seconds after local midnight.
     pub lunch_opens_s: i32,
     /// Lunch must start by, seconds after local midnight.
@@ -122,8 +124,10 @@ pub struct RegionRow {
     pub depot_at: [f64; 2],
     /// Road network.
     pub network: NetworkId,
-    /// Local time offset from UTC, seconds.
+    /// Local time offset from UTC, seconds (used when `time_zone` is unset).
     pub utc_offset_s: i32,
+    /// IANA time zone (e.g. `Europe/Andorra`); daylight saving follows it.
+    pub time_zone: Option<String>,
     /// Lunch window start, seconds after local midnight.
     pub lunch_opens_s: i32,
     /// Lunch window end, seconds after local midnight.
@@ -268,10 +272,10 @@ impl Store {
         let lat: Vec<f64> = r.ring.iter().map(|p| p[1]).collect();
         Ok(RegionId(
             sqlx::query_scalar!(
-                r#"INSERT INTO regions (name, geom, depot_id, network_id, utc_offset_s, lunch_opens_s, lunch_closes_s, lunch_minutes)
+                r#"INSERT INTO regions (name, geom, depot_id, network_id, utc_offset_s, lunch_opens_s, lunch_closes_s, lunch_minutes, time_zone)
                    VALUES ($1, ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY(
                        SELECT ST_MakePoint(u.x, u.y) FROM UNNEST($2::float8[], $3::float8[]) WITH ORDINALITY AS u(x, y, o) ORDER BY u.o))), 4326),
-                       $4, $5, $6, $7, $8, $9)
+                       $4, $5, $6, $7, $8, $9, $10)
                    RETURNING id"#,
                 r.name,
                 &lon,
@@ -281,7 +285,8 @@ impl Store {
                 r.utc_offset_s,
                 r.lunch_opens_s,
                 r.lunch_closes_s,
-                r.lunch_minutes
+                r.lunch_minutes,
+                r.time_zone
             )
             .fetch_one(&self.pool)
             .await?,
@@ -293,7 +298,7 @@ impl Store {
         let r = sqlx::query!(
             r#"SELECT r.id, r.name, r.depot_id, d.name AS depot_name, ST_X(d.geom) AS "dlon!", ST_Y(d.geom) AS "dlat!",
                       r.network_id, r.utc_offset_s, r.lunch_opens_s, r.lunch_closes_s, r.lunch_minutes,
-                      r.working_weekdays,
+                      r.working_weekdays, r.time_zone,
                       ST_XMin(r.geom) AS "x0!", ST_YMin(r.geom) AS "y0!", ST_XMax(r.geom) AS "x1!", ST_YMax(r.geom) AS "y1!"
                FROM regions r JOIN depots d ON d.id = r.depot_id WHERE r.name = $1"#,
             name
@@ -308,6 +313,7 @@ impl Store {
             depot_at: point(r.dlon, r.dlat),
             network: NetworkId(r.network_id),
             utc_offset_s: r.utc_offset_s,
+            time_zone: r.time_zone,
             lunch_opens_s: r.lunch_opens_s,
             lunch_closes_s: r.lunch_closes_s,
             lunch_minutes: r.lunch_minutes,
@@ -787,11 +793,11 @@ impl Store {
         Ok(())
     }
 
-    /// Rewrites a region's depot, network, UTC offset and lunch rule (not its polygon).
+    /// Rewrites a region's depot, network, UTC offset, time zone and lunch rule (not its polygon).
     pub async fn update_region_settings(&self, r: &RegionRow) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE regions SET depot_id = $2, network_id = $3, utc_offset_s = $4, lunch_opens_s = $5,
-                    lunch_closes_s = $6, lunch_minutes = $7
+                    lunch_closes_s = $6, lunch_minutes = $7, time_zone = $8
              WHERE id = $1",
         )
         .bind(r.id.0)
@@ -801,6 +807,7 @@ impl Store {
         .bind(r.lunch_opens_s)
         .bind(r.lunch_closes_s)
         .bind(r.lunch_minutes)
+        .bind(&r.time_zone)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {

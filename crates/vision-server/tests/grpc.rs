@@ -348,7 +348,9 @@ async fn reflection_lists_the_vision_service() {
             .await
             .unwrap();
         assert!(
-            names.iter().any(|n| n == "fillroute.vision.v1.VisionService"),
+            names
+                .iter()
+                .any(|n| n == "fillroute.vision.v1.VisionService"),
             "{names:?}"
         );
         assert!(

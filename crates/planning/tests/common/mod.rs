@@ -97,6 +97,7 @@ pub async fn andorra(bins: usize, trucks: usize) -> City {
             depot_id: depot,
             network: net.network.id,
             utc_offset_s: 3600,
+            time_zone: None,
             lunch_opens_s: 11 * 3600 + 1800,
             lunch_closes_s: 13 * 3600 + 1800,
             lunch_minutes: 30,
