@@ -405,6 +405,16 @@ struct Built {
     excluded: HashMap<usize, String>,
 }
 
+/// A bin's stored opening windows `(weekday or -1 for every day, open, close)`
+/// that apply on `weekday` (Monday = 0), as planner time windows.
+pub(crate) fn windows_on(windows: &[(i16, i32, i32)], weekday: i16) -> Vec<TimeWindow> {
+    windows
+        .iter()
+        .filter(|w| w.0 < 0 || w.0 == weekday)
+        .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
+        .collect()
+}
+
 fn weekday_index(date: Date) -> i16 {
     date.weekday().number_days_from_monday() as i16
 }
@@ -548,13 +558,7 @@ fn build_instance(
                         largest_truck,
                     ),
                     service_s: d.bin.service_time_s.into(),
-                    windows: d
-                        .bin
-                        .windows
-                        .iter()
-                        .filter(|w| w.0 < 0 || w.0 == weekday)
-                        .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
-                        .collect(),
+                    windows: windows_on(&d.bin.windows, weekday),
                     prize: dec.prize.map(|p| (p * MILLI).round() as Units),
                     skills: 0,
                 });

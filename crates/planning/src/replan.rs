@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use crate::error::{PlanningError, Result};
 use crate::job::{
     MAX_SNAP_M, PlanSummary, Progress, ProgressFn, SITE_RADIUS_M, StopInfo, check_time_budget,
-    local_midnight, path, region, search, time_route,
+    local_midnight, path, region, search, time_route, windows_on,
 };
 use crate::network::{LoadedNetwork, NetworkCache};
 use crate::view::load_plan;
@@ -280,12 +280,7 @@ pub async fn replan_from(
             location: nodes.len(),
             litres: demand.into(),
             service_s: row.service_time_s.into(),
-            windows: row
-                .windows
-                .iter()
-                .filter(|w| w.0 < 0 || w.0 == weekday)
-                .map(|w| TimeWindow::new(w.1.into(), w.2.into()))
-                .collect(),
+            windows: windows_on(&row.windows, weekday),
             prize: dec
                 .filter(|d| d.action == "may")
                 .and_then(|d| d.prize)
