@@ -6,7 +6,7 @@
 //! interleaves the two when asked, and picks the best result, so neither
 //! lower layer imports the other's driver.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::model::{Instance, Units};
 use crate::search::{OperatorStats, RoutePool, Search, Stopping};
@@ -75,25 +75,29 @@ pub struct SolveOutcome {
 
 /// Solves `instance`: the usual entry point.
 pub fn solve(instance: &Instance, params: &SolveParams) -> SolveOutcome {
+    let started = Instant::now();
     let threads = params.threads.max(1);
     let run = |t: usize| {
         let mut s = Search::new(instance, params.seed.wrapping_add(t as u64));
         if let Some(init) = &params.initial {
             s.inject(init);
         }
+        // Construction counts against the time limit: the search gets
+        // what is left of it.
+        let time_limit = params
+            .time_limit
+            .map(|l| l.saturating_sub(started.elapsed()));
         if params.set_partitioning && instance.stops().len() >= 10 {
             // Slices of search, each followed by set partitioning over the
             // pool (see mip/INTEGRATION.md); the MIP gets ~5 % of the time.
             let slices: u32 = 4;
             for _ in 0..slices {
                 s.run_until(&Stopping {
-                    time_limit: params.time_limit.map(|d| d * 19 / 20 / slices),
+                    time_limit: time_limit.map(|d| d * 19 / 20 / slices),
                     max_iterations: params.max_iterations.map(|m| m / u64::from(slices)),
                     max_no_improvement: params.max_no_improvement,
                 });
-                let budget = params
-                    .time_limit
-                    .map_or(Duration::from_millis(500), |d| d / 20 / slices);
+                let budget = time_limit.map_or(Duration::from_millis(500), |d| d / 20 / slices);
                 if let Some(sp) =
                     crate::mip::set_partition::solve(s.pool(), instance, &s.best_solution(), budget)
                     && crate::check(instance, &sp).objective < s.best_objective()
@@ -102,7 +106,10 @@ pub fn solve(instance: &Instance, params: &SolveParams) -> SolveOutcome {
                 }
             }
         } else {
-            s.run_until(&params.stopping());
+            s.run_until(&Stopping {
+                time_limit,
+                ..params.stopping()
+            });
         }
         (
             s.best_objective(),

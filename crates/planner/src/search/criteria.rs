@@ -31,6 +31,7 @@ impl Stopping {
     /// It drives the cooling schedule and the fleet phase.
     pub(crate) fn progress(&self, elapsed_secs: f64, iterations: u64, since_best: u64) -> f64 {
         match (self.time_limit, self.max_iterations) {
+            (Some(l), _) if l.is_zero() => 1.0,
             (Some(l), _) => elapsed_secs / l.as_secs_f64(),
             (None, Some(m)) => iterations as f64 / m as f64,
             _ => (since_best as f64 / self.max_no_improvement.unwrap_or(1) as f64).min(0.99),

@@ -16,6 +16,8 @@
 //! span, which is capped at [`MAX_SPAN`] visits. [`LocalSearch`] tries them
 //! in order, applies the first improving move, and counts both per operator.
 
+use std::time::Instant;
+
 use super::operator::{Move, NodeOperator, OperatorStats, apply};
 use super::ops::is_stop;
 use super::segment::Seg;
@@ -80,23 +82,41 @@ impl LocalSearch {
             .collect()
     }
 
-    /// Applies improving moves until none is left (or a pass cap is hit).
-    pub fn improve(&mut self, data: &Data, st: &mut State) {
+    /// Applies improving moves until none is left, a pass cap is hit, or
+    /// `deadline` passes. A neighbour pair is re-evaluated only when one of
+    /// its two routes changed since `u` was last tried (HGS's timestamps):
+    /// `evaluate` depends on nothing else, so skipping cannot change the
+    /// result, only the time it takes.
+    pub fn improve(&mut self, data: &Data, st: &mut State, deadline: Option<Instant>) {
+        let mut moves: u64 = 1;
+        let mut modified = vec![1u64; st.routes.len()];
+        let mut tested = vec![0u64; data.n];
         for _pass in 0..50 {
             let mut improved = false;
             for u in 0..data.n as u32 {
                 if st.route_of[u as usize] == usize::MAX {
                     continue;
                 }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return;
+                }
+                let last = tested[u as usize];
+                tested[u as usize] = moves;
                 for k in 0..data.neigh[u as usize].len().min(GRANULAR) {
                     let v = data.neigh[u as usize][k];
-                    if st.route_of[v as usize] == usize::MAX
-                        || st.route_of[u as usize] == usize::MAX
+                    let (ru, rv) = (st.route_of[u as usize], st.route_of[v as usize]);
+                    if rv == usize::MAX
+                        || ru == usize::MAX
+                        || modified[ru].max(modified[rv]) <= last
                     {
                         continue;
                     }
-                    if self.try_moves(data, st, u, v) {
+                    if let Some(routes) = self.try_moves(data, st, u, v) {
                         improved = true;
+                        moves += 1;
+                        for r in routes {
+                            modified[r] = moves;
+                        }
                     }
                 }
             }
@@ -107,17 +127,19 @@ impl LocalSearch {
             {
                 break;
             }
+            if !improved {
+                // SWAP* changed routes it does not report: try every pair again.
+                moves += 1;
+                modified.iter_mut().for_each(|m| *m = moves);
+            }
         }
     }
 
-    /// Tries the operators in order; true when one's move was kept.
-    fn try_moves(&mut self, data: &Data, st: &mut State, u: u32, v: u32) -> bool {
-        let Some(at_u) = pos_of(st, u) else {
-            return false;
-        };
-        let Some(at_v) = pos_of(st, v) else {
-            return false;
-        };
+    /// Tries the operators in order; the routes changed when one's move was
+    /// kept.
+    fn try_moves(&mut self, data: &Data, st: &mut State, u: u32, v: u32) -> Option<Vec<usize>> {
+        let at_u = pos_of(st, u)?;
+        let at_v = pos_of(st, v)?;
         let intra = at_u.0 == at_v.0;
         for (op, stats) in self.ops.iter().zip(self.stats.iter_mut()) {
             if op.intra() != intra {
@@ -128,12 +150,13 @@ impl LocalSearch {
                 continue;
             };
             debug_assert!(mv.delta < 0, "{} returned a non-improving move", op.name());
+            let routes: Vec<usize> = mv.changes.iter().map(|c| c.0).collect();
             if apply(data, st, mv, false) {
                 stats.applied += 1;
-                return true;
+                return Some(routes);
             }
         }
-        false
+        None
     }
 }
 

@@ -195,6 +195,9 @@ impl<'a> Search<'a> {
         if stop.is_unbounded() {
             return;
         }
+        // The local search can take seconds on a poor plan of 1,000 stops:
+        // it stops at the time limit too.
+        let deadline = stop.time_limit.map(|l| t0 + l);
         let n = self.data.n.max(1);
         let mut fleet_cap = self.data.veh.len();
         // Fleet minimisation while vehicles dominate the objective.
@@ -371,7 +374,7 @@ impl<'a> Search<'a> {
             } else if accepted
                 && (cur_cost < self.best_obj || self.cur.objective(&self.data) < self.best_obj)
             {
-                self.ls.improve(&self.data, &mut self.cur);
+                self.ls.improve(&self.data, &mut self.cur, deadline);
                 cur_cost = self.cur.cost(&self.data);
                 if self.consider_best() {
                     since_best = 0;
