@@ -1,6 +1,8 @@
 //! From a [`Scene`] to pixels: ray-cast the container and the waste heap,
 //! paint the items on top in depth order, then hand over to the sensor.
 
+use std::time::{Duration, Instant};
+
 use image::RgbImage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,16 +37,38 @@ pub(crate) fn stage_rng(seed: u64, stage: Stage) -> ChaCha8Rng {
 
 /// Renders `scene` as the camera delivers it: a JPEG at a scene-dependent quality.
 pub fn render_jpeg(scene: &Scene) -> Result<Vec<u8>, LidcamError> {
-    let (img, quality) = render_uncompressed(scene);
+    render_jpeg_timed(scene).map(|(bytes, _)| bytes)
+}
+
+/// Where the time of one [`render_jpeg`] went: the renderer's cost is
+/// measured per stage (see `examples/render_bench.rs`), not guessed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RenderTimings {
+    /// Ray-casting the container walls, floor and heap.
+    pub surfaces: Duration,
+    /// Painting the items (bags, boxes, specks, ...) with their shadows.
+    pub items: Duration,
+    /// Sensor effects: exposure, faults, defocus, vignetting, noise, tone.
+    pub sensor: Duration,
+    /// JPEG encoding.
+    pub encode: Duration,
+}
+
+/// [`render_jpeg`] with the time spent in each stage; the same bytes.
+pub fn render_jpeg_timed(scene: &Scene) -> Result<(Vec<u8>, RenderTimings), LidcamError> {
+    let mut timings = RenderTimings::default();
+    let (img, quality) = render_uncompressed(scene, &mut timings);
+    let started = Instant::now();
     let mut bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(&img)?;
-    Ok(bytes)
+    timings.encode = started.elapsed();
+    Ok((bytes, timings))
 }
 
 /// Renders `scene` to an [`IMAGE_SIZE`]² RGB image, including the JPEG
 /// artefacts of [`render_jpeg`]. Deterministic: same scene, same pixels.
 pub fn render(scene: &Scene) -> RgbImage {
-    let (img, quality) = render_uncompressed(scene);
+    let (img, quality) = render_uncompressed(scene, &mut RenderTimings::default());
     let mut bytes = Vec::new();
     let encoded =
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(&img);
@@ -58,7 +82,8 @@ pub fn render(scene: &Scene) -> RgbImage {
     }
 }
 
-fn render_uncompressed(scene: &Scene) -> (RgbImage, u8) {
+fn render_uncompressed(scene: &Scene, timings: &mut RenderTimings) -> (RgbImage, u8) {
+    let started = Instant::now();
     let size = IMAGE_SIZE as usize;
     let container = Container::new(scene, &mut stage_rng(scene.seed, Stage::Container));
     let camera = Camera::new(&container, size, &mut stage_rng(scene.seed, Stage::Camera));
@@ -68,6 +93,8 @@ fn render_uncompressed(scene: &Scene) -> (RgbImage, u8) {
 
     let mut canvas = Canvas::new(size, size);
     draw_surfaces(&mut canvas, &camera, &container, &heap, &lighting);
+    timings.surfaces = started.elapsed();
+    let started = Instant::now();
     let mut items = place_items(
         &mut waste_rng,
         scene.fill.get(),
@@ -80,12 +107,16 @@ fn render_uncompressed(scene: &Scene) -> (RgbImage, u8) {
     for item in &items {
         item.draw(&mut canvas, (camera.cx, camera.cy));
     }
-    sensor::develop(
+    timings.items = started.elapsed();
+    let started = Instant::now();
+    let developed = sensor::develop(
         canvas,
         scene.fault,
         &mut stage_rng(scene.seed, Stage::Sensor),
         &mut stage_rng(scene.seed, Stage::Fault),
-    )
+    );
+    timings.sensor = started.elapsed();
+    developed
 }
 
 /// Wide-angle camera in the lid looking straight down (+z), with barrel
