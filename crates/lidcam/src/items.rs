@@ -264,10 +264,8 @@ impl Item {
             Kind::Paper => self.draw_paper(cv, bbox, &local, pa, pb, l),
             Kind::Speck => cv.paint(bbox, 1.0, 1.0, |x, y| {
                 let (u, v) = local(x, y);
-                (
-                    ((u / pa).hypot(v / pb) - 1.0) * pa.min(pb),
-                    scale(self.colour, l),
-                )
+                let sdf = ((u / pa).hypot(v / pb) - 1.0) * pa.min(pb);
+                Some((sdf, || scale(self.colour, l)))
             }),
         }
     }
@@ -291,32 +289,40 @@ impl Item {
         };
         let seed = self.seed;
         let m = pa.min(pb);
+        // The outline never reaches past 1 + 2.1 amp; a pixel clearly beyond
+        // it (by more than half the 1.2-pixel edge) is left untouched.
+        let reach = 1.0 + 2.1 * amp + 0.01;
         cv.paint(bbox, 1.0, 1.2, |x, y| {
             let (u, v) = local(x, y);
             let (qx, qy) = (u / pa, v / pb);
             let rho = qx.hypot(qy);
+            if (rho - reach) * m >= 0.6 {
+                return None;
+            }
             let rb = outline(qy.atan2(qx));
             let sdf = (rho - rb) * m;
-            let t = (rho / rb).min(1.0);
-            let dome = (1.0 - t * t).max(0.0).sqrt();
-            let mut shade = 0.45 + 0.55 * dome - 0.12 * (qx + qy);
-            // Plastic film folds: dark creases along value-noise contours.
-            let n = fbm(seed, u / m * 2.2, v / m * 2.2, 2);
-            let crease = (n - 0.5).abs();
-            shade *= 0.88 + 0.12 * smoothstep(0.0, 0.2, crease);
-            let fold = smoothstep(
-                0.0,
-                0.04,
-                (value_noise(seed ^ 9, u / m * 1.3, v / m * 1.3) - 0.5).abs(),
-            );
-            let spec = self.gloss
-                * ((-((qx + 0.32).powi(2) + (qy + 0.36).powi(2)) / 0.06).exp() * 0.3
-                    + 0.25 * (1.0 - fold) * dome);
-            let mut c = scale(self.colour, shade * l);
-            for ch in &mut c {
-                *ch += spec * l;
-            }
-            (sdf, c)
+            Some((sdf, move || {
+                let t = (rho / rb).min(1.0);
+                let dome = (1.0 - t * t).max(0.0).sqrt();
+                let mut shade = 0.45 + 0.55 * dome - 0.12 * (qx + qy);
+                // Plastic film folds: dark creases along value-noise contours.
+                let n = fbm(seed, u / m * 2.2, v / m * 2.2, 2);
+                let crease = (n - 0.5).abs();
+                shade *= 0.88 + 0.12 * smoothstep(0.0, 0.2, crease);
+                let fold = smoothstep(
+                    0.0,
+                    0.04,
+                    (value_noise(seed ^ 9, u / m * 1.3, v / m * 1.3) - 0.5).abs(),
+                );
+                let spec = self.gloss
+                    * ((-((qx + 0.32).powi(2) + (qy + 0.36).powi(2)) / 0.06).exp() * 0.3
+                        + 0.25 * (1.0 - fold) * dome);
+                let mut c = scale(self.colour, shade * l);
+                for ch in &mut c {
+                    *ch += spec * l;
+                }
+                c
+            }))
         });
         if self.kind == Kind::Bag && self.wobble[3] < 3.0 {
             // The tied knot, at the rim of the bag.
@@ -325,7 +331,9 @@ impl Item {
             cv.paint(bbox, 1.0, 1.0, |x, y| {
                 let (u, v) = local(x, y);
                 let d = (u - kx).hypot(v - ky);
-                (d - r, scale(self.colour, l * (0.9 - 0.4 * d / r.max(0.5))))
+                Some((d - r, move || {
+                    scale(self.colour, l * (0.9 - 0.4 * d / r.max(0.5)))
+                }))
             });
         }
     }
@@ -356,23 +364,25 @@ impl Item {
                     let (dx, dy) = (x - cx, y - cy);
                     let (u, v) = (dx * ca + dy * sa, -dx * sa + dy * ca);
                     let sdf = (u.abs() - ha).max(v.abs() - hb);
-                    if !top {
-                        return (sdf, side);
-                    }
-                    let fibre = 0.9 + 0.2 * value_noise(seed, u / ha * 6.0, v / hb * 1.5);
-                    let mut c = scale(colour, fibre * shade);
-                    if v.abs() < hb * 0.1 {
-                        c = scale(mix(colour, [0.8, 0.7, 0.5], 0.5), shade * 1.1);
-                    }
-                    if (v.abs() - hb * 0.1).abs() < 0.6 {
-                        c = scale(c, 0.75);
-                    }
-                    let (lu, lv) = (u / ha - 0.45, v / hb + 0.5);
-                    if lu.abs() < 0.22 && lv.abs() < 0.18 {
-                        c = scale(accent, shade * 0.8);
-                    }
-                    let edge = smoothstep(0.0, 2.0, -sdf);
-                    (sdf, scale(c, 0.75 + 0.25 * edge))
+                    Some((sdf, move || {
+                        if !top {
+                            return side;
+                        }
+                        let fibre = 0.9 + 0.2 * value_noise(seed, u / ha * 6.0, v / hb * 1.5);
+                        let mut c = scale(colour, fibre * shade);
+                        if v.abs() < hb * 0.1 {
+                            c = scale(mix(colour, [0.8, 0.7, 0.5], 0.5), shade * 1.1);
+                        }
+                        if (v.abs() - hb * 0.1).abs() < 0.6 {
+                            c = scale(c, 0.75);
+                        }
+                        let (lu, lv) = (u / ha - 0.45, v / hb + 0.5);
+                        if lu.abs() < 0.22 && lv.abs() < 0.18 {
+                            c = scale(accent, shade * 0.8);
+                        }
+                        let edge = smoothstep(0.0, 2.0, -sdf);
+                        scale(c, 0.75 + 0.25 * edge)
+                    }))
                 },
             );
         }
@@ -399,20 +409,22 @@ impl Item {
             let (u, v) = local(x, y);
             let r = radius(u);
             let sdf = (u.abs() - pa).max(v.abs() - r);
-            let t = (v / r.max(0.5)).clamp(-1.0, 1.0);
-            let cyl = (1.0 - t * t).sqrt();
-            let mut c = scale(self.colour, (0.45 + 0.55 * cyl) * l);
-            if (u + 0.1 * pa).abs() < 0.3 * pa && self.opacity > 0.8 {
-                c = scale(self.accent, (0.5 + 0.5 * cyl) * l);
-            }
-            if u > pa * 0.92 {
-                c = scale(self.accent, 0.9 * l);
-            }
-            let spec = self.gloss * (-((t + 0.45) * (t + 0.45)) / 0.02).exp() * 0.7;
-            for ch in &mut c {
-                *ch += spec * l;
-            }
-            (sdf, c)
+            Some((sdf, move || {
+                let t = (v / r.max(0.5)).clamp(-1.0, 1.0);
+                let cyl = (1.0 - t * t).sqrt();
+                let mut c = scale(self.colour, (0.45 + 0.55 * cyl) * l);
+                if (u + 0.1 * pa).abs() < 0.3 * pa && self.opacity > 0.8 {
+                    c = scale(self.accent, (0.5 + 0.5 * cyl) * l);
+                }
+                if u > pa * 0.92 {
+                    c = scale(self.accent, 0.9 * l);
+                }
+                let spec = self.gloss * (-((t + 0.45) * (t + 0.45)) / 0.02).exp() * 0.7;
+                for ch in &mut c {
+                    *ch += spec * l;
+                }
+                c
+            }))
         });
     }
 
@@ -427,20 +439,22 @@ impl Item {
         cv.paint(bbox, 1.0, 1.0, |x, y| {
             let (u, v) = local(x, y);
             let d = u.hypot(v);
-            let t = d / pa;
-            let rim = (-((t - 0.86) * (t - 0.86)) / 0.002).exp();
-            let lid = [0.72, 0.73, 0.75];
-            let mut c = if t > 0.93 { self.colour } else { lid };
-            c = scale(c, l * (0.75 + 0.25 * (1.0 - t)));
-            let tab = ((u / pa - 0.35).hypot(v / pa * 1.6) < 0.18) as u8 as f32;
-            let spec = self.gloss
-                * (rim * 0.6
-                    + (-((u / pa + 0.3).powi(2) + (v / pa + 0.3).powi(2)) / 0.05).exp() * 0.4)
-                - tab * 0.2;
-            for ch in &mut c {
-                *ch += spec * l;
-            }
-            (d - pa, c)
+            Some((d - pa, move || {
+                let t = d / pa;
+                let rim = (-((t - 0.86) * (t - 0.86)) / 0.002).exp();
+                let lid = [0.72, 0.73, 0.75];
+                let mut c = if t > 0.93 { self.colour } else { lid };
+                c = scale(c, l * (0.75 + 0.25 * (1.0 - t)));
+                let tab = ((u / pa - 0.35).hypot(v / pa * 1.6) < 0.18) as u8 as f32;
+                let spec = self.gloss
+                    * (rim * 0.6
+                        + (-((u / pa + 0.3).powi(2) + (v / pa + 0.3).powi(2)) / 0.05).exp() * 0.4)
+                    - tab * 0.2;
+                for ch in &mut c {
+                    *ch += spec * l;
+                }
+                c
+            }))
         });
     }
 
@@ -458,12 +472,14 @@ impl Item {
         cv.paint(bbox, 1.0, 1.0, |x, y| {
             let (u, v) = local(x, y);
             let sdf = (u.abs() - pa).max(v.abs() - pb);
-            let crumple = fbm(seed, u / pa * 2.5, v / pb * 2.5, 2);
-            let mut shade = 0.7 + 0.45 * crumple;
-            if lined && u.abs() < pa * 0.8 && ((v / pb * 5.0 + 10.0).fract() < 0.3) {
-                shade *= 0.6;
-            }
-            (sdf, scale(self.colour, shade * l))
+            Some((sdf, move || {
+                let crumple = fbm(seed, u / pa * 2.5, v / pb * 2.5, 2);
+                let mut shade = 0.7 + 0.45 * crumple;
+                if lined && u.abs() < pa * 0.8 && ((v / pb * 5.0 + 10.0).fract() < 0.3) {
+                    shade *= 0.6;
+                }
+                scale(self.colour, shade * l)
+            }))
         });
     }
 }

@@ -37,23 +37,29 @@ impl Canvas {
     }
 
     /// Paints a shape: `shader(x, y)` gives the signed distance in pixels
-    /// (negative inside) and the colour there; `soft` is the edge width.
-    pub fn paint(
+    /// (negative inside) and the colour there, lazily, so that the colour
+    /// is only worked out where the shape covers the pixel; `soft` is the
+    /// edge width. A shader may answer `None` where the pixel is surely
+    /// outside the edge (distance at least `soft / 2`) to skip an expensive
+    /// outline far from it: the pixel is left as it was either way.
+    pub fn paint<C: FnOnce() -> Rgb>(
         &mut self,
         bbox: Bbox,
         opacity: f32,
         soft: f32,
-        mut shader: impl FnMut(f32, f32) -> (f32, Rgb),
+        mut shader: impl FnMut(f32, f32) -> Option<(f32, C)>,
     ) {
         let Some((x0, y0, x1, y1)) = self.clip(bbox) else {
             return;
         };
         for y in y0..y1 {
             for x in x0..x1 {
-                let (sx, sy) = (x as f32 + 0.5, y as f32 + 0.5);
-                let (sdf, c) = shader(sx, sy);
+                let Some((sdf, colour)) = shader(x as f32 + 0.5, y as f32 + 0.5) else {
+                    continue;
+                };
                 let a = opacity * (0.5 - sdf / soft).clamp(0.0, 1.0);
                 if a > 0.0 {
+                    let c = colour();
                     let p = &mut self.px[y * self.w + x];
                     for k in 0..3 {
                         p[k] += (c[k] - p[k]) * a;
@@ -167,9 +173,22 @@ pub(crate) fn hash01(seed: u32, x: i32, y: i32) -> f32 {
     (hash(seed, x, y) >> 8) as f32 / (1u32 << 24) as f32
 }
 
+/// `x.floor()` without a call into libm (the default x86-64 target has no
+/// rounding instruction, and noise floors every sample): the same value for
+/// every finite `x` (up to the sign of a zero result, which no caller sees).
+#[inline]
+pub(crate) fn floor(x: f32) -> f32 {
+    if x.abs() < 8_388_608.0 {
+        let t = x as i32 as f32;
+        if t > x { t - 1.0 } else { t }
+    } else {
+        x.floor()
+    }
+}
+
 /// Smooth value noise in `0..1`.
 pub(crate) fn value_noise(seed: u32, x: f32, y: f32) -> f32 {
-    let (fx, fy) = (x.floor(), y.floor());
+    let (fx, fy) = (floor(x), floor(y));
     let (ix, iy) = (fx as i32, fy as i32);
     let (tx, ty) = (x - fx, y - fy);
     let (sx, sy) = (tx * tx * (3.0 - 2.0 * tx), ty * ty * (3.0 - 2.0 * ty));
@@ -195,7 +214,7 @@ pub(crate) fn fbm(seed: u32, x: f32, y: f32, octaves: u32) -> f32 {
 /// Cellular (Worley) noise: id of the nearest feature point and the gap
 /// between nearest and second-nearest distances (small on cell borders).
 pub(crate) fn cells(seed: u32, x: f32, y: f32) -> (u32, f32) {
-    let (ix, iy) = (x.floor() as i32, y.floor() as i32);
+    let (ix, iy) = (floor(x) as i32, floor(y) as i32);
     let (mut d1, mut d2, mut id) = (f32::MAX, f32::MAX, 0);
     for dy in -1..=1 {
         for dx in -1..=1 {

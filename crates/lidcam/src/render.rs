@@ -320,10 +320,18 @@ impl Heap {
 
     /// Height of the waste surface above the floor at lateral `(x, y)`.
     fn height(&self, x: f32, y: f32) -> f32 {
+        self.mound_height(x, y) + self.bumps(x, y)
+    }
+
+    /// The smooth mound without its bumps: `height` is this plus at most
+    /// `amp`, which lets a ray skip the noise far above the surface.
+    fn mound_height(&self, x: f32, y: f32) -> f32 {
         let d2 = ((x - self.mx) / self.rx).powi(2) + ((y - self.my) / self.ry).powi(2);
-        self.base
-            + self.mound * (1.0 - d2)
-            + self.amp * (2.0 * fbm(self.seed, x * 4.0, y * 4.0, 2) - 1.0)
+        self.base + self.mound * (1.0 - d2)
+    }
+
+    fn bumps(&self, x: f32, y: f32) -> f32 {
+        self.amp * (2.0 * fbm(self.seed, x * 4.0, y * 4.0, 2) - 1.0)
     }
 
     /// Whether waste at `(x, y)` with height `h` may stand where the opening
@@ -421,7 +429,13 @@ fn trace(c: &Container, heap: &Heap, ox: f32, oy: f32, u: f32, v: f32) -> Hit {
     let z_top = (zf - heap.max_height()).max(0.12);
     let solid = |z: f32| {
         let (x, y) = at(z);
-        let h = heap.height(x, y);
+        let mound = heap.mound_height(x, y);
+        // Bumps add at most `amp`: well above that the ray is in the air,
+        // whatever the noise (the margin dwarfs any rounding).
+        if z + 1e-4 < zf - (mound + heap.amp) {
+            return false;
+        }
+        let h = mound + heap.bumps(x, y);
         z >= zf - h && heap.allowed(c, c.margin(x, y, c.z0), h)
     };
     let step = 0.012;
