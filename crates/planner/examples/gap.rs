@@ -35,6 +35,9 @@ fn main() {
         let out = solve(&bi.instance, &params);
         let wall = t.elapsed().as_secs_f64();
         let rep = check(&bi.instance, &out.solution);
+        if std::env::var_os("FR_DEBUG").is_some() {
+            eprintln!("{:?}", out.operator_stats);
+        }
         assert_eq!(rep.objective, out.objective, "{}", bi.name);
         let cost = rep.distance as f64 / bi.scale;
         let bks = io::reference(&bi, vf).map_or(f64::NAN, |r| r.0);

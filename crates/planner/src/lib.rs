@@ -20,7 +20,9 @@
 //! it (SISR strings, random or worst removal, picked adaptively) and
 //! recreates it by cheapest insertion with blinks, accepted by simulated
 //! annealing. New best plans get a granular local search (relocate, or-opt,
-//! swap, 2-opt*, 2-opt, and SWAP* when no stop has time windows). When
+//! swap, 2-opt*, 2-opt, and SWAP* when no stop has time windows); on large
+//! capacity-only instances every candidate gets that local search, limited
+//! to the routes the step changed, before the annealing judges it. When
 //! vehicles come first, the first half of the budget removes routes one at a
 //! time (SISR's absence-based fleet minimisation); the same absence-based
 //! acceptance replaces annealing whenever the current plan leaves a required

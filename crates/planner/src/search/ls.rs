@@ -48,10 +48,25 @@ fn brk_at(st: &State, r: usize, p: usize) -> bool {
 
 /// The granular local search: node operators in a fixed order, then SWAP*,
 /// with statistics per operator.
+///
+/// It remembers, across calls, when each route last changed and when each
+/// stop was last tried (HGS's timestamps), so a pair of routes is
+/// re-evaluated only when one of them changed since: `evaluate` reads
+/// nothing but the two routes, so skipping changes no result, only the
+/// time. The caller reports the routes it changed ([`Self::changed`]) or
+/// that the whole plan was replaced ([`Self::forget`]).
 pub(crate) struct LocalSearch {
     ops: Vec<Box<dyn NodeOperator>>,
     stats: Vec<OperatorStats>,
     swap_star: OperatorStats,
+    /// Counter of changes; the stamps below are values of it.
+    moves: u64,
+    /// Per route: when it last changed.
+    modified: Vec<u64>,
+    /// Per stop: when its neighbour pairs were last all tried.
+    tested: Vec<u64>,
+    /// When SWAP* last started over all route pairs.
+    swap_tested: u64,
 }
 
 impl LocalSearch {
@@ -69,6 +84,10 @@ impl LocalSearch {
             ops,
             stats,
             swap_star: OperatorStats::default(),
+            moves: 1,
+            modified: Vec::new(),
+            tested: Vec::new(),
+            swap_tested: 0,
         }
     }
 
@@ -82,15 +101,29 @@ impl LocalSearch {
             .collect()
     }
 
+    /// Route `r` changed outside the local search.
+    pub fn changed(&mut self, r: usize) {
+        self.moves += 1;
+        if let Some(m) = self.modified.get_mut(r) {
+            *m = self.moves;
+        }
+    }
+
+    /// The plan was replaced or re-priced: every pair is tried again.
+    pub fn forget(&mut self) {
+        self.moves += 1;
+        let m = self.moves;
+        self.modified.iter_mut().for_each(|x| *x = m);
+    }
+
     /// Applies improving moves until none is left, a pass cap is hit, or
-    /// `deadline` passes. A neighbour pair is re-evaluated only when one of
-    /// its two routes changed since `u` was last tried (HGS's timestamps):
-    /// `evaluate` depends on nothing else, so skipping cannot change the
-    /// result, only the time it takes.
+    /// `deadline` passes.
     pub fn improve(&mut self, data: &Data, st: &mut State, deadline: Option<Instant>) {
-        let mut moves: u64 = 1;
-        let mut modified = vec![1u64; st.routes.len()];
-        let mut tested = vec![0u64; data.n];
+        if self.modified.len() != st.routes.len() || self.tested.len() != data.n {
+            self.modified = vec![0; st.routes.len()];
+            self.tested = vec![0; data.n];
+            self.forget();
+        }
         for _pass in 0..50 {
             let mut improved = false;
             for u in 0..data.n as u32 {
@@ -98,41 +131,55 @@ impl LocalSearch {
                     continue;
                 }
                 if deadline.is_some_and(|d| Instant::now() >= d) {
+                    self.forget();
                     return;
                 }
-                let last = tested[u as usize];
-                tested[u as usize] = moves;
+                let last = self.tested[u as usize];
+                self.tested[u as usize] = self.moves;
                 for k in 0..data.neigh[u as usize].len().min(GRANULAR) {
                     let v = data.neigh[u as usize][k];
                     let (ru, rv) = (st.route_of[u as usize], st.route_of[v as usize]);
-                    if rv == usize::MAX
-                        || ru == usize::MAX
-                        || modified[ru].max(modified[rv]) <= last
-                    {
+                    if rv == usize::MAX || ru == usize::MAX {
+                        continue;
+                    }
+                    // Localized: only stops whose own route changed.
+                    let stamp = if data.ls_every {
+                        self.modified[ru]
+                    } else {
+                        self.modified[ru].max(self.modified[rv])
+                    };
+                    if stamp <= last {
                         continue;
                     }
                     if let Some(routes) = self.try_moves(data, st, u, v) {
                         improved = true;
-                        moves += 1;
-                        for r in routes {
-                            modified[r] = moves;
-                        }
+                        routes.into_iter().for_each(|r| self.changed(r));
                     }
                 }
             }
+            if improved || data.has_windows {
+                if improved {
+                    continue;
+                }
+                return;
+            }
             // SWAP* once the node moves are exhausted (capacity-driven instances).
-            if !improved
-                && (data.has_windows
-                    || !super::swap_star::swap_star(data, st, GRANULAR, &mut self.swap_star))
-            {
-                break;
+            let since = self.swap_tested;
+            self.swap_tested = self.moves;
+            let changed = super::swap_star::swap_star(
+                data,
+                st,
+                GRANULAR,
+                &mut self.swap_star,
+                (&self.modified, since),
+            );
+            if changed.is_empty() {
+                return;
             }
-            if !improved {
-                // SWAP* changed routes it does not report: try every pair again.
-                moves += 1;
-                modified.iter_mut().for_each(|m| *m = moves);
-            }
+            changed.into_iter().for_each(|r| self.changed(r));
         }
+        // Stopped at the pass cap: not every pair is known to be at rest.
+        self.forget();
     }
 
     /// Tries the operators in order; the routes changed when one's move was

@@ -3,7 +3,12 @@
 //! removal, greedy insertion with blinks) under simulated annealing, with a
 //! fleet-minimisation phase when vehicles come first in the objective (its
 //! acceptance also rules while a required stop is left out) and a granular
-//! local search (see `ls.rs`) on new best solutions.
+//! local search (see `ls.rs`) on new best solutions. Large capacity-only
+//! instances (over 200 stops, no windows, breaks or disposal trips) are
+//! searched the localized way instead (after FILO): each stop is inserted
+//! only into routes holding one of its 20 nearest stops, every candidate
+//! gets a local search of the routes the step changed, and the annealing
+//! is colder.
 //!
 //! The parts are kept apart so that each can change alone: stopping and
 //! acceptance criteria are values (`criteria.rs`), penalties are set by a
@@ -133,6 +138,7 @@ impl<'a> Search<'a> {
             self.pool.add_state(&self.data, &self.best);
         }
         self.cur = st;
+        self.ls.forget();
     }
 
     fn reason(&self, u: u32) -> UnservedReason {
@@ -198,6 +204,7 @@ impl<'a> Search<'a> {
         // The local search can take seconds on a poor plan of 1,000 stops:
         // it stops at the time limit too.
         let deadline = stop.time_limit.map(|l| t0 + l);
+        self.ls.forget();
         let n = self.data.n.max(1);
         let mut fleet_cap = self.data.veh.len();
         // Fleet minimisation while vehicles dominate the objective.
@@ -244,9 +251,16 @@ impl<'a> Search<'a> {
         // Annealing from 5 to 0.1 average edges: the cooler 0.5 -> 0.005
         // left Solomon's long-route classes (C2, R2, RC2) stuck on a wrong
         // route count (BENCHMARKS-planner.md, 2026-12-02).
+        // The localized search anneals local optima, whose costs differ
+        // less: 0.1 -> 0.005 (X screening, BENCHMARKS-planner.md).
+        let (t_start, t_end) = if self.data.ls_every {
+            (0.1, 0.005)
+        } else {
+            (5.0, 0.1)
+        };
         let annealing = Annealing {
-            start: envf("FR_T0", 5.0) * avg_edge,
-            end: envf("FR_TF", 0.1) * avg_edge,
+            start: envf("FR_T0", t_start) * avg_edge,
+            end: envf("FR_TF", t_end) * avg_edge,
         };
         let soft_cap = !self.data.has_reloads && envf("FR_SOFT", 0.0) > 0.0;
         let max_dem = self.data.demand0.iter().copied().max().unwrap_or(1).max(1);
@@ -272,6 +286,7 @@ impl<'a> Search<'a> {
             if in_fleet_phase && frac >= fleet_phase_end {
                 in_fleet_phase = false;
                 self.cur = self.best.clone();
+                self.ls.forget();
                 fleet_cap = self.data.veh.len();
                 cur_cost = self.cur.cost(&self.data);
             }
@@ -305,11 +320,22 @@ impl<'a> Search<'a> {
                     ops::polish(data, &mut cand.routes[r]);
                 }
             }
+            if data.ls_every && !in_fleet_phase {
+                // Localized local search on every candidate (FILO's idea):
+                // only pairs of stops near the changed routes are tried.
+                for &(r, _) in &self.cur.journal {
+                    self.ls.changed(r);
+                }
+                self.ls.improve(&self.data, &mut self.cur, deadline);
+            }
+            let data = &self.data;
+            let cand = &mut self.cur;
             cand.journaling = false;
             let cand_cost = cand.cost(data);
             if soft_cap && let Some(np) = penalties.register(cand.excess() == 0) {
                 self.data.cap_pen = np;
                 self.cur.refresh(&self.data);
+                self.ls.forget();
                 for (_, r) in self.cur.journal.iter_mut() {
                     r.refresh(&self.data);
                 }
@@ -350,11 +376,15 @@ impl<'a> Search<'a> {
                 annealing.accepts(cand_cost, cur_cost, frac, &mut self.rng)
             };
             if accepted {
+                for &(r, _) in &self.cur.journal {
+                    self.ls.changed(r);
+                }
                 score = if cand_cost < cur_cost { 2.0 } else { 0.5 };
                 cur_cost = cand_cost;
             } else {
                 for (i, r) in self.cur.journal.drain(..) {
                     self.cur.routes[i] = r;
+                    self.ls.changed(i);
                 }
                 self.cur.unassigned = saved_unassigned;
                 self.cur.route_of = saved_route_of;

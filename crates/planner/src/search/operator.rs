@@ -51,6 +51,8 @@ pub(crate) trait NodeOperator {
 }
 
 fn commit(data: &Data, st: &mut State, r: usize, nodes: Vec<u32>, site: usize) {
+    // Inside a ruin-and-recreate step the move can still be undone.
+    st.touch(r);
     st.routes[r].nodes = nodes;
     st.routes[r].final_site = site;
     cleanup(data, &mut st.routes[r]);

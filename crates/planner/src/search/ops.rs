@@ -187,6 +187,36 @@ pub(crate) fn best_insertion(
     blink: f64,
     fleet_cap: usize,
 ) -> Option<Ins> {
+    if data.insert_near > 0 {
+        // Granular insertion: only the routes that hold one of `u`'s
+        // nearest stops (and new routes); all routes when none of them fits.
+        let mut near: Vec<usize> = data.neigh[u as usize]
+            .iter()
+            .take(data.insert_near)
+            .map(|&v| st.route_of[v as usize])
+            .filter(|&r| r != usize::MAX)
+            .collect();
+        near.sort_unstable();
+        near.dedup();
+        let found = insertion_in(data, st, u, rng, blink, fleet_cap, Some(&near));
+        if found.is_some() {
+            return found;
+        }
+    }
+    insertion_in(data, st, u, rng, blink, fleet_cap, None)
+}
+
+/// The cheapest insertion of `u` into the routes `only` (empty routes
+/// always count), or into any route.
+fn insertion_in(
+    data: &Data,
+    st: &State,
+    u: u32,
+    rng: &mut Rng,
+    blink: f64,
+    fleet_cap: usize,
+    only: Option<&[usize]>,
+) -> Option<Ins> {
     let useg = data.segs[u as usize];
     let ul = data.loc(u) as usize;
     let mut best: Option<Ins> = None;
@@ -194,6 +224,9 @@ pub(crate) fn best_insertion(
     let used = st.used();
     let mut tried_class: u64 = 0;
     for (ri, r) in st.routes.iter().enumerate() {
+        if !r.nodes.is_empty() && only.is_some_and(|o| o.binary_search(&ri).is_err()) {
+            continue;
+        }
         let v = r.veh;
         let vd = &data.veh[v];
         if !vd.allowed[u as usize] {

@@ -80,9 +80,29 @@ pub(crate) struct Data<'a> {
     pub total_prize: Units,
     /// Vehicle class: vehicles with identical data share one.
     pub class: Vec<usize>,
+    /// Insert a stop only into routes holding one of its this many nearest
+    /// stops (0: into every route).
+    pub insert_near: usize,
+    /// Local search on every candidate, not only on new best plans, trying
+    /// only the stops of changed routes (see [`Data::localized`]).
+    pub ls_every: bool,
 }
 
 impl<'a> Data<'a> {
+    /// Large capacity-only instances (CVRPLIB X above 200 customers) are
+    /// searched the localized way: granular insertion (20 nearest stops)
+    /// and a local search of the changed routes after every ruin and
+    /// recreate, under a colder annealing. Measured on X, 2026-12-07
+    /// (BENCHMARKS-planner.md); not measured with time windows, disposal
+    /// trips or breaks, whose instances keep the plain search (and the
+    /// replay's iteration budgets keep their speed).
+    fn localized(inst: &Instance) -> bool {
+        inst.stops().len() > 200
+            && inst.sites().is_empty()
+            && inst.stops().iter().all(|s| s.windows.is_empty())
+            && inst.vehicles().iter().all(|v| v.break_.is_none())
+    }
+
     pub fn new(inst: &'a Instance) -> Self {
         let n = inst.stops().len();
         let nsites = inst.sites().len();
@@ -269,7 +289,10 @@ impl<'a> Data<'a> {
         let class = (0..keys.len())
             .map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i))
             .collect();
+        let localized = Self::localized(inst);
         Data {
+            ls_every: localized,
+            insert_near: if localized { 20 } else { 0 },
             cap_pen: 0,
             total_prize,
             class,

@@ -212,15 +212,16 @@ fn evaluate(data: &Data, st: &State, ra: usize, rb: usize) -> Option<Move> {
 }
 
 /// SWAP* over every pair of routes that hold granular neighbours of each
-/// other; returns whether anything improved.
+/// other and of which one changed after `since` (per-route stamps in
+/// `modified`); returns the routes it changed.
 pub(crate) fn swap_star(
     data: &Data,
     st: &mut State,
     granular: usize,
     stats: &mut OperatorStats,
-) -> bool {
-    let nr = st.routes.len();
-    let mut near = vec![false; nr * nr];
+    (modified, since): (&[u64], u64),
+) -> Vec<usize> {
+    let mut near = Vec::new();
     for u in 0..data.n {
         let ru = st.route_of[u];
         if ru == usize::MAX {
@@ -228,27 +229,24 @@ pub(crate) fn swap_star(
         }
         for &v in data.neigh[u].iter().take(granular) {
             let rv = st.route_of[v as usize];
-            if rv != usize::MAX && rv != ru {
-                near[ru.min(rv) * nr + ru.max(rv)] = true;
+            if rv != usize::MAX && rv != ru && modified[ru].max(modified[rv]) > since {
+                near.push((ru.min(rv), ru.max(rv)));
             }
         }
     }
-    let mut improved = false;
-    for ra in 0..nr {
-        for rb in ra + 1..nr {
-            if !near[ra * nr + rb] {
-                continue;
-            }
-            stats.evaluations += 1;
-            let Some(mv) = evaluate(data, st, ra, rb) else {
-                continue;
-            };
-            debug_assert!(mv.delta < 0, "SWAP* returned a non-improving move");
-            if apply(data, st, mv, false) {
-                stats.applied += 1;
-                improved = true;
-            }
+    near.sort_unstable();
+    near.dedup();
+    let mut changed = Vec::new();
+    for (ra, rb) in near {
+        stats.evaluations += 1;
+        let Some(mv) = evaluate(data, st, ra, rb) else {
+            continue;
+        };
+        debug_assert!(mv.delta < 0, "SWAP* returned a non-improving move");
+        if apply(data, st, mv, false) {
+            stats.applied += 1;
+            changed.extend([ra, rb]);
         }
     }
-    improved
+    changed
 }
