@@ -135,6 +135,9 @@ impl LocalSearch {
                     return;
                 }
                 let last = self.tested[u as usize];
+                if data.ls_every && self.modified[st.route_of[u as usize]] <= last {
+                    continue;
+                }
                 self.tested[u as usize] = self.moves;
                 for k in 0..data.neigh[u as usize].len().min(GRANULAR) {
                     let v = data.neigh[u as usize][k];
@@ -340,6 +343,21 @@ fn string_moves(
         {
             continue;
         }
+        if data.distance_priced && len < r1.nodes.len() {
+            // Only the edges at the string's ends change (a reversed
+            // string is only tried on symmetric matrices).
+            let (first, last) = (data.loc(r1.nodes[s]), data.loc(r1.nodes[s + len - 1]));
+            let (in_first, in_last) = if m.rev { (last, first) } else { (first, last) };
+            let (a, b) = (r1.pre[s].last, r1.suf[s + len].first);
+            let (a2, b2) = (r2.pre[p].last, r2.suf[p].first);
+            let dcost = data.dc(v1, a, b) - data.dc(v1, a, first) - data.dc(v1, last, b)
+                + data.dc(v2, a2, in_first)
+                + data.dc(v2, in_last, b2)
+                - data.dc(v2, a2, b2);
+            if data.cannot_pay(dcost) {
+                continue;
+            }
+        }
         let Some(c1) = data.eval(v1, &r1.pre[s], None, &r1.suf[s + len]) else {
             continue;
         };
@@ -399,6 +417,20 @@ fn swap(data: &Data, st: &State, (ru, i): (usize, usize), (rv, j): (usize, usize
     {
         return None;
     }
+    if data.distance_priced {
+        let (lu, lv) = (data.loc(u), data.loc(v));
+        let (a1, b1) = (r1.pre[i].last, r1.suf[i + 1].first);
+        let (a2, b2) = (r2.pre[j].last, r2.suf[j + 1].first);
+        let dcost =
+            data.dc(v1, a1, lv) + data.dc(v1, lv, b1) - data.dc(v1, a1, lu) - data.dc(v1, lu, b1)
+                + data.dc(v2, a2, lu)
+                + data.dc(v2, lu, b2)
+                - data.dc(v2, a2, lv)
+                - data.dc(v2, lv, b2);
+        if data.cannot_pay(dcost) {
+            return None;
+        }
+    }
     let base = r1.cost + r2.cost;
     let c1 = ins_cost(data, v1, &r1.pre[i], v, &r1.suf[i + 1])?;
     match ins_cost(data, v2, &r2.pre[j], u, &r2.suf[j + 1]) {
@@ -447,6 +479,16 @@ fn two_opt_star(
     let (v1, v2) = (r1.veh, r2.veh);
     if data.class[v1] != data.class[v2] || brk_at(st, ru, i + 1) || brk_at(st, rv, j + 1) {
         return None;
+    }
+    if data.distance_priced {
+        // Both new routes keep `u` or `v`: neither empties.
+        let (lu, lv) = (r1.pre[i + 1].last, r2.pre[j + 1].last);
+        let (nu, nv) = (r1.suf[i + 1].first, r2.suf[j + 1].first);
+        let dcost =
+            data.dc(v1, lu, nv) + data.dc(v2, lv, nu) - data.dc(v1, lu, nu) - data.dc(v2, lv, nv);
+        if data.cannot_pay(dcost) {
+            return None;
+        }
     }
     let base = r1.cost + r2.cost;
     let c1 = data.eval(v1, &r1.pre[i + 1], None, &r2.suf[j + 1])?;
@@ -531,6 +573,46 @@ impl Intra {
         data.route_cost(v, &data.cat(v, &s, &r.suf[hi + 1]))
     }
 
+    /// Distance cost change of the move, by the matrix alone (no breaks:
+    /// only used on distance-priced instances).
+    fn distance_cost_delta(self, data: &Data, r: &RouteState) -> Units {
+        let v = r.veh;
+        let at = |p: usize| data.loc(r.nodes[p]);
+        match self {
+            Intra::Reverse(a, b) if data.symmetric => {
+                let (p, n) = (r.pre[a].last, r.suf[b + 1].first);
+                return data.dc(v, p, at(b)) + data.dc(v, at(a), n)
+                    - data.dc(v, p, at(a))
+                    - data.dc(v, at(b), n);
+            }
+            Intra::Shift { s, len, rev, t } => {
+                // Three edges go, three come (a reversed string is only
+                // tried on symmetric matrices).
+                let (first, last) = (at(s), at(s + len - 1));
+                let (in_first, in_last) = if rev { (last, first) } else { (first, last) };
+                let (p, n) = (r.pre[s].last, r.suf[s + len].first);
+                let (a, b) = (r.pre[t].last, r.suf[t].first);
+                return data.dc(v, p, n) - data.dc(v, p, first) - data.dc(v, last, n)
+                    + data.dc(v, a, in_first)
+                    + data.dc(v, in_last, b)
+                    - data.dc(v, a, b);
+            }
+            Intra::Reverse(..) => {}
+        }
+        let (lo, hi) = self.span();
+        let walk = |at: &dyn Fn(usize) -> usize| {
+            let mut prev = r.pre[lo].last;
+            let mut sum = 0;
+            for k in lo..=hi {
+                let x = data.loc(r.nodes[at(k)]);
+                sum += data.dc(v, prev, x);
+                prev = x;
+            }
+            sum + data.dc(v, prev, r.suf[hi + 1].first)
+        };
+        walk(&|k| self.old(k)) - walk(&|k| k)
+    }
+
     fn nodes(self, r: &RouteState) -> Vec<u32> {
         let (lo, hi) = self.span();
         let mut nodes = r.nodes.clone();
@@ -584,6 +666,7 @@ fn intra(data: &Data, st: &State, ru: usize, i: usize, j: usize) -> Option<Move>
             .into_iter()
             .filter(|m| matches!(m, Intra::Reverse(a, b) if a < b))
             .chain(shifts)
+            .filter(|m| !data.distance_priced || !data.cannot_pay(m.distance_cost_delta(data, r)))
             .find_map(|m| m.eval(data, r).filter(|&c| c < r.cost).map(|c| (m, c)))
     };
     let r = &st.routes[ru];

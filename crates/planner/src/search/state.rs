@@ -86,6 +86,10 @@ pub(crate) struct Data<'a> {
     /// Local search on every candidate, not only on new best plans, trying
     /// only the stops of changed routes (see [`Data::localized`]).
     pub ls_every: bool,
+    /// Localized, and a route costs its distance times the vehicle's rate
+    /// (no time cost): a move whose distance does not drop cannot pay, so
+    /// the local search skips it before the full segment evaluation.
+    pub distance_priced: bool,
 }
 
 impl<'a> Data<'a> {
@@ -97,6 +101,10 @@ impl<'a> Data<'a> {
     /// trips or breaks, whose instances keep the plain search (and the
     /// replay's iteration budgets keep their speed).
     fn localized(inst: &Instance) -> bool {
+        // FR_LOCALIZED=0/1 forces the choice, for experiments.
+        if let Ok(v) = std::env::var("FR_LOCALIZED") {
+            return v == "1";
+        }
         inst.stops().len() > 200
             && inst.sites().is_empty()
             && inst.stops().iter().all(|s| s.windows.is_empty())
@@ -290,8 +298,17 @@ impl<'a> Data<'a> {
             .map(|i| keys.iter().position(|k| *k == keys[i]).unwrap_or(i))
             .collect();
         let localized = Self::localized(inst);
+        let v0 = &inst.vehicles()[0];
+        let distance_priced = localized
+            && inst.vehicles().iter().all(|v| {
+                v.cost_per_time == 0
+                    && v.cost_per_distance >= 0
+                    && v.cost_per_distance == v0.cost_per_distance
+                    && v.profile == v0.profile
+            });
         Data {
             ls_every: localized,
+            distance_priced,
             insert_near: if localized { 20 } else { 0 },
             cap_pen: 0,
             total_prize,
@@ -401,6 +418,20 @@ impl<'a> Data<'a> {
             Some(a) if !a.is_empty() => a,
             _ => std::slice::from_ref(&self.segs[u as usize]),
         }
+    }
+
+    /// Whether a move that leaves every route non-empty and changes their
+    /// distance cost by `dcost` is sure not to pay (see
+    /// [`Data::distance_priced`]).
+    #[inline]
+    pub fn cannot_pay(&self, dcost: Units) -> bool {
+        self.distance_priced && self.cap_pen == 0 && dcost >= 0
+    }
+
+    /// Distance cost for vehicle `v` of driving from location `a` to `b`.
+    #[inline]
+    pub fn dc(&self, v: usize, a: u32, b: u32) -> Units {
+        self.veh[v].cpd * self.mats(v).0.get(a as usize, b as usize)
     }
 
     #[inline]
