@@ -163,6 +163,13 @@ async fn main() {
     let args = Args::parse();
     NO_WORKERS.store(args.workers == 0, std::sync::atomic::Ordering::Relaxed);
     let db = TestDb::new().await;
+    // RegisterBin refuses bins outside every region; the bench's bins are near Amsterdam.
+    fillroute_ingest::testing::cover_with_region(
+        &db.store,
+        "bench",
+        fillroute_ingest::testing::TEST_AREA,
+    )
+    .await;
     let objects = tempfile::tempdir().unwrap();
     let mut bus = BusConfig::new(&args.nats_url);
     let tag = format!("{:08x}", rand::random::<u32>());

@@ -16,6 +16,17 @@ pub enum IngestError {
         /// What to send instead.
         fix: String,
     },
+    /// A bin's location lies outside every planning region, so the nightly
+    /// job would never plan it; refused until a region covers it.
+    #[error(
+        "location (`lon`, `lat`) = ({lon}, {lat}) is outside every planning region, so the bin would never be planned: add a region that covers it (`fillroute fleet region add --name NAME --bbox MIN_LON,MIN_LAT,MAX_LON,MAX_LAT --depot DEPOT --network NETWORK`; see `fillroute fleet region list`) or correct lon/lat"
+    )]
+    OutsideRegions {
+        /// Longitude sent.
+        lon: f64,
+        /// Latitude sent.
+        lat: f64,
+    },
     /// A referenced bin, device or image does not exist.
     #[error("{what} {id} not found")]
     NotFound {
@@ -95,6 +106,7 @@ impl From<IngestError> for Status {
     fn from(e: IngestError) -> Self {
         let code = match &e {
             IngestError::Invalid { .. } => Code::InvalidArgument,
+            IngestError::OutsideRegions { .. } => Code::FailedPrecondition,
             IngestError::NotFound { .. } => Code::NotFound,
             IngestError::Unauthenticated => Code::Unauthenticated,
             IngestError::PermissionDenied(_) => Code::PermissionDenied,

@@ -175,7 +175,7 @@ impl Ingest {
         }
     }
 
-    /// Registers a bin after checking every field.
+    /// Registers a bin after checking every field and that a planning region covers it.
     pub async fn register_bin(&self, r: RegisterBin) -> Result<BinId, IngestError> {
         if !r.lon.is_finite() || !(-180.0..=180.0).contains(&r.lon) {
             return Err(IngestError::invalid(
@@ -235,6 +235,15 @@ impl Ingest {
                 weekday: weekday.map(|d| d as i16),
                 opens_s: opens as i32,
                 closes_s: closes as i32,
+            });
+        }
+        // Checked before writing, as `fillroute bins import` does: a bin no
+        // region covers is never planned, which the caller must hear now.
+        let placement = self.store.locate_points(&[[r.lon, r.lat]]).await?;
+        if placement.first().is_none_or(|p| p.region.is_none()) {
+            return Err(IngestError::OutsideRegions {
+                lon: r.lon,
+                lat: r.lat,
             });
         }
         let bin = NewBin {

@@ -1,10 +1,12 @@
 //! Test support shared by this crate's tests and the CLI's: a throwaway
-//! certificate authority for the TLS paths, and request fixtures (feature
-//! `testing` only).
+//! certificate authority for the TLS paths, a planning region for the bins
+//! tests register (RegisterBin refuses a bin outside every region), and
+//! request fixtures (feature `testing` only).
 #![allow(clippy::unwrap_used)]
 
 use crate::TlsConfig;
 use fillroute_proto::ingest::v1 as pb;
+use fillroute_store::{NewPlace, NewRegion, NewRoadNetwork, RegionId, RoadEdge, Store};
 use std::path::PathBuf;
 
 /// `message` with the admin bearer `token` in its metadata.
@@ -22,6 +24,59 @@ pub fn device<T>(device_id: &str, token: &str, message: T) -> tonic::Request<T> 
     r.metadata_mut()
         .insert("x-device-id", device_id.parse().unwrap());
     r
+}
+
+/// The area [`cover_with_region`] covers by default: the Netherlands around
+/// Amsterdam, where this crate's and the CLI's test bins stand.
+pub const TEST_AREA: [f64; 4] = [3.0, 50.0, 8.0, 54.0];
+
+/// Makes `bbox` (`[min_lon, min_lat, max_lon, max_lat]`) the planning region
+/// `name`, with a depot at its centre on a two-node road network, so that
+/// RegisterBin accepts bins inside it.
+pub async fn cover_with_region(store: &Store, name: &str, bbox: [f64; 4]) -> RegionId {
+    let [x0, y0, x1, y1] = bbox;
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let edge = |source, target| RoadEdge {
+        source,
+        target,
+        length_m: 100.0,
+        travel_time_s: 10.0,
+        highway: "residential".into(),
+    };
+    let network = store
+        .replace_road_network(&NewRoadNetwork {
+            name: name.into(),
+            fingerprint: format!("test-{name}"),
+            source_file: "fillroute_ingest::testing".into(),
+            node_lon: vec![cx, cx + 0.001],
+            node_lat: vec![cy, cy],
+            node_osm_id: vec![0, 0],
+            edges: vec![edge(0, 1), edge(1, 0)],
+        })
+        .await
+        .unwrap();
+    let depot_id = store
+        .insert_depot(&NewPlace {
+            name: format!("{name} depot"),
+            lon: cx,
+            lat: cy,
+        })
+        .await
+        .unwrap();
+    store
+        .insert_region(&NewRegion {
+            name: name.into(),
+            ring: vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]],
+            depot_id,
+            network: network.id,
+            utc_offset_s: 3600,
+            time_zone: None,
+            lunch_opens_s: 0,
+            lunch_closes_s: 0,
+            lunch_minutes: 0,
+        })
+        .await
+        .unwrap()
 }
 
 /// A 1,100-litre residual-waste bin at (`lon`, `lat`), open all day.

@@ -313,6 +313,33 @@ async fn registration_with_out_of_range_values_is_invalid_argument() {
 /// with one came back INTERNAL; 10,000-character names and firmware, ten
 /// thousand opening windows and a 2 GiB upload limit were all stored.
 #[tokio::test]
+async fn a_bin_outside_every_region_is_refused_naming_location_and_how_to_add_a_region() {
+    let stack = Stack::start().await;
+    let mut c = stack.client().await;
+    for (lon, lat) in [(0.0, 0.0), (1.5, 42.5)] {
+        let status = c
+            .register_bin(admin(bin_request(lon, lat)))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+        for words in ["location", "`lon`", "`lat`", "fillroute fleet region add"] {
+            assert!(
+                status.message().contains(words),
+                "{words}: {}",
+                status.message()
+            );
+        }
+        let placed = stack.db.store.locate_points(&[[lon, lat]]).await.unwrap();
+        assert!(!placed[0].bin_exists, "nothing stored at ({lon}, {lat})");
+    }
+    // Inside the test region (around Amsterdam) the same request is accepted.
+    c.register_bin(admin(bin_request(4.9, 52.37)))
+        .await
+        .unwrap();
+    stack.cleanup().await;
+}
+
+#[tokio::test]
 async fn hostile_text_and_limits_are_invalid_argument_naming_the_field_and_store_nothing() {
     let stack = Stack::start().await;
     let cam = stack.camera().await;

@@ -13,10 +13,23 @@ pub fn ms(t: Option<OffsetDateTime>) -> i64 {
     t.map_or(0, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Checks a name the caller sends: PostgreSQL refuses text with NUL in it,
+/// which must read as the caller's mistake, not as an internal error.
+pub fn name<'a>(field: &'static str, raw: &'a str) -> Result<&'a str, PlanningError> {
+    if raw.contains('\0') {
+        return Err(PlanningError::invalid(
+            field,
+            raw.escape_debug(),
+            "remove the NUL character; give a region name from `fillroute fleet region list`",
+        ));
+    }
+    Ok(raw)
+}
+
 /// Parses an area; it is required.
 pub fn area(a: Option<pb::Area>) -> Result<AreaQuery, PlanningError> {
     match a.and_then(|a| a.area) {
-        Some(pb::area::Area::Region(r)) => Ok(AreaQuery::Region(r)),
+        Some(pb::area::Area::Region(r)) => Ok(AreaQuery::Region(name("area.region", &r)?.into())),
         Some(pb::area::Area::Bbox(b)) => Ok(AreaQuery::BBox([
             b.min_lon, b.min_lat, b.max_lon, b.max_lat,
         ])),
@@ -58,6 +71,41 @@ pub fn time_ms(field: &'static str, raw: i64) -> Result<Option<OffsetDateTime>, 
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(raw) * 1_000_000)
         .map(Some)
         .map_err(|e| PlanningError::invalid(field, raw, format!("give Unix milliseconds ({e})")))
+}
+
+/// The fill at which `WatchFill` alerts; 0 (unset) means 0.9.
+pub fn alert_fill(raw: f64) -> Result<f32, PlanningError> {
+    if raw == 0.0 {
+        Ok(0.9)
+    } else if raw.is_finite() && raw > 0.0 && raw <= 2.0 {
+        Ok(raw as f32)
+    } else {
+        Err(PlanningError::invalid(
+            "alert_fill",
+            raw,
+            "give a fill fraction in (0, 2], e.g. 0.9, or 0 for the default 0.9",
+        ))
+    }
+}
+
+/// Checks that a re-plan's `as_of` can fall on the plan's `day` in any time
+/// zone (UTC-12 to UTC+14), so a time years away is refused before the job
+/// turns it into a shift that ends before it starts.
+pub fn as_of_on(day: Date, as_of: OffsetDateTime) -> Result<OffsetDateTime, PlanningError> {
+    let midnight = day.midnight().assume_utc();
+    let (first, last) = (
+        midnight - time::Duration::hours(14),
+        midnight + time::Duration::hours(36),
+    );
+    if (first..=last).contains(&as_of) {
+        Ok(as_of)
+    } else {
+        Err(PlanningError::invalid(
+            "as_of_ms",
+            ms(Some(as_of)),
+            format!("give a time on the plan's day {day} (Unix milliseconds), or 0 for now"),
+        ))
+    }
 }
 
 /// A dashboard row.
@@ -109,7 +157,7 @@ pub fn bin_detail(d: &BinDetail) -> pb::GetBinResponse {
             .iter()
             .map(|e| pb::ServiceEvent {
                 serviced_at_ms: ms(Some(e.serviced_at)),
-                detection: e.detection.clone(),
+                detection: e.detection.as_str().to_owned(),
                 fill_before: e.fill_before.map(f64::from),
                 fill_after: e.fill_after.map(f64::from),
             })
@@ -203,10 +251,10 @@ pub fn progress(p: &Progress) -> pb::PlanProgress {
         Progress::Loaded { bins } => ("loaded", 0.02, format!("{bins} bins")),
         Progress::Decided { must, may, skip } => (
             "decided",
-            0.05,
+            0.1,
             format!("must {must}, may {may}, skip {skip}"),
         ),
-        Progress::Matrix { points } => ("matrix", 0.1, format!("{points} points")),
+        Progress::Matrix { points } => ("matrix", 0.05, format!("{points} points")),
         Progress::Solving { done, objective } => (
             "solving",
             0.1 + 0.85 * done,

@@ -166,6 +166,7 @@ impl PlannerService for PlannerApi {
                 })
             })
             .map_err(ApiError::from)?;
+        convert::name("region", &r.region).map_err(ApiError::from)?;
         let mut req = PlanRequest::new(r.region, date, r.time_budget_s);
         // proto3 sends an unset number as 0: that means the default rule;
         // anything else (negative, NaN, above 1) is validated as given.
@@ -217,7 +218,8 @@ impl PlannerService for PlannerApi {
         let r = request.into_inner();
         let from = convert::date("from_date", &r.from_date).map_err(ApiError::from)?;
         let to = convert::date("to_date", &r.to_date).map_err(ApiError::from)?;
-        let region = (!r.region.is_empty()).then_some(r.region.as_str());
+        let region = convert::name("region", &r.region).map_err(ApiError::from)?;
+        let region = (!region.is_empty()).then_some(region);
         let plans = dashboard::list_plans(&self.store, region, from, to, i64::from(r.limit))
             .await
             .map_err(ApiError::from)?;
@@ -252,9 +254,12 @@ impl PlannerService for PlannerApi {
             plan_id: None,
         };
         check_time_budget(req.time_budget_s).map_err(ApiError::from)?;
-        load_plan(&self.store, req.plan)
+        let view = load_plan(&self.store, req.plan)
             .await
             .map_err(ApiError::from)?;
+        if let Some(at) = req.as_of {
+            convert::as_of_on(view.plan.date, at).map_err(ApiError::from)?;
+        }
         let clock = self.clock.clone();
         let stream = self
             .stream_job(move |store, cache, progress, plan| {
@@ -274,14 +279,10 @@ impl PlannerService for PlannerApi {
         self.tokens.role(request.metadata())?;
         let r = request.into_inner();
         let area = convert::area(r.area).map_err(ApiError::from)?;
+        let alert = convert::alert_fill(r.alert_fill).map_err(ApiError::from)?;
         let area = resolve_area(&self.store, &area)
             .await
             .map_err(ApiError::from)?;
-        let alert = if r.alert_fill > 0.0 {
-            r.alert_fill as f32
-        } else {
-            0.9
-        };
         let poll = Duration::from_millis(if r.poll_ms == 0 {
             1000
         } else {

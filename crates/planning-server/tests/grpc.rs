@@ -403,6 +403,74 @@ async fn bad_input_over_grpc_gets_a_clear_status_naming_the_field() {
 }
 
 #[tokio::test]
+async fn nul_names_bad_alert_fills_and_far_as_of_times_are_invalid_argument_naming_the_field() {
+    let city = common::andorra(3, 1).await;
+    let mut c = serve(&city).await;
+    let expect_invalid = |status: tonic::Status, field: &str| {
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert!(
+            status.message().contains(field),
+            "{field}: {}",
+            status.message()
+        );
+    };
+    let nul = format!("{}\0", city.region);
+    let overview = c
+        .get_fleet_overview(auth(
+            DASHBOARD,
+            pb::GetFleetOverviewRequest {
+                area: Some(pb::Area {
+                    area: Some(pb::area::Area::Region(nul.clone())),
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    expect_invalid(overview, "area.region");
+    let day = pb::PlanDayRequest {
+        region: city.region.clone(),
+        date: city.tomorrow().to_string(),
+        time_budget_s: 1.0,
+        ..Default::default()
+    };
+    let plan_nul = pb::PlanDayRequest {
+        region: nul.clone(),
+        ..day.clone()
+    };
+    expect_invalid(
+        c.plan_day(auth(PLANNER, plan_nul)).await.unwrap_err(),
+        "`region`",
+    );
+    let list_nul = pb::ListPlansRequest {
+        region: nul,
+        ..Default::default()
+    };
+    expect_invalid(
+        c.list_plans(auth(DASHBOARD, list_nul)).await.unwrap_err(),
+        "`region`",
+    );
+    for alert in [f64::NAN, f64::INFINITY, -1.0, 7.0] {
+        let err = c
+            .watch_fill(auth(DASHBOARD, watch_region(&city, alert)))
+            .await
+            .unwrap_err();
+        expect_invalid(err, "alert_fill");
+    }
+    let done = finish(c.plan_day(auth(PLANNER, day)).await.unwrap().into_inner()).await;
+    let year_2200 = pb::ReplanFromRequest {
+        plan_id: done.plan_id,
+        as_of_ms: 7_258_118_400_000,
+        time_budget_s: 1.0,
+        ..Default::default()
+    };
+    expect_invalid(
+        c.replan_from(auth(PLANNER, year_2200)).await.unwrap_err(),
+        "as_of_ms",
+    );
+}
+
+#[tokio::test]
 async fn the_planner_answers_health_and_reflection_v1alpha_listing_only_what_it_serves() {
     use fillroute_serving::testing::{Reflection, list_services};
     let city = common::andorra(1, 1).await;

@@ -55,6 +55,21 @@ pub struct Batcher {
     capacity: usize,
 }
 
+/// The JPEG decoder fills a cut-short scan with grey rather than fail, and a
+/// reading of half a photo is a wrong fill: a JPEG must end with its
+/// end-of-image marker (trailing zero padding aside), as ingest requires.
+fn whole_jpeg(image: &[u8]) -> Result<(), ServiceError> {
+    if image.starts_with(&[0xFF, 0xD8]) {
+        let end = image.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        if !image[..end].ends_with(&[0xFF, 0xD9]) {
+            return Err(ServiceError::BadImage(
+                "`image`: the JPEG has no end-of-image marker (FF D9), so the file is cut short; send the whole file".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Batcher {
     /// Moves each reader onto its own inference thread; the threads take
     /// turns gathering batches from one queue, so one can gather while
@@ -99,6 +114,7 @@ impl Batcher {
         image: Vec<u8>,
         deadline: Option<Instant>,
     ) -> Result<Served, ServiceError> {
+        whole_jpeg(&image)?;
         let (reply, answer) = oneshot::channel();
         let enqueued = Instant::now();
         self.queue

@@ -88,6 +88,15 @@ async fn truncated_image_is_invalid_argument() {
 }
 
 #[tokio::test]
+async fn a_jpeg_cut_short_is_invalid_argument_not_read_as_half_a_photo() {
+    // The JPEG decoder fills a cut-short scan with grey instead of failing.
+    let jpeg = fillroute_vision_server::synthetic::jpeg(
+        &fillroute_vision_server::synthetic::fill_frame(0.5, 1, 96),
+    );
+    assert_invalid_argument(jpeg[..jpeg.len() / 2].to_vec(), &["`image`", "cut short"]).await;
+}
+
+#[tokio::test]
 async fn corrupt_image_is_invalid_argument() {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend((0..500u32).map(|i| (i * 37 % 251) as u8));

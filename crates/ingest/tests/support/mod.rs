@@ -93,6 +93,13 @@ impl Stack {
         nats_url: String,
         tweak: impl FnOnce(&mut IngestConfig),
     ) -> Self {
+        // The tests' bins stand around Amsterdam; RegisterBin needs a region there.
+        fillroute_ingest::testing::cover_with_region(
+            &db.store,
+            "test",
+            fillroute_ingest::testing::TEST_AREA,
+        )
+        .await;
         let objects = tempfile::tempdir().unwrap();
         let mut config = IngestConfig::new(db.url(), bus_config(&nats_url), objects.path(), ADMIN);
         config.max_unary_bytes = 256 << 10;
