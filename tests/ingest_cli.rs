@@ -155,6 +155,8 @@ async fn connect(endpoint: Endpoint) -> Channel {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_serve_with_tls_and_file_objects_stores_uploads_from_tls_clients_only() {
     let db = TestDb::new().await;
+    // RegisterBin refuses a bin outside every region.
+    fillroute_ingest::testing::cover_with_region(&db.store, "test", [1.0, 42.0, 8.0, 44.0]).await;
     let pki = TestPki::new();
     let objects = tempfile::tempdir().unwrap();
     let tag = format!("{:08x}", rand::random::<u32>());
@@ -273,6 +275,8 @@ const S3_ENV: [(&str, &str); 2] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_and_worker_keep_image_bytes_in_an_s3_compatible_bucket() {
     let db = TestDb::new().await;
+    // RegisterBin refuses a bin outside every region.
+    fillroute_ingest::testing::cover_with_region(&db.store, "test", [1.0, 42.0, 8.0, 44.0]).await;
     let s3_root = tempfile::tempdir().unwrap();
     let (s3_addr, s3) = spawn_s3(s3_root.path()).await;
     let objects =

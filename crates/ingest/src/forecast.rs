@@ -1,24 +1,18 @@
 //! Refreshes a bin's stored forecast after a new reading, with the
 //! forecasting library (`fillroute-forecast`), so that the workers, the
 //! nightly planner and the simulator compute the same numbers. This module
-//! only translates: stored readings (with class probabilities, which carry the
-//! classifier's uncertainty) and externally reported services go in; the
-//! fitted level, rate and time-until-full interval come out and are stored.
-//! Fill-drop services are not passed in because the library detects them from
-//! the readings itself.
+//! only fits and stores: the bin's history and its region's clock come from
+//! the store exactly as the nightly job reads them
+//! ([`Store::bin_history`], [`Store::bin_clock`]); the fitted level, rate and
+//! time-until-full interval go back.
 
 use crate::error::IngestError;
-use fillroute_forecast::reading::FILL_CLASSES;
-use fillroute_forecast::{History, ModelConfig, Reading, ServiceEvent, Source, Timestamp, fit};
-use fillroute_store::{BinForecast, BinId, ReadingSource, Store};
+use fillroute_forecast::{History, Timestamp, fit};
+use fillroute_store::{BinForecast, BinId, Store, stamp};
 use time::{Duration, OffsetDateTime};
 
 /// Coverage of the stored time-until-full interval.
 pub const FULL_INTERVAL_COVERAGE: f64 = 0.8;
-
-fn stamp(t: OffsetDateTime) -> Timestamp {
-    Timestamp(t.unix_timestamp())
-}
 
 fn instant(t: Timestamp) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t.0).ok()
@@ -30,40 +24,14 @@ pub async fn refresh(
     bin: BinId,
     now: OffsetDateTime,
 ) -> Result<BinForecast, IngestError> {
-    let config = ModelConfig::default();
+    let config = store.bin_clock(bin).await?.model_config(now);
     let since = now - Duration::seconds_f64(config.max_history_days * 86_400.0);
-    let readings: Vec<Reading> = store
-        .readings_for_bin(bin, since)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let source = match r.source {
-                ReadingSource::Camera => Source::Camera,
-                ReadingSource::Ultrasonic | ReadingSource::Weight => Source::Sensor,
-                ReadingSource::Driver => Source::Driver,
-            };
-            let probabilities = (r.probabilities.len() == FILL_CLASSES.len())
-                .then(|| r.probabilities.iter().map(|&p| f64::from(p)).collect());
-            Reading {
-                at: stamp(r.observed_at),
-                fill: f64::from(r.fill_fraction).min(1.5),
-                probabilities,
-                source,
-            }
-        })
-        .collect();
-    let reported: Vec<ServiceEvent> = store
-        .service_events_for_bin(bin, since)
-        .await?
-        .into_iter()
-        .filter(|e| e.detection != "fill_drop")
-        .map(|e| ServiceEvent::reported(stamp(e.serviced_at)))
-        .collect();
+    let history = store.bin_history(bin, since).await?;
     let model_error = |e: fillroute_forecast::ForecastError| {
         IngestError::Internal(format!("forecast for bin {bin}: {e}"))
     };
-    let history = History::new(&readings, &config.noise).map_err(model_error)?;
-    let forecast = fit(&history, &reported, stamp(now), &config).map_err(model_error)?;
+    let readings = History::new(&history.readings, &config.noise).map_err(model_error)?;
+    let forecast = fit(&readings, &history.reported, stamp(now), &config).map_err(model_error)?;
     let full = forecast
         .time_until_full(FULL_INTERVAL_COVERAGE)
         .map_err(model_error)?;

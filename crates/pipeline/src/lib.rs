@@ -10,7 +10,7 @@
 
 use fillroute_forecast::{
     BinState, Decision, Forecast, ForecastError, History, ModelConfig, Policy, Reading,
-    ServiceEvent, Timestamp, decide, fit,
+    ServiceEvent, Timestamp, VisitCost, bins_per_load, decide, fit, future_visit_costs,
 };
 use fillroute_planner::{
     DisposalSite, Instance, InstanceBuilder, Mask, ModelError, Objective, Stop, TimeWindow, Units,
@@ -69,6 +69,69 @@ pub fn stop_litres(
     (fill * bin_litres / compaction.max(1e-6))
         .ceil()
         .clamp(1.0, truck_litres.max(1.0)) as Units
+}
+
+/// What a truck's driving costs, in the day's cost unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Per metre driven.
+    pub per_m: f64,
+    /// Per second on the road or at a stop (crew time).
+    pub per_s: f64,
+}
+
+impl Rates {
+    /// A price per km and per crew hour, in the same money unit.
+    pub fn per_km_and_hour(per_km: f64, per_hour: f64) -> Self {
+        Self {
+            per_m: per_km / 1000.0,
+            per_s: per_hour / 3600.0,
+        }
+    }
+
+    /// The cost of `metres` and `seconds`.
+    pub fn cost(&self, metres: f64, seconds: f64) -> f64 {
+        metres * self.per_m + seconds * self.per_s
+    }
+}
+
+/// What a separate future visit to each bin of an area would cost
+/// ([`VisitCost`]): the detour among its nearest neighbouring bins of the
+/// whole area (not only today's candidates: a future route serves the area's
+/// bins then due), its service, and its share of a truck's dispatch from
+/// `depot` through the nearest of `sites`.
+///
+/// `travel(a, b)` is the metres and seconds from location `a` to `b` (`None`:
+/// no route); `bins[i]` is bin `i`'s location and `service_s[i]` the seconds
+/// to empty it. O(n²) lookups for n bins.
+pub fn visit_costs(
+    travel: impl Fn(usize, usize) -> Option<(f64, f64)>,
+    rates: Rates,
+    bins: &[usize],
+    service_s: &[f64],
+    depot: usize,
+    sites: &[usize],
+) -> Vec<VisitCost> {
+    let cost = |a: usize, b: usize| travel(a, b).map_or(f64::INFINITY, |(m, s)| rates.cost(m, s));
+    let service: Vec<f64> = service_s.iter().map(|&s| rates.cost(0.0, s)).collect();
+    future_visit_costs(cost, bins, &service, depot, sites)
+}
+
+/// Bins a route is expected to serve, which spreads a future visit's
+/// dispatch: as many as the area's routes served so far (`served` bins on
+/// `routes` routes), or before any route was driven, a truckload of
+/// `truck_litres` filled with bins of `mean_bin_litres` emptied at 80 %.
+pub fn bins_per_route(
+    served: usize,
+    routes: usize,
+    truck_litres: f64,
+    mean_bin_litres: f64,
+) -> f64 {
+    if routes > 0 && served > 0 {
+        served as f64 / routes as f64
+    } else {
+        bins_per_load(truck_litres, mean_bin_litres)
+    }
 }
 
 /// One bin stop of the day.
@@ -316,5 +379,30 @@ mod tests {
                 .all(|v| v.final_disposal_required)
         );
         assert!(built.refused.is_empty());
+    }
+
+    #[test]
+    fn a_bin_among_close_neighbours_costs_less_to_visit_later_than_a_lone_one() {
+        // Bins at 1, 2, 3 km and one alone at 9 km, depot and site at 0.
+        let xs: [f64; 5] = [0.0, 1000.0, 2000.0, 3000.0, 9000.0];
+        let travel = |a: usize, b: usize| {
+            let m = (xs[a] - xs[b]).abs();
+            Some((m, m / 10.0))
+        };
+        let rates = Rates::per_km_and_hour(1.0, 36.0);
+        let costs = visit_costs(travel, rates, &[1, 2, 3, 4], &[60.0; 4], 0, &[0]);
+        // The middle bin lies on the way between its neighbours: service only.
+        assert!((costs[1].marginal - rates.cost(0.0, 60.0)).abs() < 1e-9);
+        assert!(costs[3].marginal > costs[1].marginal + rates.cost(2.0 * 6000.0, 1200.0) - 1e-9);
+        // Its dispatch is out and back through the site.
+        assert!((costs[3].dispatch - rates.cost(18_000.0, 1800.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_route_serves_as_many_bins_as_the_fleets_routes_did_once_it_has_driven() {
+        assert_eq!(bins_per_route(90, 3, 10_000.0, 1000.0), 30.0);
+        // Before any route: a truckload of bins emptied at 80 %.
+        assert_eq!(bins_per_route(0, 0, 8_000.0, 1000.0), 10.0);
+        assert_eq!(bins_per_route(5, 0, 8_000.0, 1000.0), 10.0);
     }
 }

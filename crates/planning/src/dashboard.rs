@@ -2,13 +2,11 @@
 //! bin's history and forecast curve, plan lists, and the live feed of new
 //! readings with alerts (overflow risk, camera health, missed pickups).
 
-use fillroute_forecast::{
-    CurvePoint, History, ModelConfig, Reading as FReading, Source, Timestamp, fit,
-};
+use fillroute_forecast::{CurvePoint, History, Timestamp, fit};
 use std::collections::HashSet;
 
 use fillroute_store::{
-    Area, BinId, BinOverview, DecisionRow, MissedPickup, PlanRow, Reading, ReadingSource,
+    Area, BinHistory, BinId, BinOverview, DecisionRow, MissedPickup, PlanRow, Reading,
     ServiceEvent, Store,
 };
 use time::{Date, OffsetDateTime};
@@ -144,24 +142,12 @@ pub async fn bin_detail(store: &Store, bin: BinId, now: OffsetDateTime) -> Resul
     let since = now - time::Duration::days(30);
     let readings = store.readings_for_bin(bin, since).await?;
     let services = store.service_events_for_bin(bin, since).await?;
-    let config = ModelConfig::default();
-    let history: Vec<FReading> = readings
-        .iter()
-        .map(|r| {
-            let source = match r.source {
-                ReadingSource::Camera => Source::Camera,
-                ReadingSource::Ultrasonic | ReadingSource::Weight => Source::Sensor,
-                ReadingSource::Driver => Source::Driver,
-            };
-            FReading::new(
-                stamp(r.observed_at),
-                f64::from(r.fill_fraction).min(1.5),
-                source,
-            )
-        })
-        .collect();
-    let curve = History::new(&history, &config.noise)
-        .and_then(|h| fit(&h, &[], stamp(now), &config))
+    // The same inputs and local weekdays as the ingest workers' and the
+    // nightly job's fits: reported emptyings and class probabilities included.
+    let config = store.bin_clock(bin).await?.model_config(now);
+    let history = BinHistory::from_rows(&readings, &services);
+    let curve = History::new(&history.readings, &config.noise)
+        .and_then(|h| fit(&h, &history.reported, stamp(now), &config))
         .and_then(|f| f.curve(stamp(now + time::Duration::hours(48)), 3600, 0.8))
         .unwrap_or_default();
     Ok(BinDetail {

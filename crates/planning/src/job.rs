@@ -8,20 +8,21 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fillroute_forecast::reading::FILL_CLASSES;
 use fillroute_forecast::{
-    Action, BinState, Decision, Forecast, ModelConfig, Policy, Request, RiskPolicy, Source,
-    Timestamp, WorkWeek, bins_per_load, decide, future_visit_costs,
+    Action, BinState, Decision, Forecast, ModelConfig, Policy, Request, RiskPolicy, Timestamp,
+    WorkWeek,
 };
-use fillroute_pipeline::{BinStop, Day as PipelineDay, assess, build_day, stop_litres};
+use fillroute_pipeline::{
+    BinStop, Day as PipelineDay, Rates, assess, bins_per_route, build_day, stop_litres, visit_costs,
+};
 use fillroute_planner::{
     Break, DisposalSite, Instance, Route, Search, Solution, TimeWindow, Units, UnservedReason,
     Vehicle, Visit, check,
 };
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
-    BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId,
-    ReadingSource, RegionBin, RegionRow, StopKind, Store, TruckRow,
+    BinHistory, BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop,
+    PlanDayLock, PlanId, RegionBin, RegionRow, StopKind, Store, TruckRow,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -210,17 +211,7 @@ pub async fn region(store: &Store, name: &str) -> Result<RegionRow> {
 /// A region's clock: its IANA time zone when it has one (daylight saving
 /// included), else its fixed UTC offset.
 pub fn region_zone(region: &RegionRow) -> jiff::tz::TimeZone {
-    let fixed = || {
-        jiff::tz::Offset::from_seconds(region.utc_offset_s)
-            .map_or(jiff::tz::TimeZone::UTC, jiff::tz::TimeZone::fixed)
-    };
-    match &region.time_zone {
-        Some(name) => jiff::tz::TimeZone::get(name).unwrap_or_else(|e| {
-            tracing::warn!(region = region.name, zone = name, error = %e, "unknown time zone; using the fixed offset");
-            fixed()
-        }),
-        None => fixed(),
-    }
+    region.clock().zone()
 }
 
 /// Checks an IANA time zone name (`--time-zone`).
@@ -238,9 +229,7 @@ pub fn check_time_zone(field: &'static str, name: &str) -> Result<String> {
 
 /// The region's UTC offset at `t`, in seconds.
 pub fn offset_at(region: &RegionRow, t: OffsetDateTime) -> i32 {
-    jiff::Timestamp::from_second(t.unix_timestamp()).map_or(region.utc_offset_s, |ts| {
-        region_zone(region).to_offset(ts).seconds()
-    })
+    region.clock().offset_at(t)
 }
 
 /// Local midnight starting `date` in the region (the first instant of the
@@ -286,8 +275,8 @@ struct Decided {
     bin: RegionBin,
     decision: Option<Decision>,
     error: Option<String>,
-    /// The fitted forecast and the state it was decided with, to re-price it.
-    basis: Option<(Forecast, BinState)>,
+    /// The fitted forecast it was decided with, to size its stop.
+    forecast: Option<Forecast>,
 }
 
 /// The rule and the moment every bin is decided for.
@@ -297,55 +286,24 @@ struct Pricing {
     collect_at: Timestamp,
 }
 
-/// Fits and decides every bin; bins whose history cannot be fitted are
-/// skipped with the fitting error as their reason.
-async fn decide_all(
-    store: &Store,
-    region: &RegionRow,
+/// Fits and decides every bin, each with what leaving it for a separate
+/// visit would cost (`savings`, by bin); bins whose history cannot be fitted
+/// are skipped with the fitting error as their reason.
+fn decide_all(
+    bins: Vec<RegionBin>,
+    mut histories: HashMap<BinId, BinHistory>,
+    savings: &[f64],
     pricing: &Pricing,
+    config: &ModelConfig,
     now: OffsetDateTime,
-) -> Result<Vec<Decided>> {
-    let config = ModelConfig {
-        utc_offset_secs: offset_at(region, now),
-        ..ModelConfig::default()
-    };
-    let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
-    let bins = store.bins_in_region(region.id).await?;
-    let mut readings: HashMap<BinId, Vec<fillroute_forecast::Reading>> = HashMap::new();
-    for r in store.readings_in_region(region.id, since).await? {
-        let source = match r.source {
-            ReadingSource::Camera => Source::Camera,
-            ReadingSource::Ultrasonic | ReadingSource::Weight => Source::Sensor,
-            ReadingSource::Driver => Source::Driver,
-        };
-        let probabilities = (r.probabilities.len() == FILL_CLASSES.len())
-            .then(|| r.probabilities.iter().map(|&p| f64::from(p)).collect());
-        readings
-            .entry(r.bin)
-            .or_default()
-            .push(fillroute_forecast::Reading {
-                at: stamp(r.observed_at),
-                fill: f64::from(r.fill_fraction).min(1.5),
-                probabilities,
-                source,
-            });
-    }
-    let mut reported: HashMap<BinId, Vec<fillroute_forecast::ServiceEvent>> = HashMap::new();
-    for e in store.service_events_in_region(region.id, since).await? {
-        if e.detection != "fill_drop" {
-            reported
-                .entry(e.bin)
-                .or_default()
-                .push(fillroute_forecast::ServiceEvent::reported(stamp(
-                    e.serviced_at,
-                )));
-        }
-    }
-    let out = bins
-        .into_iter()
-        .map(|bin| {
-            let history = readings.remove(&bin.id).unwrap_or_default();
-            let services = reported.remove(&bin.id).unwrap_or_default();
+) -> Vec<Decided> {
+    bins.into_iter()
+        .zip(savings)
+        .map(|(bin, &saving)| {
+            let BinHistory {
+                readings: history,
+                reported: services,
+            } = histories.remove(&bin.id).unwrap_or_default();
             let state = BinState {
                 last_service: services.iter().map(|s| s.at).max(),
                 request: match bin.open_request.as_deref() {
@@ -354,7 +312,7 @@ async fn decide_all(
                     None => None,
                 },
                 max_interval_days: bin.max_interval_days,
-                detour_saving: 0.0,
+                detour_saving: saving,
                 sweep: None,
             };
             match assess(
@@ -362,7 +320,7 @@ async fn decide_all(
                 &services,
                 &state,
                 &pricing.policy,
-                &config,
+                config,
                 stamp(now),
                 pricing.collect_at,
             ) {
@@ -370,18 +328,17 @@ async fn decide_all(
                     bin,
                     decision: Some(a.decision),
                     error: None,
-                    basis: Some((a.forecast, state)),
+                    forecast: Some(a.forecast),
                 },
                 Err(e) => Decided {
                     bin,
                     decision: None,
                     error: Some(e.to_string()),
-                    basis: None,
+                    forecast: None,
                 },
             }
         })
-        .collect();
-    Ok(out)
+        .collect()
 }
 
 /// A location of the instance: what it is and where on the network.
@@ -427,16 +384,29 @@ struct Day {
     pricing: Pricing,
 }
 
-fn build_instance(
+/// The region's depot, disposal sites and every bin on the road network,
+/// with the travel matrix between all of them: what pricing a future visit
+/// and building the day both read. The matrix of all the region's bins is
+/// the same every night until bins move, so the network cache keeps it.
+struct Located {
+    /// What each location is: the depot, then the sites, then the bins.
+    locs: Vec<Loc>,
+    /// Road node per location.
+    nodes: Vec<NodeId>,
+    matrix: Arc<Matrix>,
+    /// Locations with a route from and back to the depot.
+    reachable: Vec<bool>,
+    /// Why a bin (by index) has no location or no route.
+    unplaced: HashMap<usize, String>,
+}
+
+fn locate(
     net: &LoadedNetwork,
     region: &RegionRow,
     sites: &[DisposalSiteRow],
-    trucks: &[TruckRow],
-    decided: &mut [Decided],
-    day: &Day,
+    bins: &[RegionBin],
     progress: &ProgressFn,
-) -> Result<Built> {
-    let (date, earliest_s) = (day.date, day.earliest_s);
+) -> Result<Located> {
     let g = &net.graph;
     let snap = |lon: f64, lat: f64, what: &str| -> std::result::Result<NodeId, String> {
         let p = LonLat::checked(lon, lat, what).map_err(|e| e.to_string())?;
@@ -466,24 +436,15 @@ fn build_instance(
             Err(e) => tracing::warn!(site = s.id, reason = %e, "disposal site left out"),
         }
     }
-    let weekday = weekday_index(date);
-    let mut excluded = HashMap::new();
-    for (k, d) in decided.iter().enumerate() {
-        let Some(dec) = &d.decision else { continue };
-        if dec.action == Action::Skip {
-            continue;
-        }
-        if !d.bin.windows.is_empty() && !d.bin.windows.iter().any(|w| w.0 < 0 || w.0 == weekday) {
-            excluded.insert(k, format!("no service window on {}", date.weekday()));
-            continue;
-        }
-        match snap(d.bin.lon, d.bin.lat, "bin") {
+    let mut unplaced = HashMap::new();
+    for (k, bin) in bins.iter().enumerate() {
+        match snap(bin.lon, bin.lat, "bin") {
             Ok(n) => {
                 locs.push(Loc::Bin(k));
                 nodes.push(n);
             }
             Err(e) => {
-                excluded.insert(k, e);
+                unplaced.insert(k, e);
             }
         }
     }
@@ -492,20 +453,103 @@ fn build_instance(
         points: nodes.len(),
     });
     // With a strongly connected network every pair has a route; check anyway.
-    let unreachable = |i: usize| matrix.get(0, i).is_none() || matrix.get(i, 0).is_none();
+    let reachable: Vec<bool> = (0..locs.len())
+        .map(|i| i == 0 || (matrix.get(0, i).is_some() && matrix.get(i, 0).is_some()))
+        .collect();
+    for (i, loc) in locs.iter().enumerate() {
+        if let (Loc::Bin(k), false) = (loc, reachable[i]) {
+            unplaced.insert(*k, "no road route between the depot and this bin".into());
+        }
+    }
+    Ok(Located {
+        locs,
+        nodes,
+        matrix,
+        reachable,
+        unplaced,
+    })
+}
+
+/// What leaving each bin (by index) for a separate future visit would cost,
+/// in euro: [`fillroute_pipeline::visit_costs`] over every reachable bin of
+/// the region, at the fleet's mean rates, on a route serving `per_route`
+/// bins. A bin with no location saves nothing.
+fn detour_savings(
+    located: &Located,
+    bins: &[RegionBin],
+    trucks: &[TruckRow],
+    per_route: f64,
+) -> Vec<f64> {
+    let mean =
+        |f: fn(&TruckRow) -> f64| trucks.iter().map(f).sum::<f64>() / trucks.len().max(1) as f64;
+    let rates = Rates::per_km_and_hour(
+        mean(|t| t.truck.cost_per_km),
+        mean(|t| t.truck.cost_per_hour),
+    );
+    let (mut at, mut of_bin, mut sites) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, loc) in located.locs.iter().enumerate() {
+        match (loc, located.reachable[i]) {
+            (Loc::Bin(k), true) => {
+                at.push(i);
+                of_bin.push(*k);
+            }
+            (Loc::Site(_), true) => sites.push(i),
+            _ => {}
+        }
+    }
+    let service: Vec<f64> = of_bin
+        .iter()
+        .map(|&k| f64::from(bins[k].service_time_s))
+        .collect();
+    let travel = |a: usize, b: usize| {
+        located
+            .matrix
+            .get(a, b)
+            .map(|(m, s)| (f64::from(m), f64::from(s)))
+    };
+    let costs = visit_costs(travel, rates, &at, &service, 0, &sites);
+    let mut savings = vec![0.0; bins.len()];
+    for (&k, c) in of_bin.iter().zip(&costs) {
+        savings[k] = c.per_visit(per_route);
+    }
+    savings
+}
+
+fn build_instance(
+    located: &Located,
+    region: &RegionRow,
+    sites: &[DisposalSiteRow],
+    trucks: &[TruckRow],
+    decided: &[Decided],
+    day: &Day,
+) -> Result<Built> {
+    let (date, earliest_s) = (day.date, day.earliest_s);
+    let weekday = weekday_index(date);
+    let mut excluded = HashMap::new();
+    let mut wanted = vec![false; decided.len()];
+    for (k, d) in decided.iter().enumerate() {
+        let Some(dec) = &d.decision else { continue };
+        if dec.action == Action::Skip {
+            continue;
+        }
+        if !d.bin.windows.is_empty() && !d.bin.windows.iter().any(|w| w.0 < 0 || w.0 == weekday) {
+            excluded.insert(k, format!("no service window on {}", date.weekday()));
+        } else if let Some(why) = located.unplaced.get(&k) {
+            excluded.insert(k, why.clone());
+        } else {
+            wanted[k] = true;
+        }
+    }
+    let (locs, nodes, matrix) = (&located.locs, &located.nodes, &located.matrix);
     let keep: Vec<usize> = (0..locs.len())
         .filter(|&i| {
-            if i > 0 && unreachable(i) {
-                if let Loc::Bin(k) = locs[i] {
-                    excluded.insert(k, "no road route between the depot and this bin".into());
+            located.reachable[i]
+                && match locs[i] {
+                    Loc::Depot | Loc::Site(_) => true,
+                    Loc::Bin(k) => wanted[k],
                 }
-                false
-            } else {
-                true
-            }
         })
         .collect();
-    price_future_visits(decided, &locs, &keep, &matrix, trucks, &day.pricing);
     let largest_truck = trucks
         .iter()
         .map(|t| f64::from(t.truck.capacity_litres))
@@ -544,7 +588,7 @@ fn build_instance(
             }
             Loc::Bin(k) => {
                 let d = &decided[k];
-                let (Some(dec), Some((forecast, _))) = (&d.decision, &d.basis) else {
+                let (Some(dec), Some(forecast)) = (&d.decision, &d.forecast) else {
                     continue;
                 };
                 plan_day.stops.push(BinStop {
@@ -601,80 +645,6 @@ fn build_instance(
         demand,
         excluded,
     })
-}
-
-/// Adds the saved future visit to every may-collect bin's prize and
-/// re-decides it ([`fillroute_forecast::visit`]): the detour to the bin among
-/// the day's candidate bins plus its share of a truckload's dispatch driving,
-/// priced at the fleet's mean cost per km and per crew hour, service time
-/// included, as the replay prices it. Stops per route are a truckload of
-/// bins emptied at 80 %.
-fn price_future_visits(
-    decided: &mut [Decided],
-    locs: &[Loc],
-    keep: &[usize],
-    matrix: &Matrix,
-    trucks: &[TruckRow],
-    pricing: &Pricing,
-) {
-    let mean =
-        |f: fn(&TruckRow) -> f64| trucks.iter().map(f).sum::<f64>() / trucks.len().max(1) as f64;
-    let per_m = mean(|t| t.truck.cost_per_km) / MILLI;
-    let per_s = mean(|t| t.truck.cost_per_hour) / 3600.0;
-    let cost = |a: usize, b: usize| {
-        matrix.get(a, b).map_or(f64::INFINITY, |(m, s)| {
-            f64::from(m) * per_m + f64::from(s) * per_s
-        })
-    };
-    let (mut bins, mut of_bin, mut sites) = (Vec::new(), Vec::new(), Vec::new());
-    for &i in keep {
-        match locs[i] {
-            Loc::Bin(k) => {
-                bins.push(i);
-                of_bin.push(k);
-            }
-            Loc::Site(_) => sites.push(i),
-            Loc::Depot => {}
-        }
-    }
-    if !of_bin.iter().any(|&k| {
-        decided[k]
-            .decision
-            .as_ref()
-            .is_some_and(|d| d.action == Action::May)
-    }) {
-        return;
-    }
-    let truck_litres = trucks
-        .iter()
-        .map(|t| f64::from(t.truck.capacity_litres))
-        .sum::<f64>()
-        / trucks.len().max(1) as f64;
-    let bin_litres = of_bin
-        .iter()
-        .map(|&k| f64::from(decided[k].bin.capacity_litres))
-        .sum::<f64>()
-        / of_bin.len().max(1) as f64;
-    let per_route = bins_per_load(truck_litres, bin_litres);
-    let service: Vec<f64> = of_bin
-        .iter()
-        .map(|&k| f64::from(decided[k].bin.service_time_s) * per_s)
-        .collect();
-    let costs = future_visit_costs(cost, &bins, &service, 0, &sites);
-    for (&k, visit) in of_bin.iter().zip(&costs) {
-        let d = &mut decided[k];
-        let (Some(dec), Some((forecast, state))) = (&mut d.decision, &mut d.basis) else {
-            continue;
-        };
-        if dec.action != Action::May {
-            continue;
-        }
-        state.detour_saving = visit.per_visit(per_route);
-        match decide(state, forecast, &pricing.policy, pricing.collect_at) {
-            Ok(priced) => *dec = priced,
-            Err(e) => tracing::warn!(bin = %d.bin.id, error = %e, "future visit not priced"),
-        }
-    }
 }
 
 /// A solution of one route alone, for checking routes one by one: every
@@ -948,20 +918,20 @@ async fn plan_locked(
         }),
         collect_at: stamp(collect_at),
     };
-    let decided = decide_all(store, &region, &pricing, now).await?;
-    progress(Progress::Loaded {
-        bins: decided.len(),
-    });
-    let count = |a: Action| {
-        decided
-            .iter()
-            .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
-            .count()
-    };
-    let (must, may) = (count(Action::Must), count(Action::May));
-    let skip = decided.len() - must - may;
-    progress(Progress::Decided { must, may, skip });
-    tracing::info!(region = %region.name, date = %req.date, bins = decided.len(), must, may, skip, "bins decided");
+    let config = region.clock().model_config(now);
+    let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
+    let bins = store.bins_in_region(region.id).await?;
+    let histories = store.region_histories(region.id, since).await?;
+    // A future visit's dispatch is shared by as many bins as this fleet's
+    // routes served over the last four weeks.
+    let (served_before, routes_before) = store
+        .served_per_route(
+            region.id,
+            req.date.saturating_sub(time::Duration::days(28)),
+            req.date,
+        )
+        .await?;
+    progress(Progress::Loaded { bins: bins.len() });
 
     let (net2, region2, sites2, progress2, seed) = (
         Arc::clone(&net),
@@ -973,26 +943,53 @@ async fn plan_locked(
     let date = req.date;
     let truck_ids: Vec<i64> = trucks.iter().map(|t| t.id).collect();
     let (built, solution, iterations, decided) = tokio::task::spawn_blocking(move || {
-        let mut decided = decided;
+        let located = locate(&net2, &region2, &sites2, &bins, &progress2)?;
+        let mean_of = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let per_route = bins_per_route(
+            served_before,
+            routes_before,
+            mean_of(
+                trucks
+                    .iter()
+                    .map(|t| f64::from(t.truck.capacity_litres))
+                    .collect(),
+            ),
+            mean_of(bins.iter().map(|b| f64::from(b.capacity_litres)).collect()),
+        );
+        let savings = detour_savings(&located, &bins, &trucks, per_route);
+        let decided = decide_all(bins, histories, &savings, &pricing, &config, now);
+        let count = |a: Action| {
+            decided
+                .iter()
+                .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
+                .count()
+        };
+        let (must, may) = (count(Action::Must), count(Action::May));
+        progress2(Progress::Decided {
+            must,
+            may,
+            skip: decided.len() - must - may,
+        });
         let day = Day {
             date,
             earliest_s,
             pricing,
         };
-        let built = build_instance(
-            &net2,
-            &region2,
-            &sites2,
-            &trucks,
-            &mut decided,
-            &day,
-            &progress2,
-        )?;
+        let built = build_instance(&located, &region2, &sites2, &trucks, &decided, &day)?;
         let (solution, iterations) = search(&built.instance, budget, seed, &progress2);
         Ok::<_, PlanningError>((built, solution, iterations, decided))
     })
     .await
     .map_err(|e| PlanningError::Internal(format!("search thread: {e}")))??;
+    let count = |a: Action| {
+        decided
+            .iter()
+            .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
+            .count()
+    };
+    let (must, may) = (count(Action::Must), count(Action::May));
+    let skip = decided.len() - must - may;
+    tracing::info!(region = %region.name, date = %req.date, bins = decided.len(), must, may, skip, "bins decided");
 
     let report = check(&built.instance, &solution);
     // Must-collect bins left off every route are not a broken plan: each is

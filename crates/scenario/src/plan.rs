@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use fillroute_pipeline::{BinStop, Day, build_day};
+use fillroute_pipeline::{BinStop, Day, Rates, build_day, visit_costs};
 use fillroute_planner::{
     Break, DisposalSite, Instance, SolveParams, TimeWindow, Units, Vehicle, Visit, check, solve,
 };
@@ -255,14 +255,17 @@ pub use fillroute_forecast::VisitCost;
 /// a may-collect stop, so the planner picks up neighbours of the bins it must
 /// visit anyway and routes stay compact. Uses only the map and the fleet's
 /// rates, never the bins' true fill rates; the pricing itself is
-/// [`fillroute_forecast::future_visit_costs`], shared with the nightly job.
+/// [`fillroute_pipeline::visit_costs`], shared with the nightly job.
 pub fn future_visit_costs(s: &Scenario, world: &World) -> Vec<VisitCost> {
     let t = &s.trucks;
     let big = world.len();
-    let (per_m, per_s) = (t.eur_per_km, t.eur_per_hour / 3.6); // milli-euro per metre and per second
-    let cost = |a: usize, b: usize| {
-        f64::from(world.distance_m[a * big + b]) * per_m
-            + f64::from(world.duration_s[a * big + b]) * per_s
+    // Milli-euro, the instance's cost unit.
+    let rates = Rates::per_km_and_hour(t.eur_per_km * 1000.0, t.eur_per_hour * 1000.0);
+    let travel = |a: usize, b: usize| {
+        Some((
+            f64::from(world.distance_m[a * big + b]),
+            f64::from(world.duration_s[a * big + b]),
+        ))
     };
     let depot = t
         .depot
@@ -272,16 +275,23 @@ pub fn future_visit_costs(s: &Scenario, world: &World) -> Vec<VisitCost> {
     let bins: Vec<usize> = (0..world.bins.len())
         .map(|b| world.bin_location(b))
         .collect();
-    let service = vec![t.service_minutes * 60.0 * per_s; bins.len()];
+    let service = vec![t.service_minutes * 60.0; bins.len()];
     let sites: Vec<usize> = (0..world.sites.len())
         .map(|x| world.site_location(x))
         .collect();
-    fillroute_forecast::future_visit_costs(cost, &bins, &service, depot, &sites)
+    visit_costs(travel, rates, &bins, &service, depot, &sites)
 }
 
-/// Bins one truckload holds when they are emptied at about 80 % fill.
-pub fn bins_per_load(s: &Scenario, world: &World) -> f64 {
+/// Bins a route is expected to serve after `served` pickups on `routes`
+/// routes ([`fillroute_pipeline::bins_per_route`], as the nightly job
+/// counts them).
+pub fn bins_per_route(s: &Scenario, world: &World, served: usize, routes: usize) -> f64 {
     let mean_litres =
         world.bins.iter().map(|b| b.litres).sum::<f64>() / world.bins.len().max(1) as f64;
-    fillroute_forecast::bins_per_load(s.trucks.capacity_litres * s.trucks.compaction, mean_litres)
+    fillroute_pipeline::bins_per_route(
+        served,
+        routes,
+        s.trucks.capacity_litres * s.trucks.compaction,
+        mean_litres,
+    )
 }

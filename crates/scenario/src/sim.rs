@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::{PolicyConfig, Scenario, parse_date};
 use crate::error::Result;
-use crate::plan::{DayPlan, Request, VisitCost, bins_per_load, future_visit_costs, plan_day};
+use crate::plan::{DayPlan, Request, VisitCost, bins_per_route, future_visit_costs, plan_day};
 use crate::truth::{Truth, camera_scene, level_at, weekday_of};
 use crate::vision::{CameraReading, ReaderMode, Vision};
 use crate::world::World;
@@ -213,7 +213,7 @@ pub fn run(
             correct: 0,
             daily: Vec::new(),
             start_of_day: truth.start_level.clone(),
-            bins_per_route: bins_per_load(s, world),
+            bins_per_route: bins_per_route(s, world, 0, 0),
             routes_driven: 0,
         })
         .collect();
@@ -274,10 +274,12 @@ pub fn run(
                 let missed = plan.unserved.iter().filter(|u| u.2).count();
                 if !plan.routes.is_empty() {
                     st.routes_driven += plan.routes.len();
-                    st.bins_per_route = (st.kpi.pickups
-                        + plan.routes.iter().map(|r| r.pickups.len()).sum::<usize>())
-                        as f64
-                        / st.routes_driven as f64;
+                    st.bins_per_route = bins_per_route(
+                        s,
+                        world,
+                        st.kpi.pickups + plan.routes.iter().map(|r| r.pickups.len()).sum::<usize>(),
+                        st.routes_driven,
+                    );
                 }
                 st.kpi.missed_must_collect += missed;
                 let first_bin = world.depots.len() + world.sites.len();

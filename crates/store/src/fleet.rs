@@ -2,7 +2,7 @@
 //! reads the nightly planner and the dashboard make (bins with their windows,
 //! readings, services, open requests, and the fleet overview).
 
-use crate::{BinId, NetworkId, Reading, ServiceEvent, Store, StoreError, parse_source};
+use crate::{BinId, Detection, NetworkId, Reading, ServiceEvent, Store, StoreError, parse_source};
 use time::OffsetDateTime;
 
 /// A planning region's database id.
@@ -512,7 +512,7 @@ impl Store {
                 id: r.id,
                 bin: BinId(r.bin_id),
                 serviced_at: r.serviced_at,
-                detection: r.detection,
+                detection: Detection::parse(&r.detection),
                 fill_before: r.fill_before,
                 fill_after: r.fill_after,
             })

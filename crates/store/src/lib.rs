@@ -13,6 +13,7 @@ mod bins;
 mod devices;
 mod error;
 mod fleet;
+mod history;
 mod images;
 mod plans;
 mod readings;
@@ -27,6 +28,7 @@ pub use fleet::{
     Area, BinOverview, DisposalSiteRow, MissedPickup, NewDisposalSite, NewPlace, NewRegion,
     NewTruck, RegionBin, RegionId, RegionRow, TruckRow,
 };
+pub use history::{BinHistory, RegionClock, stamp};
 pub use plans::{
     DecisionRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop, PlanDayLock, PlanId,
     PlanRouteRow, PlanRow, PlanStopRow, StopKind,

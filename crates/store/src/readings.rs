@@ -5,8 +5,8 @@
 //! that upsert, not the message bus, is what makes the effect exactly-once.
 
 use crate::{
-    BinForecast, BinId, Classification, ClassificationOutcome, ImageId, NewReading, PipelineCounts,
-    Reading, ServiceEvent, Store, StoreError, parse_source, source_columns,
+    BinForecast, BinId, Classification, ClassificationOutcome, Detection, ImageId, NewReading,
+    PipelineCounts, Reading, ServiceEvent, Store, StoreError, parse_source, source_columns,
 };
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
@@ -199,7 +199,7 @@ impl Store {
                 id: r.id,
                 bin: BinId(r.bin_id),
                 serviced_at: r.serviced_at,
-                detection: r.detection,
+                detection: Detection::parse(&r.detection),
                 fill_before: r.fill_before,
                 fill_after: r.fill_after,
             })

@@ -301,6 +301,37 @@ pub struct Reading {
     pub image: Option<ImageId>,
 }
 
+/// How an emptying became known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detection {
+    /// Seen in the readings: the fill fell (stored by the ingest workers).
+    FillDrop,
+    /// Reported by a driver.
+    Driver,
+    /// Recorded from a driven plan.
+    Plan,
+}
+
+impl Detection {
+    /// The stored spelling (`service_events.detection`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FillDrop => "fill_drop",
+            Self::Driver => "driver",
+            Self::Plan => "plan",
+        }
+    }
+
+    /// Reads the stored spelling; the schema's CHECK allows only these three.
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "fill_drop" => Self::FillDrop,
+            "driver" => Self::Driver,
+            _ => Self::Plan,
+        }
+    }
+}
+
 /// A detected or reported emptying of a bin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceEvent {
@@ -310,8 +341,8 @@ pub struct ServiceEvent {
     pub bin: BinId,
     /// When it happened (at the latest).
     pub serviced_at: OffsetDateTime,
-    /// `fill_drop`, `driver` or `plan`.
-    pub detection: String,
+    /// How it became known.
+    pub detection: Detection,
     /// Fill before.
     pub fill_before: Option<f32>,
     /// Fill after.
