@@ -175,6 +175,7 @@ impl PlannerService for PlannerApi {
         req.policy = RiskPolicy {
             risk_level: or_default(r.risk_level, defaults.risk_level),
             may_fill_threshold: or_default(r.may_fill_threshold, defaults.may_fill_threshold),
+            overflow_cost: or_default(r.overflow_cost, defaults.overflow_cost),
             ..defaults
         };
         req.seed = r.seed;

@@ -516,6 +516,20 @@ async fn plan_day_refuses_a_far_future_date_and_an_out_of_range_rule_naming_the_
         (day(&tomorrow, -0.1, 0.0), "risk_level"),
         (day(&tomorrow, f64::NAN, 0.0), "risk_level"),
         (day(&tomorrow, 0.0, f64::INFINITY), "may_fill_threshold"),
+        (
+            pb::PlanDayRequest {
+                overflow_cost: -1.0,
+                ..day(&tomorrow, 0.0, 0.0)
+            },
+            "overflow_cost",
+        ),
+        (
+            pb::PlanDayRequest {
+                overflow_cost: f64::NAN,
+                ..day(&tomorrow, 0.0, 0.0)
+            },
+            "overflow_cost",
+        ),
     ] {
         let err = c.plan_day(auth(PLANNER, req.clone())).await.unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument, "{req:?}: {err:?}");

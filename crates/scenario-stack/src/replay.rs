@@ -45,8 +45,9 @@ pub struct StackRun {
     pub database: String,
 }
 
-/// The forecast-and-risk policy the nightly job implements, from the scenario.
-fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64)> {
+/// The forecast-and-risk policy the nightly job implements, from the
+/// scenario: its index, risk level, may-collect fill and overflow cost (euro).
+fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64, f64)> {
     s.policies
         .iter()
         .enumerate()
@@ -54,10 +55,11 @@ fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64)> {
             PolicyConfig::ForecastRisk {
                 risk_level,
                 may_fill,
+                overflow_eur,
                 calendar: None,
                 oracle: false,
                 ..
-            } => Some((i, *risk_level, *may_fill)),
+            } => Some((i, *risk_level, *may_fill, *overflow_eur)),
             _ => None,
         })
         .ok_or_else(|| {
@@ -81,7 +83,7 @@ pub async fn run(
     options: &StackOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<StackRun> {
-    let (policy_index, _, _) = stack_policy(s)?;
+    let (policy_index, ..) = stack_policy(s)?;
     if !head.is_file() {
         return Err(invalid(
             "vision head",
@@ -139,7 +141,7 @@ async fn drive(
     policy_index: usize,
     progress: &mut impl FnMut(Progress),
 ) -> Result<StackRun> {
-    let (_, risk_level, may_fill) = stack_policy(s)?;
+    let (_, risk_level, may_fill, overflow_cost) = stack_policy(s)?;
     let policy = s.policies[policy_index].name().to_string();
     let start_days = parse_date("start_date", &s.start_date)?;
     let offset_h = s.utc_offset_hours;
@@ -172,6 +174,7 @@ async fn drive(
                 time_budget_s: s.run.planner_seconds,
                 risk_level,
                 may_fill_threshold: may_fill,
+                overflow_cost,
                 seed: s.run.seed ^ ((day as u64) << 20) ^ ((policy_index as u64) << 8),
             };
             let mut stream = services
@@ -199,16 +202,18 @@ async fn drive(
                     checked: done.checked_routes,
                 });
             }
+            // The dispatcher commits the plan the trucks drive: the next
+            // nights learn from it how many bins a route serves.
             let plan = services
                 .planner
-                .get_plan(bearer(
+                .commit_plan(bearer(
                     &planner_token,
-                    pb::GetPlanRequest {
+                    pb::CommitPlanRequest {
                         plan_id: done.plan_id,
                     },
                 ))
                 .await
-                .map_err(call("GetPlan", day))?
+                .map_err(call("CommitPlan", day))?
                 .into_inner();
             let decisions = services.store.plan_decisions(PlanId(done.plan_id)).await?;
             let optional: std::collections::HashSet<i64> = decisions

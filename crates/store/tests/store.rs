@@ -194,7 +194,7 @@ async fn sharp_fall_in_fill_records_one_service_event() {
         .await
         .unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].detection, "fill_drop");
+    assert_eq!(events[0].detection, fillroute_store::Detection::FillDrop);
     assert_eq!(
         (events[0].fill_before, events[0].fill_after),
         (Some(0.85), Some(0.05))
