@@ -942,53 +942,43 @@ async fn plan_locked(
     );
     let date = req.date;
     let truck_ids: Vec<i64> = trucks.iter().map(|t| t.id).collect();
-    let (built, solution, iterations, decided) = tokio::task::spawn_blocking(move || {
-        let located = locate(&net2, &region2, &sites2, &bins, &progress2)?;
-        let mean_of = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        let per_route = bins_per_route(
-            served_before,
-            routes_before,
-            mean_of(
-                trucks
+    let (built, solution, iterations, decided, (must, may, skip)) =
+        tokio::task::spawn_blocking(move || {
+            let located = locate(&net2, &region2, &sites2, &bins, &progress2)?;
+            let mean_of = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+            let per_route = bins_per_route(
+                served_before,
+                routes_before,
+                mean_of(
+                    trucks
+                        .iter()
+                        .map(|t| f64::from(t.truck.capacity_litres))
+                        .collect(),
+                ),
+                mean_of(bins.iter().map(|b| f64::from(b.capacity_litres)).collect()),
+            );
+            let savings = detour_savings(&located, &bins, &trucks, per_route);
+            let decided = decide_all(bins, histories, &savings, &pricing, &config, now);
+            let count = |a: Action| {
+                decided
                     .iter()
-                    .map(|t| f64::from(t.truck.capacity_litres))
-                    .collect(),
-            ),
-            mean_of(bins.iter().map(|b| f64::from(b.capacity_litres)).collect()),
-        );
-        let savings = detour_savings(&located, &bins, &trucks, per_route);
-        let decided = decide_all(bins, histories, &savings, &pricing, &config, now);
-        let count = |a: Action| {
-            decided
-                .iter()
-                .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
-                .count()
-        };
-        let (must, may) = (count(Action::Must), count(Action::May));
-        progress2(Progress::Decided {
-            must,
-            may,
-            skip: decided.len() - must - may,
-        });
-        let day = Day {
-            date,
-            earliest_s,
-            pricing,
-        };
-        let built = build_instance(&located, &region2, &sites2, &trucks, &decided, &day)?;
-        let (solution, iterations) = search(&built.instance, budget, seed, &progress2);
-        Ok::<_, PlanningError>((built, solution, iterations, decided))
-    })
-    .await
-    .map_err(|e| PlanningError::Internal(format!("search thread: {e}")))??;
-    let count = |a: Action| {
-        decided
-            .iter()
-            .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
-            .count()
-    };
-    let (must, may) = (count(Action::Must), count(Action::May));
-    let skip = decided.len() - must - may;
+                    .filter(|d| d.decision.as_ref().is_some_and(|x| x.action == a))
+                    .count()
+            };
+            let (must, may) = (count(Action::Must), count(Action::May));
+            let skip = decided.len() - must - may;
+            progress2(Progress::Decided { must, may, skip });
+            let day = Day {
+                date,
+                earliest_s,
+                pricing,
+            };
+            let built = build_instance(&located, &region2, &sites2, &trucks, &decided, &day)?;
+            let (solution, iterations) = search(&built.instance, budget, seed, &progress2);
+            Ok::<_, PlanningError>((built, solution, iterations, decided, (must, may, skip)))
+        })
+        .await
+        .map_err(|e| PlanningError::Internal(format!("search thread: {e}")))??;
     tracing::info!(region = %region.name, date = %req.date, bins = decided.len(), must, may, skip, "bins decided");
 
     let report = check(&built.instance, &solution);
