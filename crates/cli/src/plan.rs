@@ -5,6 +5,7 @@
 use crate::exit;
 use clap::{Args, Subcommand};
 use fillroute_planning::PlanningError;
+use fillroute_planning::calendar::{CalendarPolicy, build_calendar, show_calendar};
 use fillroute_planning::job::{PlanRequest, Progress, plan_day};
 use fillroute_planning::network::NetworkCache;
 use fillroute_planning::view::{commit_plan, load_plan, plan_geojson, plan_map};
@@ -49,6 +50,58 @@ pub enum PlanCmd {
     Commit(CommitArgs),
     /// Serve fillroute.planner.v1.PlannerService (the fleet dashboard's API).
     Serve(ServeArgs),
+    /// A region's collection calendar: compact day-areas swept on fixed weekdays.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+}
+
+/// `plan calendar ...`.
+#[derive(Subcommand)]
+pub enum CalendarCmd {
+    /// Cut the region's bins into compact day-areas by road distance, each swept 1 to
+    /// --max-per-week times a week from its bins' fill rates, and store it. From then on
+    /// the nightly job decides each bin up to its area's next sweep, and collects bins
+    /// outside today's areas only as emergencies.
+    Build(CalendarBuildArgs),
+    /// Print the region's stored calendar.
+    Show(CalendarShowArgs),
+}
+
+/// `plan calendar build`.
+#[derive(Args)]
+pub struct CalendarBuildArgs {
+    /// Region name.
+    #[arg(long)]
+    pub region: String,
+    /// Fill a bin should reach between two sweeps of its area (sets the rhythm).
+    #[arg(long, default_value_t = 0.8)]
+    pub target_fill: f64,
+    /// Most sweeps a week for the fastest-filling areas.
+    #[arg(long, default_value_t = 3)]
+    pub max_per_week: u8,
+    /// Outside today's areas, collect a bin when P(overflow before the next working day)
+    /// exceeds this.
+    #[arg(long, default_value_t = 0.5)]
+    pub emergency_risk: f64,
+    /// Areas per weekly slot (more, smaller areas).
+    #[arg(long, default_value_t = 1)]
+    pub areas_per_slot: usize,
+    /// Area sweeps instead of weekdays: sweep the area of every must-collect bin, taking
+    /// every bin there at this fill or more.
+    #[arg(long)]
+    pub sweep_fill: Option<f64>,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
+}
+
+/// `plan calendar show`.
+#[derive(Args)]
+pub struct CalendarShowArgs {
+    /// Region name.
+    #[arg(long)]
+    pub region: String,
+    #[command(flatten)]
+    pub db: crate::ingest::DbArgs,
 }
 
 /// `plan serve`.
@@ -139,8 +192,79 @@ async fn dispatch(args: PlanArgs) -> Result<ExitCode, PlanningError> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(PlanCmd::Calendar(c)) => calendar(c).await,
         None => nightly(args).await,
     }
+}
+
+async fn calendar(cmd: CalendarCmd) -> Result<ExitCode, PlanningError> {
+    let report = match cmd {
+        CalendarCmd::Build(a) => {
+            let store = Store::connect(&a.db.database_url).await?;
+            store.migrate().await?;
+            let policy = CalendarPolicy {
+                target_fill: a.target_fill,
+                max_per_week: a.max_per_week,
+                emergency_risk: a.emergency_risk,
+                areas_per_slot: a.areas_per_slot,
+                sweep_fill: a.sweep_fill,
+            };
+            build_calendar(
+                &store,
+                &NetworkCache::default(),
+                &a.region,
+                policy,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?
+        }
+        CalendarCmd::Show(a) => {
+            let store = Store::connect(&a.db.database_url).await?;
+            match show_calendar(&store, &a.region).await? {
+                Some(r) => r,
+                None => {
+                    println!(
+                        "region {} has no calendar: every bin looks one working day ahead \
+                         (build one with `fillroute plan calendar build --region {}`)",
+                        a.region, a.region
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        }
+    };
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let p = &report.policy;
+    println!(
+        "calendar of {} (built {}): {} areas, target fill {:.2}, at most {}/week, emergency risk {:.2}{}",
+        report.region,
+        report.built_at.date(),
+        report.areas.len(),
+        p.target_fill,
+        p.max_per_week,
+        p.emergency_risk,
+        p.sweep_fill
+            .map_or(String::new(), |f| format!(", area sweeps at fill {f:.2}"))
+    );
+    for a in &report.areas {
+        let days: Vec<&str> = (0..7).filter(|&d| a.weekdays[d]).map(|d| DAYS[d]).collect();
+        println!(
+            "  area {:>3}: {:>4} bins, {}/week on {}{}",
+            a.area,
+            a.bins,
+            a.per_week,
+            days.join(" "),
+            a.medoid
+                .map_or(String::new(), |m| format!(", centre bin {m}"))
+        );
+    }
+    if report.unplaced > 0 {
+        println!(
+            "  {} bins have no road location and were put in an area all the same",
+            report.unplaced
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Parses `YYYY-MM-DD`, naming the flag on failure.
@@ -228,6 +352,15 @@ async fn nightly(args: PlanArgs) -> Result<ExitCode, PlanningError> {
         s.skip,
         s.unserved_must.len()
     );
+    match s.areas_today {
+        Some(n) => println!(
+            "  calendar: {n} areas swept today; {} emergency pickups outside them",
+            s.emergencies
+        ),
+        None => println!(
+            "  no calendar: every bin looked one working day ahead (`fillroute plan calendar build`)"
+        ),
+    }
     for (bin, reason) in &s.unserved_must {
         println!("  unserved bin {bin}: {reason}");
     }

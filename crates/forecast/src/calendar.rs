@@ -56,6 +56,108 @@ impl Default for CalendarParams {
     }
 }
 
+/// How a fill-driven policy works over a calendar: how the calendar is cut
+/// and how its decisions look ahead. The replay reads it from a scenario's
+/// policy, the nightly job from the region's stored calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarPolicy {
+    /// Fill a bin should reach between two sweeps of its area: sets each
+    /// area's sweeps a week (1..=max_per_week) from its bins' fill rates.
+    pub target_fill: f64,
+    /// Most sweeps a week for the fastest areas.
+    #[serde(default = "default_max_per_week")]
+    pub max_per_week: u8,
+    /// Outside today's areas, collect a bin as an emergency when
+    /// P(overflow before the next working day) exceeds this.
+    #[serde(default = "default_emergency_risk")]
+    pub emergency_risk: f64,
+    /// Areas per weekly slot (more, smaller areas).
+    #[serde(default = "default_areas_per_slot")]
+    pub areas_per_slot: usize,
+    /// Area sweeps instead of weekdays: each bin is decided one working day
+    /// ahead, and the area of every must-collect bin is swept, taking along
+    /// every bin there expected at `sweep_fill` or more.
+    #[serde(default)]
+    pub sweep_fill: Option<f64>,
+}
+
+fn default_areas_per_slot() -> usize {
+    1
+}
+
+fn default_emergency_risk() -> f64 {
+    0.5
+}
+
+fn default_max_per_week() -> u8 {
+    3
+}
+
+impl Default for CalendarPolicy {
+    fn default() -> Self {
+        Self {
+            target_fill: CalendarParams::default().target_fill,
+            max_per_week: default_max_per_week(),
+            emergency_risk: default_emergency_risk(),
+            areas_per_slot: default_areas_per_slot(),
+            sweep_fill: None,
+        }
+    }
+}
+
+impl CalendarPolicy {
+    /// The parameters its calendar is built with.
+    pub fn params(&self) -> CalendarParams {
+        CalendarParams {
+            target_fill: self.target_fill,
+            max_per_week: self.max_per_week,
+            areas_per_slot: self.areas_per_slot,
+            ..CalendarParams::default()
+        }
+    }
+
+    /// Checks every field, naming the one that is out of range.
+    ///
+    /// # Errors
+    /// [`crate::ForecastError`] naming the field and its valid range.
+    pub fn validate(&self) -> Result<()> {
+        check_param(
+            "target_fill",
+            self.target_fill,
+            0.05..=2.0,
+            "use a fill in 0.05..=2 (e.g. 0.8)",
+        )?;
+        check_param(
+            "max_per_week",
+            f64::from(self.max_per_week),
+            1.0..=7.0,
+            "use 1..=7 sweeps a week",
+        )?;
+        check_param(
+            "emergency_risk",
+            self.emergency_risk,
+            0.0..=1.0,
+            "use a probability in 0..=1 (e.g. 0.5)",
+        )?;
+        check_param(
+            "areas_per_slot",
+            self.areas_per_slot as f64,
+            1.0..=50.0,
+            "use 1..=50 areas per weekday",
+        )?;
+        if let Some(f) = self.sweep_fill {
+            check_param(
+                "sweep_fill",
+                f,
+                0.0..=2.0,
+                "use a fill in 0..=2 (e.g. 0.6), or leave it out",
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// One compact area and its weekly sweep days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Area {
@@ -222,7 +324,7 @@ impl Calendar {
 /// area's bins fall back into phase and the area needs no truck until its
 /// next bin is due. `decisions[b]` is bin `b`'s decision; returns the number
 /// of bins added.
-pub fn sweep_areas(decisions: &mut [Decision], bin_area: &[usize], sweep_fill: f64) -> usize {
+pub fn sweep_areas(decisions: &mut [&mut Decision], bin_area: &[usize], sweep_fill: f64) -> usize {
     let areas = bin_area.iter().copied().max().map_or(0, |a| a + 1);
     let mut triggered = vec![false; areas];
     for (d, &a) in decisions.iter().zip(bin_area) {
@@ -516,7 +618,7 @@ mod tests {
             d(Action::Skip, 0.1),
             d(Action::May, 0.7),
         ];
-        let added = sweep_areas(&mut ds, &[0, 0, 0, 1], 0.5);
+        let added = sweep_areas(&mut ds.iter_mut().collect::<Vec<_>>(), &[0, 0, 0, 1], 0.5);
         assert_eq!(added, 1);
         assert_eq!(
             (ds[1].action, ds[1].reason),

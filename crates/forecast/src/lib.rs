@@ -37,7 +37,7 @@ pub mod stats;
 pub mod time;
 pub mod visit;
 
-pub use calendar::{Area, Calendar, CalendarBin, CalendarParams, sweep_areas};
+pub use calendar::{Area, Calendar, CalendarBin, CalendarParams, CalendarPolicy, sweep_areas};
 pub use decision::{
     Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, Sweep, decide,
 };

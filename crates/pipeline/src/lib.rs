@@ -9,8 +9,9 @@
 //! with the model's reason, and the rest of the day is still built.
 
 use fillroute_forecast::{
-    BinState, Decision, Forecast, ForecastError, History, ModelConfig, Policy, Reading,
-    ServiceEvent, Timestamp, VisitCost, bins_per_load, decide, fit, future_visit_costs,
+    BinState, Calendar, CalendarBin, CalendarParams, Decision, Forecast, ForecastError, History,
+    ModelConfig, Policy, Reading, Request, ServiceEvent, Timestamp, VisitCost, bins_per_load,
+    decide, fit, future_visit_costs, sweep_areas,
 };
 use fillroute_planner::{
     DisposalSite, Instance, InstanceBuilder, Mask, ModelError, Objective, Stop, TimeWindow, Units,
@@ -45,6 +46,160 @@ pub fn assess(
     let forecast = fit(&history, services, as_of, config)?;
     let decision = decide(state, &forecast, policy, collect_at)?;
     Ok(Assessed { decision, forecast })
+}
+
+/// What one bin brings to the day's decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Case<'a> {
+    /// Its fill readings, oldest first.
+    pub readings: &'a [Reading],
+    /// Its known services.
+    pub services: &'a [ServiceEvent],
+    /// An open collection request.
+    pub request: Option<Request>,
+    /// Contractual maximum days between services.
+    pub max_interval_days: Option<f64>,
+    /// What a separate future visit to it costs (`None`: unknown, saves nothing).
+    pub visit: Option<VisitCost>,
+    /// Its forecast model.
+    pub config: &'a ModelConfig,
+}
+
+/// The rule every bin of a day is decided by.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule<'a> {
+    /// One policy for every bin. With a calendar, a forecast-and-risk policy
+    /// looks ahead to each bin's next area sweep (or, with `sweep_fill`,
+    /// sweeps the area of every must-collect bin).
+    Policy(Policy, Option<Sweeps<'a>>),
+    /// A fixed schedule: each bin on its calendar area's weekdays.
+    Schedule(Sweeps<'a>, i32),
+}
+
+/// A region's calendar as one day's decision sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweeps<'a> {
+    /// The calendar; its bin `b` is the day's case `b`.
+    pub calendar: &'a Calendar,
+    /// Local weekday of the planning date, Monday = 0.
+    pub weekday: usize,
+    /// Area sweeps: decide each bin one working day ahead, then take every
+    /// bin at this fill or more in an area where one bin must go.
+    pub sweep_fill: Option<f64>,
+}
+
+/// Bins a special trip for an overflowing bin shares its driving with.
+pub const SPECIAL_TRIP_BINS: f64 = 2.0;
+
+/// Fits and decides every bin of a day ([`assess`]) under one [`Rule`].
+/// A bin left for later saves its future visit spread over `bins_per_route`
+/// bins; under a weekly calendar a bin left to overflow forces a special
+/// trip instead ([`SPECIAL_TRIP_BINS`]). Returns each case's result in order.
+pub fn decide_day<'a>(
+    cases: impl IntoIterator<Item = Case<'a>>,
+    rule: &Rule<'_>,
+    bins_per_route: f64,
+    as_of: Timestamp,
+    collect_at: Timestamp,
+) -> Vec<Result<Assessed, ForecastError>> {
+    let sweeps = match rule {
+        Rule::Policy(_, s) => *s,
+        Rule::Schedule(s, _) => Some(*s),
+    };
+    let weekly = sweeps.filter(|s| s.sweep_fill.is_none());
+    let mut out: Vec<Result<Assessed, ForecastError>> = cases
+        .into_iter()
+        .enumerate()
+        .map(|(b, case)| {
+            let policy = match rule {
+                Rule::Policy(p, _) => *p,
+                Rule::Schedule(s, utc_offset_secs) => Policy::FixedSchedule {
+                    weekdays: s.calendar.areas[s.calendar.bin_area[b]].weekdays,
+                    utc_offset_secs: *utc_offset_secs,
+                },
+            };
+            let state = BinState {
+                last_service: case.services.iter().map(|e| e.at).max(),
+                request: case.request,
+                max_interval_days: case.max_interval_days,
+                detour_saving: case.visit.map_or(0.0, |v| {
+                    v.per_visit(if weekly.is_some() {
+                        SPECIAL_TRIP_BINS
+                    } else {
+                        bins_per_route
+                    })
+                }),
+                sweep: weekly
+                    .filter(|_| matches!(policy, Policy::ForecastRisk(_)))
+                    .map(|s| s.calendar.sweep(b, s.weekday)),
+            };
+            assess(
+                case.readings,
+                case.services,
+                &state,
+                &policy,
+                case.config,
+                as_of,
+                collect_at,
+            )
+        })
+        .collect();
+    if let Some(Sweeps {
+        calendar,
+        sweep_fill: Some(fill),
+        ..
+    }) = sweeps
+    {
+        let (mut decided, mut areas) = (Vec::new(), Vec::new());
+        for (b, r) in out.iter_mut().enumerate() {
+            if let Ok(a) = r {
+                decided.push(&mut a.decision);
+                areas.push(calendar.bin_area[b]);
+            }
+        }
+        sweep_areas(&mut decided, &areas, fill);
+    }
+    out
+}
+
+/// A bin's long-run fill rate, in containers a day, as its history shows
+/// it at `as_of` ([`fit`]); the model's prior rate when there is no history
+/// to fit.
+pub fn long_run_rate(
+    readings: &[Reading],
+    services: &[ServiceEvent],
+    config: &ModelConfig,
+    as_of: Timestamp,
+) -> f64 {
+    History::new(readings, &config.noise)
+        .and_then(|h| fit(&h, services, as_of, config))
+        .map_or(config.prior_rate_per_day, |f| f.rate_per_day)
+}
+
+/// A region's collection calendar ([`Calendar::build`]) from the road cost
+/// between its bins (`cost(a, b)`), each bin's long-run fill rate per day
+/// and the region's working weekdays. Every bin counts as one unit of work.
+///
+/// # Errors
+/// A parameter out of range, named.
+pub fn build_calendar(
+    cost: impl Fn(usize, usize) -> f64,
+    rates: &[f64],
+    working: [bool; 7],
+    params: &CalendarParams,
+) -> Result<Calendar, ForecastError> {
+    let bins: Vec<CalendarBin> = rates
+        .iter()
+        .map(|&r| CalendarBin {
+            rate_per_day: if r.is_finite() {
+                r.clamp(0.0, 100.0)
+            } else {
+                0.0
+            },
+            work: 1.0,
+        })
+        .collect();
+    Calendar::build(cost, &bins, working, params)
 }
 
 /// The forecast quantile a stop's load is planned at: a truck planned on

@@ -1,11 +1,12 @@
 //! proto ⇄ domain, in one place: parse and validate requests at the edge,
 //! render domain values into messages.
 
+use fillroute_planning::calendar::next_sweep;
 use fillroute_planning::dashboard::{AreaQuery, BinDetail, FillEvent};
 use fillroute_planning::view::{PlanView, plan_geojson, stop_kind};
 use fillroute_planning::{PlanSummary, PlanningError, Progress};
 use fillroute_proto::planner::v1 as pb;
-use fillroute_store::{BinOverview, PlanRow, Reading, ReadingSource};
+use fillroute_store::{BinOverview, PlanRow, Reading, ReadingSource, StopKind};
 use time::{Date, OffsetDateTime};
 
 /// Unix milliseconds, 0 for unknown.
@@ -124,6 +125,11 @@ pub fn bin(b: &BinOverview) -> pb::BinSummary {
         explanation: b.explanation.clone().unwrap_or_default(),
         health_flags: b.health_flags.clone(),
         last_service_ms: ms(b.last_service),
+        calendar_area: b.sweep.map(|s| i32::try_from(s.area).unwrap_or(i32::MAX)),
+        next_sweep_date: b
+            .sweep
+            .and_then(|s| next_sweep(s.weekdays, s.local_today))
+            .map_or(String::new(), |d| d.to_string()),
     }
 }
 
@@ -198,6 +204,11 @@ pub fn header(p: &PlanRow) -> pb::PlanHeader {
 
 /// A whole plan.
 pub fn plan(v: &PlanView) -> pb::Plan {
+    let reasons: std::collections::HashMap<i64, &str> = v
+        .decisions
+        .iter()
+        .map(|d| (d.decision.bin.0, d.decision.reason.as_str()))
+        .collect();
     pb::Plan {
         header: Some(header(&v.plan)),
         routes: v
@@ -215,6 +226,11 @@ pub fn plan(v: &PlanView) -> pb::Plan {
                     .iter()
                     .map(|s| {
                         let (kind, ref_id) = stop_kind(s.kind);
+                        let reason = match s.kind {
+                            StopKind::Bin(b) => reasons.get(&b.0).copied().unwrap_or_default(),
+                            _ => "",
+                        }
+                        .to_string();
                         pb::Stop {
                             stop_id: s.id,
                             seq: s.seq,
@@ -227,6 +243,7 @@ pub fn plan(v: &PlanView) -> pb::Plan {
                             load_litres: s.load_litres,
                             expected_fill: s.expected_fill.map(f64::from),
                             status: s.status.clone(),
+                            reason,
                         }
                     })
                     .collect(),

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fillroute_forecast::{
-    Action, BinState, Decision, Forecast, ModelConfig, Policy, Request, RiskPolicy, Timestamp,
-    WorkWeek,
+    Action, Calendar, CalendarPolicy, Decision, Forecast, ModelConfig, Policy, Request, RiskPolicy,
+    Timestamp, VisitCost, WorkWeek,
 };
 use fillroute_pipeline::{
-    BinStop, Day as PipelineDay, Rates, assess, bins_per_route, build_day, stop_litres, visit_costs,
+    BinStop, Case, Day as PipelineDay, Rates, Rule, Sweeps, bins_per_route, build_day, decide_day,
+    stop_litres, visit_costs,
 };
 use fillroute_planner::{
     Break, DisposalSite, Instance, Route, Search, Solution, TimeWindow, Units, UnservedReason,
@@ -22,7 +23,7 @@ use fillroute_planner::{
 use fillroute_roads::{LonLat, Matrix, NodeId};
 use fillroute_store::{
     BinHistory, BinId, DisposalSiteRow, NewDecision, NewPlan, NewPlanRoute, NewPlanStop,
-    PlanDayLock, PlanId, RegionBin, RegionRow, StopKind, Store, TruckRow,
+    PlanDayLock, PlanId, RegionBin, RegionRow, StopKind, Store, StoredCalendar, TruckRow, stamp,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -176,6 +177,12 @@ pub struct PlanSummary {
     pub duration_s: f64,
     /// Search iterations run.
     pub iterations: u64,
+    /// Calendar areas swept today; `None`: the region has no calendar, and
+    /// every bin looked one working day ahead (or, re-planning, nothing was
+    /// decided anew).
+    pub areas_today: Option<usize>,
+    /// Must-collect bins outside today's calendar areas (emergencies).
+    pub emergencies: usize,
 }
 
 /// Rejects a non-positive or absurd search budget.
@@ -266,10 +273,6 @@ pub fn local_today(now: OffsetDateTime, region: &RegionRow) -> Date {
     now.to_offset(offset).date()
 }
 
-fn stamp(t: OffsetDateTime) -> Timestamp {
-    Timestamp(t.unix_timestamp())
-}
-
 /// One bin's forecast-based decision, or why there is none.
 struct Decided {
     bin: RegionBin,
@@ -286,64 +289,86 @@ struct Pricing {
     collect_at: Timestamp,
 }
 
-/// Fits and decides every bin, each with what leaving it for a separate
-/// visit would cost (`savings`, by bin); bins whose history cannot be fitted
+/// Fits and decides every bin through the pipeline's [`decide_day`] (the
+/// replay's decision), each with what a separate future visit to it would
+/// cost (`visits`, by bin) spread over `per_route` bins, and under the
+/// region's calendar when it has one. Bins whose history cannot be fitted
 /// are skipped with the fitting error as their reason.
 fn decide_all(
     bins: Vec<RegionBin>,
     mut histories: HashMap<BinId, BinHistory>,
-    savings: &[f64],
-    pricing: &Pricing,
+    visits: &[Option<VisitCost>],
+    per_route: f64,
+    rule: &Rule<'_>,
+    collect_at: Timestamp,
     config: &ModelConfig,
     now: OffsetDateTime,
 ) -> Vec<Decided> {
+    let histories: Vec<BinHistory> = bins
+        .iter()
+        .map(|b| histories.remove(&b.id).unwrap_or_default())
+        .collect();
+    let cases = bins
+        .iter()
+        .zip(&histories)
+        .zip(visits)
+        .map(|((bin, h), visit)| Case {
+            readings: &h.readings,
+            services: &h.reported,
+            request: match bin.open_request.as_deref() {
+                Some("customer") => Some(Request::Customer),
+                Some(_) => Some(Request::Driver),
+                None => None,
+            },
+            max_interval_days: bin.max_interval_days,
+            visit: *visit,
+            config,
+        });
+    let assessed = decide_day(cases, rule, per_route, stamp(now), collect_at);
     bins.into_iter()
-        .zip(savings)
-        .map(|(bin, &saving)| {
-            let BinHistory {
-                readings: history,
-                reported: services,
-            } = histories.remove(&bin.id).unwrap_or_default();
-            let state = BinState {
-                last_service: services.iter().map(|s| s.at).max(),
-                request: match bin.open_request.as_deref() {
-                    Some("customer") => Some(Request::Customer),
-                    Some(_) => Some(Request::Driver),
-                    None => None,
-                },
-                max_interval_days: bin.max_interval_days,
-                detour_saving: saving,
-                sweep: None,
-            };
-            match assess(
-                &history,
-                &services,
-                &state,
-                &pricing.policy,
-                config,
-                stamp(now),
-                pricing.collect_at,
-            ) {
-                Ok(a) => Decided {
-                    bin,
-                    decision: Some(a.decision),
-                    error: None,
-                    forecast: Some(a.forecast),
-                },
-                Err(e) => Decided {
-                    bin,
-                    decision: None,
-                    error: Some(e.to_string()),
-                    forecast: None,
-                },
-            }
+        .zip(assessed)
+        .map(|(bin, a)| match a {
+            Ok(a) => Decided {
+                bin,
+                decision: Some(a.decision),
+                error: None,
+                forecast: Some(a.forecast),
+            },
+            Err(e) => Decided {
+                bin,
+                decision: None,
+                error: Some(e.to_string()),
+                forecast: None,
+            },
         })
         .collect()
 }
 
+/// The region's stored calendar over today's `bins` (see
+/// [`StoredCalendar::align`]), with its policy; bins registered since it
+/// was built join the area whose centre is nearest by road.
+fn align_calendar(
+    stored: Option<&StoredCalendar>,
+    region: &RegionRow,
+    bins: &[RegionBin],
+    located: &Located,
+) -> Option<(Calendar, CalendarPolicy)> {
+    let stored = stored?;
+    let ids: Vec<BinId> = bins.iter().map(|b| b.id).collect();
+    let (calendar, added) = stored.align(
+        region.working_weekdays,
+        &ids,
+        located.bin_metres(bins.len()),
+    )?;
+    if !added.is_empty() {
+        tracing::info!(region = %region.name, bins = added.len(), "bins registered since the calendar was built joined their nearest area; rebuild it with `fillroute plan calendar build`");
+    }
+    Some((calendar, stored.policy))
+}
+
 /// A location of the instance: what it is and where on the network.
 #[derive(Debug, Clone, Copy)]
-enum Loc {
+pub(crate) enum Loc {
     Depot,
     Site(usize),
     Bin(usize),
@@ -388,24 +413,49 @@ struct Day {
 /// with the travel matrix between all of them: what pricing a future visit
 /// and building the day both read. The matrix of all the region's bins is
 /// the same every night until bins move, so the network cache keeps it.
-struct Located {
+pub(crate) struct Located {
     /// What each location is: the depot, then the sites, then the bins.
-    locs: Vec<Loc>,
+    pub(crate) locs: Vec<Loc>,
     /// Road node per location.
     nodes: Vec<NodeId>,
-    matrix: Arc<Matrix>,
+    pub(crate) matrix: Arc<Matrix>,
     /// Locations with a route from and back to the depot.
     reachable: Vec<bool>,
     /// Why a bin (by index) has no location or no route.
-    unplaced: HashMap<usize, String>,
+    pub(crate) unplaced: HashMap<usize, String>,
 }
 
-fn locate(
+impl Located {
+    /// The metres from bin `a` to bin `b` (indices into the `bins` bins it
+    /// located); infinite when either has no location or there is no route.
+    pub(crate) fn bin_metres(&self, bins: usize) -> impl Fn(usize, usize) -> f64 + '_ {
+        let mut loc_of = vec![None; bins];
+        for (i, loc) in self.locs.iter().enumerate() {
+            if let Loc::Bin(k) = loc {
+                if let Some(slot) = loc_of.get_mut(*k) {
+                    *slot = Some(i);
+                }
+            }
+        }
+        move |a: usize, b: usize| match (
+            loc_of.get(a).copied().flatten(),
+            loc_of.get(b).copied().flatten(),
+        ) {
+            (Some(x), Some(y)) => self
+                .matrix
+                .get(x, y)
+                .map_or(f64::INFINITY, |(m, _)| f64::from(m)),
+            _ => f64::INFINITY,
+        }
+    }
+}
+
+pub(crate) fn locate(
     net: &LoadedNetwork,
     region: &RegionRow,
     sites: &[DisposalSiteRow],
     bins: &[RegionBin],
-    progress: &ProgressFn,
+    progress: &dyn Fn(Progress),
 ) -> Result<Located> {
     let g = &net.graph;
     let snap = |lon: f64, lat: f64, what: &str| -> std::result::Result<NodeId, String> {
@@ -470,16 +520,15 @@ fn locate(
     })
 }
 
-/// What leaving each bin (by index) for a separate future visit would cost,
-/// in euro: [`fillroute_pipeline::visit_costs`] over every reachable bin of
-/// the region, at the fleet's mean rates, on a route serving `per_route`
-/// bins. A bin with no location saves nothing.
-fn detour_savings(
+/// What a separate future visit to each bin (by index) would cost, in the
+/// trucks' money unit: [`fillroute_pipeline::visit_costs`] over every
+/// reachable bin of the region, at the fleet's mean rates. A bin with no
+/// location has none.
+fn visit_prices(
     located: &Located,
     bins: &[RegionBin],
     trucks: &[TruckRow],
-    per_route: f64,
-) -> Vec<f64> {
+) -> Vec<Option<VisitCost>> {
     let mean =
         |f: fn(&TruckRow) -> f64| trucks.iter().map(f).sum::<f64>() / trucks.len().max(1) as f64;
     let rates = Rates::per_km_and_hour(
@@ -508,11 +557,11 @@ fn detour_savings(
             .map(|(m, s)| (f64::from(m), f64::from(s)))
     };
     let costs = visit_costs(travel, rates, &at, &service, 0, &sites);
-    let mut savings = vec![0.0; bins.len()];
-    for (&k, c) in of_bin.iter().zip(&costs) {
-        savings[k] = c.per_visit(per_route);
+    let mut prices = vec![None; bins.len()];
+    for (&k, c) in of_bin.iter().zip(costs) {
+        prices[k] = Some(c);
     }
-    savings
+    prices
 }
 
 fn build_instance(
@@ -922,6 +971,7 @@ async fn plan_locked(
     let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
     let bins = store.bins_in_region(region.id).await?;
     let histories = store.region_histories(region.id, since).await?;
+    let stored_calendar = store.calendar(region.id).await?;
     // A future visit's dispatch is shared by as many bins as this fleet's
     // routes served over the last four weeks.
     let (served_before, routes_before) = store
@@ -942,9 +992,9 @@ async fn plan_locked(
     );
     let date = req.date;
     let truck_ids: Vec<i64> = trucks.iter().map(|t| t.id).collect();
-    let (built, solution, iterations, decided, (must, may, skip)) =
+    let (built, solution, iterations, decided, (must, may, skip), areas_today) =
         tokio::task::spawn_blocking(move || {
-            let located = locate(&net2, &region2, &sites2, &bins, &progress2)?;
+            let located = locate(&net2, &region2, &sites2, &bins, &*progress2)?;
             let mean_of = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
             let per_route = bins_per_route(
                 served_before,
@@ -957,8 +1007,42 @@ async fn plan_locked(
                 ),
                 mean_of(bins.iter().map(|b| f64::from(b.capacity_litres)).collect()),
             );
-            let savings = detour_savings(&located, &bins, &trucks, per_route);
-            let decided = decide_all(bins, histories, &savings, &pricing, &config, now);
+            let visits = visit_prices(&located, &bins, &trucks);
+            let calendar = align_calendar(stored_calendar.as_ref(), &region2, &bins, &located);
+            let (policy, sweeps) = match &calendar {
+                Some((calendar, cp)) => (
+                    match pricing.policy {
+                        Policy::ForecastRisk(p) => Policy::ForecastRisk(RiskPolicy {
+                            emergency_risk: cp.emergency_risk,
+                            ..p
+                        }),
+                        p => p,
+                    },
+                    Some(Sweeps {
+                        calendar,
+                        weekday: weekday_index(date) as usize,
+                        sweep_fill: cp.sweep_fill,
+                    }),
+                ),
+                None => (pricing.policy, None),
+            };
+            let areas_today = sweeps.map(|s| {
+                s.calendar
+                    .areas
+                    .iter()
+                    .filter(|a| a.weekdays[s.weekday % 7])
+                    .count()
+            });
+            let decided = decide_all(
+                bins,
+                histories,
+                &visits,
+                per_route,
+                &Rule::Policy(policy, sweeps),
+                pricing.collect_at,
+                &config,
+                now,
+            );
             let count = |a: Action| {
                 decided
                     .iter()
@@ -975,7 +1059,14 @@ async fn plan_locked(
             };
             let built = build_instance(&located, &region2, &sites2, &trucks, &decided, &day)?;
             let (solution, iterations) = search(&built.instance, budget, seed, &progress2);
-            Ok::<_, PlanningError>((built, solution, iterations, decided, (must, may, skip)))
+            Ok::<_, PlanningError>((
+                built,
+                solution,
+                iterations,
+                decided,
+                (must, may, skip),
+                areas_today,
+            ))
         })
         .await
         .map_err(|e| PlanningError::Internal(format!("search thread: {e}")))??;
@@ -1105,6 +1196,15 @@ async fn plan_locked(
         may,
         skip,
         unserved_must,
+        areas_today,
+        emergencies: decided
+            .iter()
+            .filter(|d| {
+                d.decision
+                    .as_ref()
+                    .is_some_and(|x| x.reason == fillroute_forecast::Reason::Emergency)
+            })
+            .count(),
         distance_m: plan.distance_m,
         duration_s: plan.duration_s,
         iterations,

@@ -4,11 +4,13 @@
 //! checked truck routes on the real road network, with disposal trips, lunch
 //! breaks, shifts and time windows. This crate owns that job and nothing else:
 //! it imports road networks into PostGIS and loads them back ([`network`]),
-//! plans a region's day and writes it as one draft ([`job`]), and reads plans
+//! plans a region's day and writes it as one draft ([`job`]), over the
+//! region's collection calendar when it has one ([`calendar`]), and reads plans
 //! back as maps and GeoJSON ([`view`]). All SQL is
 //! in `fillroute-store`; the CLI and the gRPC adapter call the same functions.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod dashboard;
 pub mod error;
 pub mod job;

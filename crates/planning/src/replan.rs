@@ -467,5 +467,8 @@ pub async fn replan_from(
         distance_m: plan.distance_m,
         duration_s: plan.duration_s,
         iterations,
+        // The plan's decisions are kept, not taken again.
+        areas_today: None,
+        emergencies: 0,
     })
 }

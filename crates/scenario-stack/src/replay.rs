@@ -16,9 +16,10 @@ use fillroute_lidcam::{class_for_fill, render_jpeg};
 use fillroute_proto::ingest::v1 as ingest_pb;
 use fillroute_proto::planner::v1 as pb;
 use fillroute_scenario::config::parse_date;
+use fillroute_scenario::sim::policy_calendar;
 use fillroute_scenario::truth::{Truth, camera_scene, level_at, weekday_of};
 use fillroute_scenario::{DayKpis, PolicyConfig, PolicyKpis, Progress, RunResult, Scenario, World};
-use fillroute_store::{Area, PipelineCounts, PlanId};
+use fillroute_store::{Area, BinId, PipelineCounts, PlanId};
 use futures::StreamExt;
 use rayon::prelude::*;
 use time::OffsetDateTime;
@@ -56,7 +57,6 @@ fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64, f64)> {
                 risk_level,
                 may_fill,
                 overflow_eur,
-                calendar: None,
                 oracle: false,
                 ..
             } => Some((i, *risk_level, *may_fill, *overflow_eur)),
@@ -67,8 +67,7 @@ fn stack_policy(s: &Scenario) -> Result<(usize, f64, f64, f64)> {
                 "policies",
                 "no forecast_risk policy",
                 "--stack replays the policy the nightly job implements: add a \
-                 [[policies]] table with kind = \"forecast_risk\" and no calendar \
-                 (the nightly job does not plan with the calendar yet)",
+                 [[policies]] table with kind = \"forecast_risk\"",
             )
         })
 }
@@ -99,6 +98,7 @@ pub async fn run(
     let outcome = async {
         progress(Progress::Stage("registering the city".into()));
         let city = register(s, world, &mut services).await?;
+        store_calendar(s, world, &services, &city, policy_index).await?;
         drive(
             s,
             world,
@@ -132,6 +132,45 @@ struct Shot {
 }
 
 #[allow(clippy::too_many_lines)]
+/// With a calendar policy, stores the replay's calendar as the region's, as
+/// an operator would after `fillroute plan calendar build`: both modes then
+/// decide over the same day-areas. (The replay cuts it from the bins' true
+/// long-run rates, what a hauler knows from its history; the job's own
+/// builder fits them from stored readings, which a replay starting on day 0
+/// does not have yet.)
+async fn store_calendar(
+    s: &Scenario,
+    world: &World,
+    services: &Services,
+    city: &City,
+    policy_index: usize,
+) -> Result<()> {
+    let p = &s.policies[policy_index];
+    let PolicyConfig::ForecastRisk {
+        calendar: Some(policy),
+        ..
+    } = p
+    else {
+        return Ok(());
+    };
+    let Some(calendar) = policy_calendar(s, world, p)? else {
+        return Ok(());
+    };
+    let mut ids = vec![BinId(0); world.bins.len()];
+    for (&id, &b) in &city.bin_index {
+        ids[b] = BinId(id);
+    }
+    let store = &services.store;
+    let region = store
+        .region_by_name(&city.region)
+        .await?
+        .ok_or_else(|| invalid("region", &city.region, "register the city first"))?;
+    store
+        .save_calendar(region.id, policy, &calendar, &ids)
+        .await?;
+    Ok(())
+}
+
 async fn drive(
     s: &Scenario,
     world: &World,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::macros::{date, format_description};
 use time::{Date, Month};
 
+use fillroute_forecast::CalendarPolicy;
 use fillroute_roads::EARTH_RADIUS_M;
 
 use crate::error::{Result, ScenarioError, invalid};
@@ -388,47 +389,11 @@ pub enum PolicyConfig {
         /// area's next sweep, elsewhere only emergencies. Without it, every bin
         /// looks one working day ahead.
         #[serde(default)]
-        calendar: Option<CalendarConfig>,
+        calendar: Option<CalendarPolicy>,
         /// Read the true fill instead of the camera photos (an upper bound, not a policy).
         #[serde(default)]
         oracle: bool,
     },
-}
-
-/// The collection calendar of a fill-driven policy.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarConfig {
-    /// Fill a bin should reach between two sweeps of its area: sets each
-    /// area's sweeps a week (1..=max_per_week) from its bins' fill rates.
-    pub target_fill: f64,
-    /// Most sweeps a week for the fastest areas.
-    #[serde(default = "default_max_per_week")]
-    pub max_per_week: u8,
-    /// Outside today's areas, collect a bin as an emergency when
-    /// P(overflow before the next working day) exceeds this.
-    #[serde(default = "default_emergency_risk")]
-    pub emergency_risk: f64,
-    /// Areas per weekly slot (more, smaller areas).
-    #[serde(default = "default_areas_per_slot")]
-    pub areas_per_slot: usize,
-    /// Area sweeps instead of weekdays: each bin is decided one working day
-    /// ahead, and the area of every must-collect bin is swept, taking along
-    /// every bin there expected at `sweep_fill` or more.
-    #[serde(default)]
-    pub sweep_fill: Option<f64>,
-}
-
-fn default_areas_per_slot() -> usize {
-    1
-}
-
-fn default_emergency_risk() -> f64 {
-    0.5
-}
-
-fn default_max_per_week() -> u8 {
-    3
 }
 
 impl PolicyConfig {

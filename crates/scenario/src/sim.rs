@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use fillroute_forecast::{
-    Action, BinState, Calendar, CalendarBin, CalendarParams, ModelConfig, Policy, Reading, Reason,
-    RiskPolicy, ServiceEvent, Source, Timestamp, WorkWeek, sweep_areas,
+    Action, Calendar, CalendarParams, ModelConfig, Policy, Reading, Reason, RiskPolicy,
+    ServiceEvent, Source, Timestamp, WorkWeek,
 };
 use fillroute_lidcam::{CameraFault, Scene, class_for_fill};
-use fillroute_pipeline::{Assessed, assess, stop_litres};
+use fillroute_pipeline::{Assessed, Case, Rule, Sweeps, build_calendar, decide_day, stop_litres};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
 use serde::Serialize;
 
@@ -444,9 +444,6 @@ fn name_hash(name: &str) -> u64 {
     }) as u64
 }
 
-/// Bins a special trip for an overflowing bin shares its driving with.
-const SPECIAL_TRIP_BINS: f64 = 2.0;
-
 /// The collection calendar a policy works on: compact day-areas from the road
 /// matrix, each bin's cadence from its long-run fill rate (what a hauler knows
 /// from its history). Fixed schedules get every bin at the same cadence; the
@@ -463,34 +460,24 @@ pub fn policy_calendar(s: &Scenario, world: &World, p: &PolicyConfig) -> Result<
         },
         PolicyConfig::ForecastRisk {
             calendar: Some(c), ..
-        } => CalendarParams {
-            target_fill: c.target_fill,
-            max_per_week: c.max_per_week,
-            areas_per_slot: c.areas_per_slot,
-            ..CalendarParams::default()
-        },
+        } => c.params(),
         _ => return Ok(None),
     };
     let big = world.len();
     let cost = |a: usize, b: usize| {
         f64::from(world.distance_m[world.bin_location(a) * big + world.bin_location(b)])
     };
-    let bins: Vec<CalendarBin> = world
-        .bins
-        .iter()
-        .map(|b| CalendarBin {
-            rate_per_day: b.rate.clamp(0.0, 100.0),
-            work: 1.0,
-        })
-        .collect();
-    Ok(Some(Calendar::build(
+    let rates: Vec<f64> = world.bins.iter().map(|b| b.rate).collect();
+    Ok(Some(build_calendar(
         cost,
-        &bins,
+        &rates,
         s.trucks.weekdays,
         &params,
     )?))
 }
 
+/// Decides every bin of a policy for `date` through the pipeline's
+/// [`decide_day`], the nightly job's decision, and sizes each stop.
 #[allow(clippy::too_many_arguments)]
 fn decide_all(
     s: &Scenario,
@@ -505,92 +492,60 @@ fn decide_all(
     visit_cost: &[VisitCost],
 ) -> Result<Vec<Request>> {
     let offset = s.utc_offset_hours * 3600;
-    let weekday = date.weekday(offset);
-    // Area sweeps decide each bin one working day ahead, then sweep the areas
-    // of the bins that must go; a weekly calendar looks ahead to each sweep.
-    let sweep_fill = match p {
-        PolicyConfig::ForecastRisk {
-            calendar: Some(c), ..
-        } => c.sweep_fill,
-        _ => None,
+    let sweeps = |sweep_fill: Option<f64>| {
+        calendar.map(|calendar| Sweeps {
+            calendar,
+            weekday: date.weekday(offset),
+            sweep_fill,
+        })
     };
-    let mut decisions = Vec::with_capacity(world.bins.len());
-    let mut demands = Vec::with_capacity(world.bins.len());
-    for (b, bin) in world.bins.iter().enumerate() {
-        let policy = match (p, calendar) {
-            (PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }, Some(cal)) => {
-                // Each compact area on its own weekdays.
-                Policy::FixedSchedule {
-                    weekdays: cal.areas[cal.bin_area[b]].weekdays,
-                    utc_offset_secs: offset,
-                }
-            }
-            (PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. }, None) => {
-                return Err(crate::error::invalid(
+    let rule = match p {
+        PolicyConfig::Fixed { .. } | PolicyConfig::Tuned { .. } => Rule::Schedule(
+            sweeps(None).ok_or_else(|| {
+                crate::error::invalid(
                     "policies",
                     p.name(),
                     "a fixed schedule needs its collection calendar (policy_calendar builds one)",
-                ));
-            }
-            (PolicyConfig::Threshold { fill, .. }, _) => Policy::Threshold {
+                )
+            })?,
+            offset,
+        ),
+        PolicyConfig::Threshold { fill, .. } => Rule::Policy(
+            Policy::Threshold {
                 fill_threshold: *fill,
                 next_opportunity_days: next_gap,
             },
-            (
-                PolicyConfig::ForecastRisk {
-                    risk_level,
-                    may_fill,
-                    overflow_eur,
-                    calendar: cal,
-                    ..
-                },
-                _,
-            ) => Policy::ForecastRisk(RiskPolicy {
+            None,
+        ),
+        PolicyConfig::ForecastRisk {
+            risk_level,
+            may_fill,
+            overflow_eur,
+            calendar: cal,
+            ..
+        } => Rule::Policy(
+            Policy::ForecastRisk(RiskPolicy {
                 risk_level: *risk_level,
                 may_fill_threshold: *may_fill,
                 next_opportunity_days: next_gap,
                 overflow_cost: overflow_eur * 1000.0,
                 emergency_risk: cal.map_or(0.5, |c| c.emergency_risk),
             }),
-        };
-        let state = BinState {
-            last_service: st.services[b].last().map(|e| e.at),
-            request: None,
-            max_interval_days: s.bins.max_interval_days,
-            // Under a calendar, leaving a bin that then overflows costs a special
-            // trip, which shares its driving with about one other bin.
-            detour_saving: match calendar {
-                Some(_) if sweep_fill.is_none() => visit_cost[b].per_visit(SPECIAL_TRIP_BINS),
-                _ => visit_cost[b].per_visit(st.bins_per_route),
-            },
-            sweep: calendar
-                .filter(|_| matches!(p, PolicyConfig::ForecastRisk { .. }) && sweep_fill.is_none())
-                .map(|c| c.sweep(b, weekday)),
-        };
-        let Assessed { decision, forecast } = assess(
-            &st.readings[b],
-            &st.services[b],
-            &state,
-            &policy,
-            &configs[b],
-            as_of,
-            date,
-        )?;
-        let demand = stop_litres(
-            &forecast,
-            date,
-            bin.litres,
-            s.trucks.compaction,
-            s.trucks.capacity_litres,
-        );
-        decisions.push(decision);
-        demands.push(demand);
-    }
-    if let (Some(cal), Some(sweep_fill)) = (calendar, sweep_fill) {
-        sweep_areas(&mut decisions, &cal.bin_area, sweep_fill);
-    }
+            sweeps(cal.and_then(|c| c.sweep_fill)),
+        ),
+    };
+    let cases = (0..world.bins.len()).map(|b| Case {
+        readings: &st.readings[b],
+        services: &st.services[b],
+        request: None,
+        max_interval_days: s.bins.max_interval_days,
+        visit: Some(visit_cost[b]),
+        config: &configs[b],
+    });
+    let decided = decide_day(cases, &rule, st.bins_per_route, as_of, date);
     let mut out = Vec::new();
-    for (b, (decision, demand)) in decisions.iter().zip(demands).enumerate() {
+    for (b, assessed) in decided.into_iter().enumerate() {
+        let Assessed { decision, forecast } = assessed?;
         let prize = match decision.action {
             Action::Skip => continue,
             Action::Must => None,
@@ -598,7 +553,13 @@ fn decide_all(
         };
         out.push(Request {
             bin: b,
-            demand,
+            demand: stop_litres(
+                &forecast,
+                date,
+                world.bins[b].litres,
+                s.trucks.compaction,
+                s.trucks.capacity_litres,
+            ),
             prize,
             emergency: decision.reason == Reason::Emergency,
         });

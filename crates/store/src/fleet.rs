@@ -214,6 +214,21 @@ pub struct BinOverview {
     pub health_flags: Vec<String>,
     /// Last service.
     pub last_service: Option<OffsetDateTime>,
+    /// Its place in a region's collection calendar, if one was built.
+    pub sweep: Option<BinSweep>,
+}
+
+/// A bin's place in its region's collection calendar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinSweep {
+    /// The calendar's region.
+    pub region: RegionId,
+    /// Its area.
+    pub area: usize,
+    /// The area's local sweep weekdays, Monday first.
+    pub weekdays: [bool; 7],
+    /// The region's local date when it was read.
+    pub local_today: time::Date,
 }
 
 fn point(lon: f64, lat: f64) -> [f64; 2] {
@@ -556,7 +571,7 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
+        let mut bins: Vec<BinOverview> = rows
             .into_iter()
             .map(|r| BinOverview {
                 id: BinId(r.id),
@@ -572,8 +587,44 @@ impl Store {
                 explanation: r.explanation,
                 health_flags: r.health_flags,
                 last_service: r.last_service,
+                sweep: None,
             })
-            .collect())
+            .collect();
+        let ids: Vec<i64> = bins.iter().map(|b| b.id.0).collect();
+        // The region's local date: in its IANA zone, or at its fixed offset.
+        let sweeps = sqlx::query(
+            "SELECT DISTINCT ON (c.bin_id) c.bin_id, c.region_id, c.area, a.weekdays,
+                    CASE WHEN r.time_zone IS NULL
+                         THEN (now() AT TIME ZONE 'UTC' + make_interval(secs => r.utc_offset_s))::date
+                         ELSE (now() AT TIME ZONE r.time_zone)::date END AS local_today
+             FROM calendar_bins c
+             JOIN calendar_areas a USING (region_id, area)
+             JOIN regions r ON r.id = c.region_id
+             WHERE c.bin_id = ANY($1) AND ($2::int8 IS NULL OR c.region_id = $2)
+             ORDER BY c.bin_id, c.region_id",
+        )
+        .bind(&ids)
+        .bind(area.region.map(|r| r.0))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_bin: std::collections::HashMap<i64, BinSweep> = std::collections::HashMap::new();
+        for r in sweeps {
+            use sqlx::Row;
+            let weekdays: Vec<bool> = r.try_get("weekdays")?;
+            by_bin.insert(
+                r.try_get("bin_id")?,
+                BinSweep {
+                    region: RegionId(r.try_get("region_id")?),
+                    area: usize::try_from(r.try_get::<i32, _>("area")?).unwrap_or(0),
+                    weekdays: std::array::from_fn(|d| weekdays.get(d).copied().unwrap_or(false)),
+                    local_today: r.try_get("local_today")?,
+                },
+            );
+        }
+        for b in &mut bins {
+            b.sweep = by_bin.remove(&b.id.0);
+        }
+        Ok(bins)
     }
 
     /// Readings with an id above `after_id` in the area, oldest first, at most `limit`

@@ -10,6 +10,7 @@
 //! retryable outage from a bad request without inspecting driver errors.
 
 mod bins;
+mod calendar;
 mod devices;
 mod error;
 mod fleet;
@@ -23,10 +24,11 @@ pub mod testing;
 mod types;
 
 pub use bins::PointPlacement;
+pub use calendar::{StoredArea, StoredCalendar};
 pub use error::StoreError;
 pub use fleet::{
-    Area, BinOverview, DisposalSiteRow, MissedPickup, NewDisposalSite, NewPlace, NewRegion,
-    NewTruck, RegionBin, RegionId, RegionRow, TruckRow,
+    Area, BinOverview, BinSweep, DisposalSiteRow, MissedPickup, NewDisposalSite, NewPlace,
+    NewRegion, NewTruck, RegionBin, RegionId, RegionRow, TruckRow,
 };
 pub use history::{BinHistory, RegionClock, stamp};
 pub use plans::{
