@@ -1179,7 +1179,8 @@ async fn plan_locked(
         params_json: serde_json::to_string(req).unwrap_or_else(|_| "{}".into()),
         objective: report.objective as f64,
         distance_m: report.distance as f64,
-        duration_s: routes.iter().map(|r| r.duration_s).sum(),
+        // Folded from +0: an empty f64 sum is -0, which prints as "-0.0 h".
+        duration_s: routes.iter().fold(0.0, |a, r| a + r.duration_s),
         routes,
         decisions,
     };

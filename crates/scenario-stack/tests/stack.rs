@@ -85,14 +85,14 @@ fn assert_within_classifier_noise(e: &PolicyKpis, k: &PolicyKpis) {
     );
 }
 
-/// `small`, shortened for CI (Monday to Thursday), fill-driven only (the
-/// policy the nightly job implements).
-fn small(days: usize) -> Scenario {
+/// `small`, shortened for CI (Monday to Thursday), with one policy the
+/// nightly job implements.
+fn small(days: usize, policy: &str) -> Scenario {
     let mut s = Scenario::default_small();
     s.run.days = days;
     s.run.map_days.clear();
     s.bins.holidays.retain(|h| h.day <= days);
-    s.policies.retain(|p| p.name() == "fill-driven");
+    s.policies.retain(|p| p.name() == policy);
     s.validate().expect("trimmed small scenario is valid");
     s
 }
@@ -100,7 +100,24 @@ fn small(days: usize) -> Scenario {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stack_replay_turns_every_photo_into_one_reading_and_matches_embedded_kpis_within_classifier_noise()
  {
-    let s = small(4);
+    stack_matches_embedded(small(4, "fill-driven")).await;
+}
+
+/// The calendar policy: the stack stores the replay's calendar as the
+/// region's, and the nightly job decides over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn over_a_stored_calendar_the_stack_replay_matches_embedded_kpis_within_classifier_noise() {
+    stack_matches_embedded(small(4, "fill-calendar")).await;
+}
+
+/// One replay at a time: the nightly job searches for a wall-clock budget,
+/// so two replays sharing the cores would each get worse routes.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+// Held across awaits on purpose: the guard only orders whole test runs.
+#[allow(clippy::await_holding_lock)]
+async fn stack_matches_embedded(s: Scenario) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let world = World::build(&s).expect("world builds");
     let mut vision = Vision::load_or_train(
         s.run.seed,
