@@ -217,6 +217,11 @@ impl Vehicle {
         self.initial_load.get(dim).copied().unwrap_or(0)
     }
 
+    /// It leaves with something on board.
+    pub fn starts_loaded(&self) -> bool {
+        self.initial_load.iter().any(|&l| l > 0)
+    }
+
     /// A plain vehicle with open shift and unit distance cost.
     pub fn new(id: impl Into<String>, capacity: Vec<Units>, depot: usize) -> Self {
         Self {

@@ -223,8 +223,7 @@ impl Enumerator<'_> {
         let trips_left = v
             .max_disposal_trips
             .is_none_or(|m| ndisp + 1 + reserve <= m);
-        let loaded = v.initial_load.iter().any(|&l| l > 0);
-        if (last_is_stop || (self.visits.is_empty() && loaded)) && trips_left {
+        if (last_is_stop || (self.visits.is_empty() && v.starts_loaded())) && trips_left {
             for d in 0..self.inst.sites().len() {
                 self.visits.push(Visit::Disposal(d));
                 if self.keep(mask, ndisp + 1) {
@@ -428,7 +427,7 @@ pub fn solve_two_index(
     if v.start_depot != v.end_depot {
         return Err(MipError::NotApplicable("open routes"));
     }
-    if v.initial_load.iter().any(|&l| l > 0) {
+    if v.starts_loaded() {
         return Err(MipError::NotApplicable("vehicle starts with a load"));
     }
     if v.final_disposal_required

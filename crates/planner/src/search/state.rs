@@ -212,7 +212,7 @@ impl<'a> Data<'a> {
                 fixed: v.fixed_cost + vw,
                 cpd: v.cost_per_distance,
                 cpt: v.cost_per_time,
-                loaded: start.t_load.iter().any(|&l| l > 0),
+                loaded: v.starts_loaded(),
                 start,
                 ends,
                 final_disposal: v.final_disposal_required,
