@@ -83,11 +83,7 @@ async fn a_truck_replanned_with_a_load_on_board_unloads_and_then_carries_a_full_
             .iter()
             .position(|s| matches!(s.kind, StopKind::Disposal(_)))
             .unwrap();
-    let heaviest = stops[unload..]
-        .iter()
-        .map(|s| s.load_litres)
-        .max()
-        .unwrap();
+    let heaviest = stops[unload..].iter().map(|s| s.load_litres).max().unwrap();
     assert!(
         heaviest > CAPACITY_L - on_board,
         "a later trip carries {heaviest} l, no more than the {} l left on the first: {stops:?}",
