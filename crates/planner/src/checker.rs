@@ -121,7 +121,8 @@ pub fn check_named(instance: &Instance, solution: &Solution, names: &dyn Naming)
         };
         let mut loc = start_loc;
         let mut dist: Units = 0;
-        let mut load = vec![0 as Units; dims];
+        // The first trip starts with what the truck already carries.
+        let mut load: Vec<Units> = (0..dims).map(|d| v.initial_load_in(d)).collect();
         let mut total = vec![0 as Units; dims];
         let mut trip_streams: u64 = 0;
         let mut trip = 0usize;

@@ -143,11 +143,18 @@ pub struct Vehicle {
     pub profile: usize,
     /// Capacity per dimension, per trip (unloading resets it).
     pub capacity: Vec<Units>,
+    /// What the truck already carries when it leaves its start depot, per
+    /// dimension (empty: nothing). It fills the first trip only: a truck
+    /// re-planned mid-day unloads it at its next disposal visit and then has
+    /// its whole capacity again. It is not counted in `route_capacity`,
+    /// which caps what this route collects, and it has no stream.
+    pub initial_load: Vec<Units>,
     /// Daily cap per dimension over all trips (e.g. yards per driver per day).
     pub route_capacity: Option<Vec<Units>>,
     /// Daily cap on served stops.
     pub max_stops: Option<usize>,
-    /// Start depot index.
+    /// Start depot index. It may differ from `end_depot`: a truck
+    /// re-planned mid-day starts where it is and still ends at home.
     pub start_depot: usize,
     /// End depot index.
     pub end_depot: usize,
@@ -205,12 +212,23 @@ impl Vehicle {
         v
     }
 
+    /// [`Self::initial_load`] in dimension `dim` (0 when none is given).
+    pub fn initial_load_in(&self, dim: usize) -> Units {
+        self.initial_load.get(dim).copied().unwrap_or(0)
+    }
+
+    /// It leaves with something on board.
+    pub fn starts_loaded(&self) -> bool {
+        self.initial_load.iter().any(|&l| l > 0)
+    }
+
     /// A plain vehicle with open shift and unit distance cost.
     pub fn new(id: impl Into<String>, capacity: Vec<Units>, depot: usize) -> Self {
         Self {
             id: id.into(),
             profile: 0,
             capacity,
+            initial_load: Vec::new(),
             route_capacity: None,
             max_stops: None,
             start_depot: depot,
@@ -464,6 +482,20 @@ pub enum ModelError {
         dims: usize,
         /// Supported.
         max: usize,
+    },
+    /// A truck that starts fuller than it can be.
+    #[error(
+        "vehicle '{vehicle}' field `initial_load[{dim}]` is {load} but its capacity is {capacity}: a truck cannot start fuller than full; lower the load or raise the capacity"
+    )]
+    InitialLoadExceedsCapacity {
+        /// Vehicle id.
+        vehicle: String,
+        /// Dimension.
+        dim: usize,
+        /// Load given.
+        load: Units,
+        /// Capacity in that dimension.
+        capacity: Units,
     },
     /// Duplicate id.
     #[error("{kind} id '{id}' is used twice: ids must be unique")]
@@ -808,6 +840,25 @@ impl InstanceBuilder {
             }
             for &c in &v.capacity {
                 neg(&e, "capacity", c)?;
+            }
+            if !v.initial_load.is_empty() && v.initial_load.len() != dims {
+                return Err(ModelError::DimensionMismatch {
+                    entity: e,
+                    field: "initial_load",
+                    got: v.initial_load.len(),
+                    expected: dims,
+                });
+            }
+            for (dim, (&load, &capacity)) in v.initial_load.iter().zip(&v.capacity).enumerate() {
+                neg(&e, "initial_load", load)?;
+                if load > capacity {
+                    return Err(ModelError::InitialLoadExceedsCapacity {
+                        vehicle: v.id.clone(),
+                        dim,
+                        load,
+                        capacity,
+                    });
+                }
             }
             if let Some(rc) = &v.route_capacity
                 && rc.len() != dims

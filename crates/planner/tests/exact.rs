@@ -138,7 +138,17 @@ fn vrptw_with(k: u64, two_windows: bool) -> Instance {
 /// Reloads: 6–8 bins, one or two landfills, a final unload before the
 /// depot, two or three unloads per truck, trucks that hold two or three bins.
 fn reloads(k: u64) -> Instance {
-    let mut rng = rng_for(3, k);
+    reloads_with(k, false)
+}
+
+/// [`reloads`] re-planned mid-day: each truck starts at a bin or landfill
+/// with a random load on board (up to full) and ends at the depot.
+fn replanned(k: u64) -> Instance {
+    reloads_with(k, true)
+}
+
+fn reloads_with(k: u64, mid_day: bool) -> Instance {
+    let mut rng = rng_for(if mid_day { 5 } else { 3 }, k);
     let n = rng.random_range(6..=8usize);
     let nsites = rng.random_range(1..=2usize);
     let m = metric(&mut rng, n + 1 + nsites);
@@ -161,15 +171,22 @@ fn reloads(k: u64) -> Instance {
             accepts: u64::MAX,
         });
     }
-    b.vehicles((0..fleet).map(|v| {
+    let mut vehicles = Vec::new();
+    for v in 0..fleet {
         let mut veh = Vehicle::new(format!("v{v}"), vec![cap], 0);
         veh.final_disposal_required = true;
         veh.max_disposal_trips = Some(trips);
-        veh
-    }))
-    .objective(distance_only())
-    .build()
-    .expect("valid reload instance")
+        if mid_day {
+            b = b.depot(format!("v{v} now"), rng.random_range(1..=n + nsites));
+            veh.start_depot = 1 + v;
+            veh.initial_load = vec![rng.random_range(0..=cap)];
+        }
+        vehicles.push(veh);
+    }
+    b.vehicles(vehicles)
+        .objective(distance_only())
+        .build()
+        .expect("valid reload instance")
 }
 
 /// Optional stops with prizes: 7–10 stops, about half optional with prizes
@@ -283,6 +300,11 @@ fn heuristic_finds_the_proven_optimum_with_time_windows() {
 #[test]
 fn heuristic_finds_the_proven_optimum_with_reloads() {
     assert_all_optimal("reloads", family("reloads", reloads));
+}
+
+#[test]
+fn heuristic_finds_the_proven_optimum_for_trucks_replanned_mid_day() {
+    assert_all_optimal("replanned", family("replanned", replanned));
 }
 
 #[test]

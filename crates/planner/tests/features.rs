@@ -136,6 +136,132 @@ fn limits_disposal_trips_per_vehicle() {
     assert_eq!(sol.routes.len(), 2);
 }
 
+/// A line: depot at 0, bins at 10 and 20, the landfill at 30; one
+/// 10-yard truck with two 5-yard bins that leaves with `on_board` yards.
+fn loaded_line(on_board: i64) -> Instance {
+    let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (30.0, 0.0)];
+    let mut v = Vehicle::new("truck", vec![10], 0);
+    v.final_disposal_required = true;
+    v.initial_load = vec![on_board];
+    builder(&pts)
+        .site(landfill("lf", 3))
+        .stops([stop("b1", 1, 5), stop("b2", 2, 5)])
+        .vehicle(v)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_truck_that_starts_loaded_unloads_before_it_would_overrun() {
+    let (empty, _) = solve_checked(&loaded_line(0), 200);
+    assert_eq!(
+        empty.routes[0].visits,
+        [Visit::Stop(0), Visit::Stop(1), Visit::Disposal(0)],
+        "an empty truck takes both bins in one trip"
+    );
+    // 4 yards on board: the second bin no longer fits the first trip.
+    let (loaded, rep) = solve_checked(&loaded_line(4), 200);
+    assert!(rep.feasible);
+    assert_eq!(
+        loaded.routes[0].visits,
+        [
+            Visit::Stop(0),
+            Visit::Disposal(0),
+            Visit::Stop(1),
+            Visit::Disposal(0)
+        ],
+        "the loaded truck unloads between the bins"
+    );
+}
+
+#[test]
+fn a_full_truck_unloads_first_and_then_carries_a_full_load() {
+    // Full at the start, and a bin that fills the whole truck.
+    let pts = [(0.0, 0.0), (5.0, 0.0), (10.0, 0.0)];
+    let mut v = Vehicle::new("truck", vec![10], 0);
+    v.initial_load = vec![10];
+    let inst = builder(&pts)
+        .site(landfill("lf", 1))
+        .stop(stop("big", 2, 10))
+        .vehicle(v)
+        .build()
+        .unwrap();
+    let (sol, rep) = solve_checked(&inst, 100);
+    assert!(rep.feasible);
+    assert_eq!(sol.routes[0].visits, [Visit::Disposal(0), Visit::Stop(0)]);
+}
+
+#[test]
+fn a_loaded_truck_without_a_disposal_site_leaves_out_a_bin_it_has_no_room_for() {
+    let pts = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0)];
+    let mut v = Vehicle::new("truck", vec![10], 0);
+    v.initial_load = vec![7];
+    let inst = builder(&pts)
+        .stops([stop("small", 1, 3), stop("big", 2, 4)])
+        .vehicle(v)
+        .build()
+        .unwrap();
+    let (sol, _) = solve_checked(&inst, 100);
+    assert_eq!(sol.routes[0].visits, [Visit::Stop(0)]);
+    assert_eq!(sol.unserved, vec![(1, UnservedReason::Capacity)]);
+}
+
+#[test]
+fn the_checker_rejects_a_first_trip_that_the_load_on_board_overruns() {
+    let inst = loaded_line(4);
+    let plan = |visits: Vec<Visit>| Solution {
+        routes: vec![Route { vehicle: 0, visits }],
+        unserved: Vec::new(),
+    };
+    let one_trip = check(
+        &inst,
+        &plan(vec![Visit::Stop(0), Visit::Stop(1), Visit::Disposal(0)]),
+    );
+    assert!(!one_trip.feasible);
+    assert!(
+        one_trip
+            .violations
+            .iter()
+            .any(|v| v.contains("trip 1: load 14 exceeds capacity 10")),
+        "{:?}",
+        one_trip.violations
+    );
+    let two_trips = check(
+        &inst,
+        &plan(vec![
+            Visit::Stop(0),
+            Visit::Disposal(0),
+            Visit::Stop(1),
+            Visit::Disposal(0),
+        ]),
+    );
+    assert!(two_trips.feasible, "{:?}", two_trips.violations);
+}
+
+#[test]
+fn a_replanned_truck_starts_where_it_is_and_ends_at_home() {
+    // Home at 0; the truck is at 2 with 6 yards on board; one 6-yard bin at 1.
+    let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (15.0, 0.0)];
+    let mut v = Vehicle::new("truck", vec![10], 0);
+    v.start_depot = 1;
+    v.initial_load = vec![6];
+    v.final_disposal_required = true;
+    let inst = builder(&pts)
+        .depot("truck now", 2)
+        .site(landfill("lf", 3))
+        .stop(stop("b1", 1, 6))
+        .vehicle(v)
+        .build()
+        .unwrap();
+    let (sol, rep) = solve_checked(&inst, 100);
+    assert_eq!(
+        sol.routes[0].visits,
+        [Visit::Disposal(0), Visit::Stop(0), Visit::Disposal(0)]
+    );
+    // 20 -> 15 -> 10 -> 15 -> 0.
+    assert_eq!(rep.distance, 5 + 5 + 5 + 15);
+}
+
 #[test]
 fn takes_lunch_break_inside_its_window() {
     // Stops are spread over the day; the break must start in [100, 120].

@@ -356,3 +356,57 @@ fn reader_reports_file_and_line_of_malformed_input() {
     assert!(e.contains("x.sol:1:"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn rejects_an_initial_load_above_capacity_naming_the_dimension() {
+    let mut v = ok_vehicle();
+    v.initial_load = vec![11];
+    let e = err(builder(&pts()).vehicle(v));
+    assert_eq!(
+        e,
+        ModelError::InitialLoadExceedsCapacity {
+            vehicle: "v1".into(),
+            dim: 0,
+            load: 11,
+            capacity: 10
+        }
+    );
+    assert!(e.to_string().contains("`initial_load[0]` is 11"), "{e}");
+}
+
+#[test]
+fn rejects_a_negative_initial_load() {
+    let mut v = ok_vehicle();
+    v.initial_load = vec![-1];
+    let e = err(builder(&pts()).vehicle(v));
+    assert!(
+        matches!(
+            e,
+            ModelError::Negative {
+                field: "initial_load",
+                value: -1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn rejects_an_initial_load_with_the_wrong_number_of_dimensions() {
+    let mut v = ok_vehicle();
+    v.initial_load = vec![1, 2];
+    let e = err(builder(&pts()).vehicle(v));
+    assert!(
+        matches!(
+            e,
+            ModelError::DimensionMismatch {
+                field: "initial_load",
+                got: 2,
+                expected: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

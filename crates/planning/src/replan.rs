@@ -5,9 +5,10 @@
 //! depot. The result is a new draft whose parent is the original plan, so a
 //! committed plan is never touched.
 //!
-//! A truck's remaining room is its capacity minus its current load for every
-//! trip of the rest of the day (the model has no initial load), which is
-//! conservative after its next disposal visit.
+//! A working truck starts at its last kept stop (a start depot of its own,
+//! ending at home) with that stop's load on board as the planner's initial
+//! load: its first trip has only the room left, and after its next disposal
+//! visit it carries a full load again.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -225,11 +226,16 @@ pub async fn replan_from(
         day.depots
             .push((format!("{} now", wk.truck.truck.name), nodes.len()));
         nodes.push(start);
-        let load = last.as_ref().map_or(0, |s| s.load_litres);
+        let capacity = i64::from(wk.truck.truck.capacity_litres);
+        // A load timed from estimates may round past the capacity; the
+        // truck is then full, not fuller.
+        let load = last
+            .as_ref()
+            .map_or(0, |s| i64::from(s.load_litres).min(capacity).max(0));
         let ready = last.as_ref().map_or(0, |s| secs(midnight, s.departs_at));
         let mut v = Vehicle::truck(
             wk.truck.truck.name.clone(),
-            i64::from((wk.truck.truck.capacity_litres - load).max(1)),
+            capacity,
             depot,
             TimeWindow::new(
                 i64::from(wk.truck.truck.shift_start_s)
@@ -241,6 +247,7 @@ pub async fn replan_from(
             wk.truck.truck.cost_per_hour,
         );
         v.end_depot = 0;
+        v.initial_load = vec![load];
         let lunch_taken = wk.kept.iter().any(|s| s.kind == StopKind::Break);
         if region.lunch_minutes > 0
             && !lunch_taken
@@ -373,7 +380,8 @@ pub async fn replan_from(
             if alone.is_none_or(|one| check(&instance, &one).violations.is_empty()) {
                 checked_routes += 1;
             }
-            let initial = wk.kept.last().map_or(0, |s| s.load_litres);
+            // The load on board, as the planner started the truck with it.
+            let initial = instance.vehicles()[v].initial_load_in(0) as i32;
             let timed = time_route(
                 &instance,
                 &nodes,

@@ -12,6 +12,7 @@
 //! | breaks | yes | no |
 //! | optional stops with prizes | yes | no |
 //! | max duration / distance / stops, daily caps | yes | no |
+//! | initial load on board | yes | no |
 //! | heterogeneous fleet, skills, streams, fleet limits | yes | one vehicle type |
 //! | asymmetric matrices | yes | no (symmetric only) |
 //!
@@ -22,7 +23,8 @@
 //! (vehicle type, stop set), and solves set partitioning over all of them to
 //! optimality. It is exact when travel times and distances satisfy the
 //! triangle inequality: it inserts disposal visits only between stops (and a
-//! final one when required), never back to back, which loses nothing then.
+//! final one when required, and a first one when the truck starts loaded),
+//! never back to back, which loses nothing then.
 //!
 //! [`solve_two_index`] is the textbook CVRP model (edge variables, degree
 //! rows, rounded-capacity cuts `x(δ(S)) ≥ 2⌈q(S)/Q⌉` separated on each
@@ -215,12 +217,13 @@ impl Enumerator<'_> {
             }
             self.visits.pop();
         }
-        // A mid-route unload, only after a stop, leaving room for a final one.
+        // A mid-route unload, only after a stop (or first, to unload what
+        // the truck starts with), leaving room for a final one.
         let reserve = usize::from(v.final_disposal_required);
         let trips_left = v
             .max_disposal_trips
             .is_none_or(|m| ndisp + 1 + reserve <= m);
-        if last_is_stop && trips_left {
+        if (last_is_stop || (self.visits.is_empty() && v.starts_loaded())) && trips_left {
             for d in 0..self.inst.sites().len() {
                 self.visits.push(Visit::Disposal(d));
                 if self.keep(mask, ndisp + 1) {
@@ -325,7 +328,8 @@ impl Enumerator<'_> {
         let mut t = v.shift.early.max(releases[0]);
         let mut loc = inst.depots()[v.start_depot].location;
         let mut dist: Units = 0;
-        let mut load = [0 as Units; crate::model::MAX_DIMS];
+        let mut load: [Units; crate::model::MAX_DIMS] =
+            std::array::from_fn(|d| v.initial_load_in(d));
         let mut total = [0 as Units; crate::model::MAX_DIMS];
         let mut streams = 0u64;
         let mut trip = 0usize;
@@ -422,6 +426,9 @@ pub fn solve_two_index(
     }
     if v.start_depot != v.end_depot {
         return Err(MipError::NotApplicable("open routes"));
+    }
+    if v.starts_loaded() {
+        return Err(MipError::NotApplicable("vehicle starts with a load"));
     }
     if v.final_disposal_required
         || v.break_.is_some()

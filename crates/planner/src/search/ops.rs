@@ -99,13 +99,14 @@ pub(crate) fn remove_stops(data: &Data, st: &mut State, stops: &[u32]) {
 }
 
 /// Drops disposal visits that close an empty trip and breaks on empty routes.
+/// A truck that leaves loaded has no empty first trip.
 pub(crate) fn cleanup(data: &Data, r: &mut RouteState) {
     if !r.nodes.iter().any(|&x| is_stop(data, x)) {
         r.nodes.clear();
         return;
     }
     let mut out: Vec<Node> = Vec::with_capacity(r.nodes.len());
-    let mut since_reset = 0; // stops since the last reset
+    let mut since_reset = usize::from(data.veh[r.veh].loaded); // loads since the last reset
     for &x in &r.nodes {
         if x != BREAK && !is_stop(data, x) {
             if since_reset == 0 {
@@ -256,6 +257,17 @@ fn insertion_in(
                 cands.push(([u, BREAK, 0], 2));
                 cands.push(([BREAK, u, 0], 2));
             }
+            if vd.no_room_for(&useg) {
+                // The load on board leaves no room: unload first.
+                for site in 0..data.nsites as Node {
+                    let dn = data.n as Node + site;
+                    cands.push(([dn, u, 0], 2));
+                    if vd.brk.is_some() {
+                        cands.push(([dn, u, BREAK], 3));
+                        cands.push(([dn, BREAK, u], 3));
+                    }
+                }
+            }
             for (nodes, len) in cands {
                 for useg in data.wins(u) {
                     let mut s = vd.start;
@@ -263,8 +275,10 @@ fn insertion_in(
                     for &x in &nodes[..len] {
                         let xs = if x == BREAK {
                             data.brk_seg(v, loc)
-                        } else {
+                        } else if x == u {
                             *useg
+                        } else {
+                            data.segs[x as usize]
                         };
                         s = data.cat(v, &s, &xs);
                         loc = s.last;
@@ -676,7 +690,14 @@ pub(crate) fn polish(data: &Data, r: &mut RouteState) {
 pub(crate) fn solo_route(data: &Data, v: usize, u: u32, useg: Seg) -> Seg {
     let vd = &data.veh[v];
     let end = &vd.ends[0];
-    let mut s = data.cat(v, &vd.start, &useg);
+    // A truck whose load on board leaves no room unloads first.
+    let start = match data.near_sites[u as usize].first() {
+        Some(&site) if vd.no_room_for(&useg) => {
+            data.cat(v, &vd.start, &data.segs[data.n + site as usize])
+        }
+        _ => vd.start,
+    };
+    let mut s = data.cat(v, &start, &useg);
     if vd.brk.is_some() {
         let none = data.cat(v, &s, end);
         if data.route_cost(v, &none).is_some() {
@@ -687,8 +708,8 @@ pub(crate) fn solo_route(data: &Data, v: usize, u: u32, useg: Seg) -> Seg {
         if data.route_cost(v, &after).is_some() {
             return after;
         }
-        let b0 = data.brk_seg(v, vd.start_loc);
-        s = data.cat(v, &data.cat(v, &vd.start, &b0), &useg);
+        let b0 = data.brk_seg(v, start.last);
+        s = data.cat(v, &data.cat(v, &start, &b0), &useg);
     }
     data.cat(v, &s, end)
 }

@@ -4,10 +4,11 @@
 //! A segment summarises a run of visits: distance, a PyVRP-style duration
 //! segment (duration, time warp, earliest/latest start), and load. Disposal
 //! visits (and the depots) are *resets*: they empty the truck and start a new
-//! trip. A segment that contains resets keeps three time parts, the head trip
-//! (open on the left), the closed middle, and the tail trip (open on the
-//! right), so that a trip's load, streams and release date are only judged
-//! once both of its ends are known. Concatenation is associative, so
+//! trip (the start depot's trip opens with the vehicle's initial load). A
+//! segment that contains resets keeps three time parts, the head trip (open
+//! on the left), the closed middle, and the tail trip (open on the right),
+//! so that a trip's load, streams and release date are only judged once both
+//! of its ends are known. Concatenation is associative, so
 //! `prefix ⊕ node ⊕ suffix` gives exactly what a full recomputation gives.
 
 use crate::model::{FAR, Matrix, Units};

@@ -20,7 +20,11 @@ pub(crate) struct VehData {
     pub fixed: Units,
     pub cpd: Units,
     pub cpt: Units,
+    /// The start depot; its tail trip holds the initial load.
     pub start: Seg,
+    /// The truck leaves with a load, so a disposal visit before its first
+    /// stop can be worth making.
+    pub loaded: bool,
     /// End segment per final site (or one plain end depot segment).
     pub ends: Vec<Seg>,
     pub final_disposal: bool,
@@ -30,6 +34,12 @@ pub(crate) struct VehData {
 }
 
 impl VehData {
+    /// The load on board leaves no room for segment `s` on the first trip.
+    #[inline]
+    pub fn no_room_for(&self, s: &Seg) -> bool {
+        self.loaded && (0..MAXD).any(|d| self.start.t_load[d] + s.h_load[d] > self.cap[d])
+    }
+
     /// The lunch rule (see [`crate::Vehicle::break_`]): a route back at its
     /// end depot by the break window's latest start needs no break; one
     /// still out then takes exactly one. Never more than one.
@@ -172,7 +182,12 @@ impl<'a> Data<'a> {
             } else {
                 v.shift.late
             };
-            let start = Seg::reset(sl, 0, v.shift.early, latest_departure, u64::MAX, false);
+            let mut start = Seg::reset(sl, 0, v.shift.early, latest_departure, u64::MAX, false);
+            // The load on board opens the first trip: every prefix carries
+            // it, so each move prices it at no extra cost.
+            for (d, l) in start.t_load.iter_mut().enumerate().take(inst.dims()) {
+                *l = v.initial_load_in(d);
+            }
             let end = Seg::reset(el, 0, v.shift.early, v.shift.late, u64::MAX, false);
             let ends = if v.final_disposal_required {
                 (0..nsites)
@@ -197,6 +212,7 @@ impl<'a> Data<'a> {
                 fixed: v.fixed_cost + vw,
                 cpd: v.cost_per_distance,
                 cpt: v.cost_per_time,
+                loaded: v.starts_loaded(),
                 start,
                 ends,
                 final_disposal: v.final_disposal_required,

@@ -138,7 +138,8 @@ fn fits(data: &Data, r: &RouteState, out: u32, inn: u32) -> bool {
     if data.cap_pen != 0 || r.pre[k].ndisp > 0 {
         return true;
     }
-    let (load, cap) = (&r.pre[k].total, &data.veh[r.veh].cap);
+    // One trip: its load is the whole route's, plus what was on board.
+    let (load, cap) = (&r.pre[k].t_load, &data.veh[r.veh].cap);
     let (qo, qi) = (
         &data.segs[out as usize].total,
         &data.segs[inn as usize].total,
