@@ -70,7 +70,7 @@ async fn a_truck_replanned_with_a_load_on_board_unloads_and_then_carries_a_full_
     assert_eq!(summary.checked_routes, summary.routes);
     assert!(
         summary.unserved_must.is_empty(),
-        "{on_board} l on board hides no room for a bin: {:?}",
+        "with {on_board} l on board, every must bin still fits after an unload: {:?}",
         summary.unserved_must
     );
 
