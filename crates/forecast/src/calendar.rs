@@ -612,7 +612,7 @@ mod tests {
             explanation: String::new(),
         };
         // Area 0: one must, one fullish, one nearly empty. Area 1: fullish, no must.
-        let mut ds = vec![
+        let mut ds = [
             d(Action::Must, 0.95),
             d(Action::Skip, 0.6),
             d(Action::Skip, 0.1),

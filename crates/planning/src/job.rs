@@ -294,6 +294,7 @@ struct Pricing {
 /// cost (`visits`, by bin) spread over `per_route` bins, and under the
 /// region's calendar when it has one. Bins whose history cannot be fitted
 /// are skipped with the fitting error as their reason.
+#[allow(clippy::too_many_arguments)]
 fn decide_all(
     bins: Vec<RegionBin>,
     mut histories: HashMap<BinId, BinHistory>,
@@ -431,10 +432,10 @@ impl Located {
     pub(crate) fn bin_metres(&self, bins: usize) -> impl Fn(usize, usize) -> f64 + '_ {
         let mut loc_of = vec![None; bins];
         for (i, loc) in self.locs.iter().enumerate() {
-            if let Loc::Bin(k) = loc {
-                if let Some(slot) = loc_of.get_mut(*k) {
-                    *slot = Some(i);
-                }
+            if let Loc::Bin(k) = loc
+                && let Some(slot) = loc_of.get_mut(*k)
+            {
+                *slot = Some(i);
             }
         }
         move |a: usize, b: usize| match (
