@@ -185,10 +185,9 @@ impl Store {
         .await?
         .into_iter()
         .map(|r| {
-            let weekdays: Vec<bool> = r.try_get("weekdays")?;
             Ok(StoredArea {
                 per_week: u8::try_from(r.try_get::<i16, _>("per_week")?).unwrap_or(1),
-                weekdays: std::array::from_fn(|d| weekdays.get(d).copied().unwrap_or(false)),
+                weekdays: crate::fleet::week(&r.try_get::<Vec<bool>, _>("weekdays")?),
                 medoid: r.try_get::<Option<i64>, _>("medoid_bin_id")?.map(BinId),
             })
         })
@@ -211,33 +210,6 @@ impl Store {
             areas,
             bin_area,
         }))
-    }
-
-    /// The calendar areas `bin` belongs to, by region: `(region, area,
-    /// sweep weekdays)`.
-    pub async fn bin_areas(
-        &self,
-        bin: BinId,
-    ) -> Result<Vec<(RegionId, usize, [bool; 7])>, StoreError> {
-        sqlx::query(
-            "SELECT c.region_id, c.area, a.weekdays FROM calendar_bins c
-             JOIN calendar_areas a USING (region_id, area)
-             WHERE c.bin_id = $1 ORDER BY c.region_id",
-        )
-        .bind(bin.0)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let weekdays: Vec<bool> = r.try_get("weekdays")?;
-            Ok((
-                RegionId(r.try_get("region_id")?),
-                usize::try_from(r.try_get::<i32, _>("area")?).unwrap_or(0),
-                std::array::from_fn(|d| weekdays.get(d).copied().unwrap_or(false)),
-            ))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(StoreError::from)
     }
 }
 

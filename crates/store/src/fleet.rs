@@ -231,6 +231,12 @@ pub struct BinSweep {
     pub local_today: time::Date,
 }
 
+/// Seven weekday flags (Monday first) from a stored `boolean[]`; missing
+/// days read as not working.
+pub(crate) fn week(days: &[bool]) -> [bool; 7] {
+    std::array::from_fn(|d| days.get(d).copied().unwrap_or(false))
+}
+
 fn point(lon: f64, lat: f64) -> [f64; 2] {
     [lon, lat]
 }
@@ -332,9 +338,7 @@ impl Store {
             lunch_opens_s: r.lunch_opens_s,
             lunch_closes_s: r.lunch_closes_s,
             lunch_minutes: r.lunch_minutes,
-            working_weekdays: std::array::from_fn(|d| {
-                r.working_weekdays.get(d).copied().unwrap_or(false)
-            }),
+            working_weekdays: week(&r.working_weekdays),
             bbox: [r.x0, r.y0, r.x1, r.y1],
         }))
     }
@@ -610,13 +614,12 @@ impl Store {
         let mut by_bin: std::collections::HashMap<i64, BinSweep> = std::collections::HashMap::new();
         for r in sweeps {
             use sqlx::Row;
-            let weekdays: Vec<bool> = r.try_get("weekdays")?;
             by_bin.insert(
                 r.try_get("bin_id")?,
                 BinSweep {
                     region: RegionId(r.try_get("region_id")?),
                     area: usize::try_from(r.try_get::<i32, _>("area")?).unwrap_or(0),
-                    weekdays: std::array::from_fn(|d| weekdays.get(d).copied().unwrap_or(false)),
+                    weekdays: week(&r.try_get::<Vec<bool>, _>("weekdays")?),
                     local_today: r.try_get("local_today")?,
                 },
             );
