@@ -438,6 +438,13 @@ def ingest_cases(s: Stack, r: Runner):
           reg_bin(time_windows=[pb.TimeWindow(opens_s=7200, closes_s=3600)]), "time_windows")
     r.run("ingest", "RegisterBin", "10k windows", I,
           reg_bin(time_windows=[pb.TimeWindow(opens_s=0, closes_s=3600)] * 10_000), "time_windows")
+    r.run("ingest", "RegisterBin", "fill_rate_prior NaN", I, reg_bin(fill_rate_prior=math.nan), "fill_rate_prior")
+    r.run("ingest", "RegisterBin", "fill_rate_prior 1e9", I, reg_bin(fill_rate_prior=1e9), "fill_rate_prior")
+    r.run("ingest", "RegisterBin", "fill_rate_prior 0", I, reg_bin(fill_rate_prior=0.0), "fill_rate_prior")
+    r.run("ingest", "RegisterBin", "fill_rate_prior_log_sd without a rate", I,
+          reg_bin(fill_rate_prior_log_sd=0.5), "fill_rate_prior_log_sd")
+    r.run("ingest", "RegisterBin", "fill_rate_prior_log_sd -inf", I,
+          reg_bin(fill_rate_prior=0.1, fill_rate_prior_log_sd=-math.inf), "fill_rate_prior_log_sd")
     def outside():
         try:
             reg_bin(lon=0.0, lat=0.0)()

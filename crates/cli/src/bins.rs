@@ -5,7 +5,7 @@
 use crate::exit;
 use clap::{Args, Subcommand};
 use fillroute_planning::PlanningError;
-use fillroute_planning::onboard::{BIN_COLUMNS, import_bins};
+use fillroute_planning::onboard::{BIN_COLUMNS, OPTIONAL_BIN_COLUMNS, import_bins};
 use fillroute_store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 #[derive(Subcommand)]
 pub enum BinsCmd {
     /// Import bins from a .csv (header: lon,lat,capacity_litres,waste_stream,service_time_s,
-    /// container_type,customer[,window]) or a .geojson FeatureCollection of Points with the
+    /// container_type,customer[,window,fill_rate_prior,fill_rate_prior_log_sd]) or a .geojson FeatureCollection of Points with the
     /// same properties; window is "HH:MM-HH:MM" local time, every day. All rows or none.
     Import(ImportArgs),
 }
@@ -73,9 +73,10 @@ async fn import(a: ImportArgs) -> Result<(), PlanningError> {
             "FILE",
             file,
             format!(
-                "fix the {} rows listed above and import the file again (columns: {},window)",
+                "fix the {} rows listed above and import the file again (columns: {}; optional: {})",
                 report.refused.len(),
-                BIN_COLUMNS.join(",")
+                BIN_COLUMNS.join(","),
+                OPTIONAL_BIN_COLUMNS.join(",")
             ),
         ));
     }

@@ -21,13 +21,15 @@ lon,lat,capacity_litres,waste_stream,service_time_s,container_type,customer,wind
 
 /// One good row and one problem per other row.
 const BAD_CSV: &str = "\
-lon,lat,capacity_litres,waste_stream,service_time_s,container_type,customer,window
-1.5230,42.5070,1100,residual,90,1100l-wheelie,comu,
-NaN,42.5080,1100,residual,90,1100l-wheelie,comu,
-1.5250,95,1100,paper,90,1100l-wheelie,comu,
-1.5180,42.5100,0,residual,60,660l-wheelie,comu,
-0,0,1100,glass,120,igloo,comu,
-1.5230,42.5070,1100,residual,90,1100l-wheelie,comu,
+lon,lat,capacity_litres,waste_stream,service_time_s,container_type,customer,window,fill_rate_prior,fill_rate_prior_log_sd
+1.5230,42.5070,1100,residual,90,1100l-wheelie,comu,,0.25,
+NaN,42.5080,1100,residual,90,1100l-wheelie,comu,,,
+1.5250,95,1100,paper,90,1100l-wheelie,comu,,,
+1.5180,42.5100,0,residual,60,660l-wheelie,comu,,,
+0,0,1100,glass,120,igloo,comu,,,
+1.5230,42.5070,1100,residual,90,1100l-wheelie,comu,,,
+1.5210,42.5060,1100,residual,90,1100l-wheelie,comu,,20,
+1.5220,42.5065,1100,residual,90,1100l-wheelie,comu,,,0.5
 ";
 
 fn server_url() -> String {
@@ -298,12 +300,14 @@ async fn an_operator_gets_from_an_empty_server_to_a_committed_plan_with_document
     assert_eq!(out.status.code(), Some(2));
     let report = String::from_utf8_lossy(&out.stdout);
     for needle in [
-        "5 of 6 rows refused; nothing was written",
+        "7 of 8 rows refused; nothing was written",
         "line 3: lon = NaN",
         "line 4: lat = 95",
         "line 5: capacity_litres = 0",
         "line 6: (0, 0) is outside every region",
         "line 7: same coordinates (1.523, 42.507) as line 2",
+        "line 8: parameter `fill_rate_prior` = 20",
+        "line 9: fill_rate_prior_log_sd is set without fill_rate_prior",
     ] {
         assert!(report.contains(needle), "{needle:?} in\n{report}");
     }

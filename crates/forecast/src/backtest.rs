@@ -10,10 +10,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::classes::FillClass;
 use crate::error::Result;
 use crate::forecast::box_muller;
 use crate::model::{ModelConfig, fit};
-use crate::reading::{CLASS_MIDPOINTS, Detection, History, Reading, Source};
+use crate::reading::{Detection, History, Reading, Source};
 use crate::time::{DAY, Timestamp};
 
 /// Simulation and evaluation settings.
@@ -256,13 +257,13 @@ fn classifier_reading<R: Rng>(
     } else {
         fill + c.reading_sd * normal(rng)
     };
-    let mut p: Vec<f64> = CLASS_MIDPOINTS
+    let mut p: Vec<f64> = FillClass::MIDPOINTS
         .iter()
         .map(|m| (-(m - seen).powi(2) / (2.0 * 0.1f64.powi(2))).exp() + 1e-6)
         .collect();
     let s: f64 = p.iter().sum();
     p.iter_mut().for_each(|x| *x /= s);
-    let expected = p.iter().zip(CLASS_MIDPOINTS).map(|(p, m)| p * m).sum();
+    let expected = p.iter().zip(FillClass::MIDPOINTS).map(|(p, m)| p * m).sum();
     Reading {
         at,
         fill: expected,

@@ -27,6 +27,7 @@
 
 pub mod backtest;
 pub mod calendar;
+pub mod classes;
 pub mod decision;
 pub mod error;
 pub mod forecast;
@@ -38,12 +39,13 @@ pub mod time;
 pub mod visit;
 
 pub use calendar::{Area, Calendar, CalendarBin, CalendarParams, CalendarPolicy, sweep_areas};
+pub use classes::FillClass;
 pub use decision::{
     Action, BinState, Decision, DecisionNumbers, Policy, Reason, Request, RiskPolicy, Sweep, decide,
 };
 pub use error::{ForecastError, Result};
 pub use forecast::{CurvePoint, Forecast, RateBasis, TimeToLevel};
-pub use model::{ModelConfig, fit};
+pub use model::{ModelConfig, RatePrior, fit};
 pub use reading::{
     Detection, FillFraction, History, NoiseConfig, Observation, Reading, ServiceEvent, Source,
     confirming_service,

@@ -79,7 +79,70 @@ impl Default for ModelConfig {
     }
 }
 
+/// The fill rate a hauler plans with for bins like this one (its land-use
+/// zone's or container type's figure): the forecast's prior until the bin has
+/// history of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RatePrior {
+    /// Fill fraction per day.
+    pub rate_per_day: f64,
+    /// Log-scale sd of that figure (0.7 ≈ "within a factor of 2").
+    pub log_sd: f64,
+}
+
+impl RatePrior {
+    /// A checked prior, named as the API, the bins CSV and the `bins` table
+    /// name it (`fill_rate_prior`, `fill_rate_prior_log_sd`); without an sd,
+    /// the model's default (0.7).
+    ///
+    /// # Errors
+    /// [`crate::ForecastError::InvalidParameter`] naming the field out of range.
+    pub fn new(rate_per_day: f64, log_sd: Option<f64>) -> Result<Self> {
+        check_param(
+            "fill_rate_prior",
+            rate_per_day,
+            1e-4..=10.0,
+            "use a fill fraction per day in 0.0001..=10 (e.g. 0.12 fills the bin in about 8 days)",
+        )?;
+        let log_sd = log_sd.unwrap_or(ModelConfig::default().prior_rate_log_sd);
+        check_param(
+            "fill_rate_prior_log_sd",
+            log_sd,
+            0.01..=5.0,
+            "use a log-scale sd in 0.01..=5 (0.7 ≈ within a factor of 2), or leave it unset",
+        )?;
+        Ok(Self {
+            rate_per_day,
+            log_sd,
+        })
+    }
+}
+
 impl ModelConfig {
+    /// The one forecast set-up for a bin: the defaults, local weekdays at
+    /// `utc_offset_secs`, and the bin's planning rate as the prior when it has
+    /// one. The nightly job, the ingest workers, the dashboard and the replay
+    /// all build their configs here.
+    pub fn for_bin(utc_offset_secs: i32, prior: Option<RatePrior>) -> Self {
+        Self {
+            utc_offset_secs,
+            ..Self::default()
+        }
+        .with_prior(prior)
+    }
+
+    /// This config with `prior` as the rate prior (unchanged for `None`).
+    pub fn with_prior(self, prior: Option<RatePrior>) -> Self {
+        match prior {
+            Some(p) => Self {
+                prior_rate_per_day: p.rate_per_day,
+                prior_rate_log_sd: p.log_sd,
+                ..self
+            },
+            None => self,
+        }
+    }
+
     /// Rejects parameters outside their meaningful ranges.
     pub fn validate(&self) -> Result<()> {
         check_param(
@@ -194,7 +257,7 @@ impl ModelConfig {
             "noise.camera_floor_sd",
             self.noise.camera_floor_sd,
             1e-3..=1.0,
-            "use 0.001..=1 (e.g. 0.04)",
+            "use 0.001..=1 (e.g. 0.08)",
         )?;
         check_param(
             "noise.sensor_sd",

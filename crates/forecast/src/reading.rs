@@ -2,24 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::classes::FillClass;
 use crate::error::{ForecastError, Result};
 use crate::time::Timestamp;
-
-/// The vision classifier's classes, emptiest first.
-pub const FILL_CLASSES: [&str; 6] = [
-    "empty",
-    "quarter",
-    "half",
-    "three_quarter",
-    "full",
-    "overflowing",
-];
-
-/// Midpoint fill of each class (same table the renderer labels with).
-pub const CLASS_MIDPOINTS: [f64; 6] = [0.0625, 0.25, 0.5, 0.75, 0.9375, 1.15];
-
-/// Width of each class's fill range; a class only says "somewhere in here".
-const CLASS_WIDTHS: [f64; 6] = [0.125, 0.25, 0.25, 0.25, 0.125, 0.3];
 
 /// How full a container is: 0 empty, 1 full, above 1 overflowing. Never NaN or negative.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -77,7 +62,7 @@ pub struct Reading {
     pub at: Timestamp,
     /// Expected fill fraction (for cameras: the classifier's probability-weighted fill).
     pub fill: f64,
-    /// Class probabilities over [`FILL_CLASSES`], when the source is the classifier.
+    /// Class probabilities over [`FillClass::ALL`], when the source is the classifier.
     pub probabilities: Option<Vec<f64>>,
     /// Who produced it.
     pub source: Source,
@@ -169,7 +154,11 @@ pub fn confirming_service(
 pub struct NoiseConfig {
     /// Camera readings that come without probabilities.
     pub camera_sd: f64,
-    /// Floor for camera readings with probabilities (a confident classifier is still a classifier).
+    /// Floor for camera readings with probabilities (a confident classifier is
+    /// still a classifier). The default, 0.08, is the reader accuracy the replay
+    /// measures for the real model on rendered lid-camera photos
+    /// (crates/scenario/RESULTS.md); 0.04 let a confident class read count
+    /// almost as a level sensor.
     pub camera_floor_sd: f64,
     /// Ultrasonic / weight sensors.
     pub sensor_sd: f64,
@@ -181,7 +170,7 @@ impl Default for NoiseConfig {
     fn default() -> Self {
         Self {
             camera_sd: 0.1,
-            camera_floor_sd: 0.04,
+            camera_floor_sd: 0.08,
             sensor_sd: 0.03,
             driver_sd: 0.12,
         }
@@ -206,14 +195,13 @@ pub struct Observation {
 pub fn classifier_variance(probabilities: &[f64], floor_sd: f64) -> f64 {
     let mean: f64 = probabilities
         .iter()
-        .zip(CLASS_MIDPOINTS)
-        .map(|(p, m)| p * m)
+        .zip(FillClass::ALL)
+        .map(|(p, c)| p * c.midpoint())
         .sum();
     let spread: f64 = probabilities
         .iter()
-        .zip(CLASS_MIDPOINTS)
-        .zip(CLASS_WIDTHS)
-        .map(|((p, m), w)| p * ((m - mean).powi(2) + w * w / 12.0))
+        .zip(FillClass::ALL)
+        .map(|(p, c)| p * ((c.midpoint() - mean).powi(2) + c.width().powi(2) / 12.0))
         .sum();
     spread.max(floor_sd * floor_sd)
 }
@@ -274,9 +262,9 @@ fn normalised(p: &[f64], i: usize) -> Result<Vec<f64>> {
     let bad = |reason: String| ForecastError::InvalidProbabilities {
         field: format!("readings[{i}].probabilities"),
         reason,
-        expected: FILL_CLASSES.len(),
+        expected: FillClass::ALL.len(),
     };
-    if p.len() != FILL_CLASSES.len() {
+    if p.len() != FillClass::ALL.len() {
         return Err(bad(format!("got {} values", p.len())));
     }
     if let Some(x) = p.iter().find(|x| !x.is_finite() || **x < 0.0) {

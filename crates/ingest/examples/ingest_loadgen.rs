@@ -213,6 +213,8 @@ async fn main() {
                     container_type: "wheelie".into(),
                     customer: "bench".into(),
                     time_windows: vec![],
+                    fill_rate_prior: None,
+                    fill_rate_prior_log_sd: None,
                 },
             ))
             .await

@@ -3,7 +3,7 @@
 //! nightly planner and the simulator compute the same numbers. This module
 //! only fits and stores: the bin's history and its region's clock come from
 //! the store exactly as the nightly job reads them
-//! ([`Store::bin_history`], [`Store::bin_clock`]); the fitted level, rate and
+//! ([`Store::bin_history`], [`Store::bin_model_config`]); the fitted level, rate and
 //! time-until-full interval go back.
 
 use crate::error::IngestError;
@@ -24,7 +24,7 @@ pub async fn refresh(
     bin: BinId,
     now: OffsetDateTime,
 ) -> Result<BinForecast, IngestError> {
-    let config = store.bin_clock(bin).await?.model_config(now);
+    let config = store.bin_model_config(bin, now).await?;
     let since = now - Duration::seconds_f64(config.max_history_days * 86_400.0);
     let history = store.bin_history(bin, since).await?;
     let model_error = |e: fillroute_forecast::ForecastError| {

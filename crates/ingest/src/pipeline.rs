@@ -12,6 +12,7 @@ use crate::error::IngestError;
 use crate::objects::{Objects, key_for};
 use crate::photo::PhotoCheck;
 use bytes::Bytes;
+use fillroute_forecast::{ForecastError, RatePrior};
 use fillroute_store::{
     BinId, DeviceAuth, DeviceId, ImageId, ImageStatus, NewBin, NewDevice, NewImage, NewReading,
     ReadingSource, Store, TimeWindow,
@@ -56,6 +57,10 @@ pub struct RegisterBin {
     pub customer: String,
     /// `(weekday, opens_s, closes_s)`.
     pub time_windows: Vec<(Option<u32>, u32, u32)>,
+    /// The planning fill rate, fraction per day ([`RatePrior`]).
+    pub fill_rate_prior: Option<f64>,
+    /// Its log-scale sd.
+    pub fill_rate_prior_log_sd: Option<f64>,
 }
 
 /// A device registration as received; zero limits mean the server defaults.
@@ -237,6 +242,22 @@ impl Ingest {
                 closes_s: closes as i32,
             });
         }
+        let rate_prior = match (r.fill_rate_prior, r.fill_rate_prior_log_sd) {
+            (None, None) => None,
+            (None, Some(sd)) => {
+                return Err(IngestError::invalid(
+                    "fill_rate_prior_log_sd",
+                    sd,
+                    "set fill_rate_prior too, or leave both unset",
+                ));
+            }
+            (Some(rate), sd) => Some(RatePrior::new(rate, sd).map_err(|e| match e {
+                ForecastError::InvalidParameter { field, value, fix } => {
+                    IngestError::invalid(field, value, fix)
+                }
+                other => IngestError::Internal(other.to_string()),
+            })?),
+        };
         // Checked before writing, as `fillroute bins import` does: a bin no
         // region covers is never planned, which the caller must hear now.
         let placement = self.store.locate_points(&[[r.lon, r.lat]]).await?;
@@ -255,6 +276,7 @@ impl Ingest {
             container_type: r.container_type,
             customer: r.customer,
             time_windows: windows,
+            rate_prior,
         };
         Ok(self.store.insert_bin(&bin).await?)
     }

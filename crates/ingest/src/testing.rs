@@ -90,6 +90,8 @@ pub fn bin_request(lon: f64, lat: f64) -> pb::RegisterBinRequest {
         container_type: "1100l-wheelie".into(),
         customer: "city".into(),
         time_windows: vec![],
+        fill_rate_prior: None,
+        fill_rate_prior_log_sd: None,
     }
 }
 

@@ -354,7 +354,12 @@ async fn hostile_text_and_limits_are_invalid_argument_naming_the_field_and_store
     };
     let before = stack.db.store.pipeline_counts().await.unwrap();
     type Spoil = fn(&mut pb::RegisterBinRequest);
-    let bad_bins: [(&str, Spoil); 5] = [
+    let bad_bins: [(&str, Spoil); 8] = [
+        ("fill_rate_prior", |b| b.fill_rate_prior = Some(f64::NAN)),
+        ("fill_rate_prior", |b| b.fill_rate_prior = Some(0.0)),
+        ("fill_rate_prior_log_sd", |b| {
+            b.fill_rate_prior_log_sd = Some(0.5)
+        }),
         ("waste_stream", |b| b.waste_stream = "res\0idual".into()),
         ("customer", |b| b.customer = "x".repeat(10_000)),
         ("container_type", |b| b.container_type = "bin\ntwo".into()),

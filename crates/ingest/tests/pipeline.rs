@@ -110,7 +110,7 @@ async fn uploaded_image_becomes_a_reading_a_service_event_and_a_forecast() {
     let mut c = stack.client().await;
     // Filling up over three hours, then emptied.
     let t0 = now_ms() - 4 * 3_600_000;
-    for (i, fill) in [0.2f32, 0.5, 0.8, 0.05].into_iter().enumerate() {
+    for (i, fill) in [0.2f32, 0.5, 0.95, 0.0].into_iter().enumerate() {
         c.upload_image(cam.upload(jpeg(fill, 50 + i as u64), t0 + i as i64 * 3_600_000))
             .await
             .unwrap();

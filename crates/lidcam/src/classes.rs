@@ -2,40 +2,32 @@
 
 use crate::error::LidcamError;
 use crate::scene::FillFraction;
+use fillroute_forecast::FillClass as DefaultClass;
 
-/// Default class names, ordered from emptiest to fullest.
-pub const CLASS_NAMES: [&str; 6] = [
-    "empty",
-    "quarter",
-    "half",
-    "three_quarter",
-    "full",
-    "overflowing",
-];
+/// Default class names, ordered from emptiest to fullest ([`DefaultClass::NAMES`]).
+pub const CLASS_NAMES: [&str; 6] = DefaultClass::NAMES;
 
-/// Lower bound of each default class; the next class's bound is its upper end,
-/// and the last class ends at [`FillFraction::MAX`].
-const CLASS_LOWER_BOUNDS: [f32; 6] = [0.0, 0.125, 0.375, 0.625, 0.875, 1.0];
-
-/// Midpoint fill fraction of each default class, e.g. to turn a predicted
-/// class back into a fill estimate for routing.
-pub const CLASS_MIDPOINTS: [f32; 6] = [0.0625, 0.25, 0.5, 0.75, 0.9375, 1.15];
-
-/// Default class index of a fill fraction (see [`FillClasses::class_for_fill`]).
-pub fn class_for_fill(fill: f32) -> usize {
-    let mut class = 0;
-    for (i, &lower) in CLASS_LOWER_BOUNDS.iter().enumerate() {
-        if fill >= lower {
-            class = i;
-        }
+/// Midpoint fill fraction of each default class ([`DefaultClass::MIDPOINTS`]),
+/// e.g. to turn a predicted class back into a fill estimate for routing.
+pub const CLASS_MIDPOINTS: [f32; 6] = {
+    let mut m = [0.0; 6];
+    let mut i = 0;
+    while i < 6 {
+        m[i] = DefaultClass::MIDPOINTS[i] as f32;
+        i += 1;
     }
-    class
+    m
+};
+
+/// Default class index of a fill fraction ([`DefaultClass::of_fill`]).
+pub fn class_for_fill(fill: f32) -> usize {
+    DefaultClass::of_fill(f64::from(fill)).index()
 }
 
 /// One labelled fill range, half-open `[min, max)` except for the last class,
 /// which includes its `max`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FillClass {
+pub struct ClassRange {
     /// Folder and label name.
     pub name: String,
     /// Inclusive lower fill fraction.
@@ -48,13 +40,13 @@ pub struct FillClass {
 /// every rendered image has exactly one label.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FillClasses {
-    classes: Vec<FillClass>,
+    classes: Vec<ClassRange>,
 }
 
 impl FillClasses {
     /// Validates that the classes are non-empty, contiguous, increasing and
     /// cover `0.0..=1.3`, and that names are usable as folder names.
-    pub fn new(classes: Vec<FillClass>) -> Result<Self, LidcamError> {
+    pub fn new(classes: Vec<ClassRange>) -> Result<Self, LidcamError> {
         let invalid = |reason: String| Err(LidcamError::InvalidClasses { reason });
         let (Some(first), Some(last)) = (classes.first(), classes.last()) else {
             return invalid("no classes given: pass at least one".into());
@@ -96,7 +88,7 @@ impl FillClasses {
     }
 
     /// The classes in order.
-    pub fn classes(&self) -> &[FillClass] {
+    pub fn classes(&self) -> &[ClassRange] {
         &self.classes
     }
 
@@ -128,16 +120,12 @@ impl FillClasses {
 impl Default for FillClasses {
     /// The six classes in [`CLASS_NAMES`].
     fn default() -> Self {
-        let classes = CLASS_NAMES
+        let classes = DefaultClass::ALL
             .iter()
-            .enumerate()
-            .map(|(i, name)| FillClass {
-                name: (*name).to_owned(),
-                min: CLASS_LOWER_BOUNDS[i],
-                max: CLASS_LOWER_BOUNDS
-                    .get(i + 1)
-                    .copied()
-                    .unwrap_or(FillFraction::MAX),
+            .map(|c| ClassRange {
+                name: c.name().to_owned(),
+                min: c.range().0 as f32,
+                max: c.range().1 as f32,
             })
             .collect();
         Self { classes }
@@ -171,7 +159,7 @@ mod tests {
 
     #[test]
     fn rejects_classes_with_gaps() {
-        let c = |name: &str, min, max| FillClass {
+        let c = |name: &str, min, max| ClassRange {
             name: name.into(),
             min,
             max,

@@ -38,7 +38,7 @@ mod render;
 mod scene;
 mod sensor;
 
-pub use classes::{CLASS_MIDPOINTS, CLASS_NAMES, FillClass, FillClasses, class_for_fill};
+pub use classes::{CLASS_MIDPOINTS, CLASS_NAMES, ClassRange, FillClasses, class_for_fill};
 pub use dataset::{DatasetSummary, dataset_scene, render_dataset};
 pub use error::LidcamError;
 pub use render::{IMAGE_SIZE, RenderTimings, render, render_jpeg, render_jpeg_timed};

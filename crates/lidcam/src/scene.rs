@@ -14,7 +14,7 @@ pub struct FillFraction(f32);
 
 impl FillFraction {
     /// The fullest an overflowing container is drawn.
-    pub const MAX: f32 = 1.3;
+    pub const MAX: f32 = fillroute_forecast::FillClass::MAX_FILL as f32;
 
     /// Accepts finite values in `0.0..=1.3`.
     pub fn new(value: f32) -> Result<Self, LidcamError> {

@@ -6,10 +6,10 @@ use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use fillroute_lidcam::{FillClass, FillClasses, render_dataset};
+use fillroute_lidcam::{ClassRange, FillClasses, render_dataset};
 
 fn three_classes() -> FillClasses {
-    let c = |name: &str, min, max| FillClass {
+    let c = |name: &str, min, max| ClassRange {
         name: name.into(),
         min,
         max,

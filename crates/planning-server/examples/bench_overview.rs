@@ -95,6 +95,7 @@ async fn main() {
                 let (x, y) = ((i % 200) as f64, (i / 200) as f64);
                 let id = store
                     .insert_bin(&NewBin {
+                        rate_prior: None,
                         lon: 7.401 + 0.038 * x / 200.0,
                         lat: 43.721 + 0.038 * (y % 100.0) / 100.0,
                         capacity_litres: 1100,

@@ -131,6 +131,7 @@ async fn main() {
             async move {
                 let id = store
                     .insert_bin(&NewBin {
+                        rate_prior: None,
                         lon: p.lon(),
                         lat: p.lat(),
                         capacity_litres: 1100,

@@ -100,13 +100,14 @@ pub async fn build_calendar(
             "register bins inside the region (`fillroute bins import`) before building its calendar",
         ));
     }
-    let config = region.clock().model_config(now);
+    let config = region.clock().model_config(now, None);
     let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
     let mut histories = store.region_histories(region.id, since).await?;
     let rates: Vec<f64> = bins
         .iter()
         .map(|b| {
             let h: BinHistory = histories.remove(&b.id).unwrap_or_default();
+            let config = config.with_prior(b.rate_prior);
             long_run_rate(&h.readings, &h.reported, &config, stamp(now))
         })
         .collect();

@@ -144,7 +144,7 @@ pub async fn bin_detail(store: &Store, bin: BinId, now: OffsetDateTime) -> Resul
     let services = store.service_events_for_bin(bin, since).await?;
     // The same inputs and local weekdays as the ingest workers' and the
     // nightly job's fits: reported emptyings and class probabilities included.
-    let config = store.bin_clock(bin).await?.model_config(now);
+    let config = store.bin_model_config(bin, now).await?;
     let history = BinHistory::from_rows(&readings, &services);
     let curve = History::new(&history.readings, &config.noise)
         .and_then(|h| fit(&h, &history.reported, stamp(now), &config))

@@ -293,7 +293,9 @@ struct Pricing {
 /// replay's decision), each with what a separate future visit to it would
 /// cost (`visits`, by bin) spread over `per_route` bins, and under the
 /// region's calendar when it has one. Bins whose history cannot be fitted
-/// are skipped with the fitting error as their reason.
+/// are skipped with the fitting error as their reason. `config` is the
+/// region's forecast model; each bin fits with its own planning rate as the
+/// prior.
 #[allow(clippy::too_many_arguments)]
 fn decide_all(
     bins: Vec<RegionBin>,
@@ -309,22 +311,27 @@ fn decide_all(
         .iter()
         .map(|b| histories.remove(&b.id).unwrap_or_default())
         .collect();
-    let cases = bins
+    let configs: Vec<ModelConfig> = bins
         .iter()
-        .zip(&histories)
-        .zip(visits)
-        .map(|((bin, h), visit)| Case {
-            readings: &h.readings,
-            services: &h.reported,
-            request: match bin.open_request.as_deref() {
-                Some("customer") => Some(Request::Customer),
-                Some(_) => Some(Request::Driver),
-                None => None,
-            },
-            max_interval_days: bin.max_interval_days,
-            visit: *visit,
-            config,
-        });
+        .map(|b| config.with_prior(b.rate_prior))
+        .collect();
+    let cases =
+        bins.iter()
+            .zip(&histories)
+            .zip(visits)
+            .zip(&configs)
+            .map(|(((bin, h), visit), config)| Case {
+                readings: &h.readings,
+                services: &h.reported,
+                request: match bin.open_request.as_deref() {
+                    Some("customer") => Some(Request::Customer),
+                    Some(_) => Some(Request::Driver),
+                    None => None,
+                },
+                max_interval_days: bin.max_interval_days,
+                visit: *visit,
+                config,
+            });
     let assessed = decide_day(cases, rule, per_route, stamp(now), collect_at);
     bins.into_iter()
         .zip(assessed)
@@ -968,7 +975,7 @@ async fn plan_locked(
         }),
         collect_at: stamp(collect_at),
     };
-    let config = region.clock().model_config(now);
+    let config = region.clock().model_config(now, None);
     let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
     let bins = store.bins_in_region(region.id).await?;
     let histories = store.region_histories(region.id, since).await?;

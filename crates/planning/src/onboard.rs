@@ -5,6 +5,7 @@
 //! first and writes all rows in one transaction, or none.
 
 use crate::{PlanningError, Result};
+use fillroute_forecast::RatePrior;
 use fillroute_store::{
     DisposalSiteRow, NewBin, NewDisposalSite, NewPlace, NewRegion, NewTruck, RegionId, RegionRow,
     Store, TimeWindow, TruckRow,
@@ -488,7 +489,10 @@ pub struct BinImportReport {
     pub ids: Vec<fillroute_store::BinId>,
 }
 
-/// The CSV columns, in any order; `window` may be left out.
+/// The optional CSV columns: a time window and the planning fill rate.
+pub const OPTIONAL_BIN_COLUMNS: [&str; 3] = ["window", "fill_rate_prior", "fill_rate_prior_log_sd"];
+
+/// The CSV columns, in any order; [`OPTIONAL_BIN_COLUMNS`] may be left out.
 pub const BIN_COLUMNS: [&str; 7] = [
     "lon",
     "lat",
@@ -582,8 +586,9 @@ fn file_error(shown: &str, why: impl std::fmt::Display) -> PlanningError {
         "FILE",
         shown,
         format!(
-            "{why}; give a CSV with a header row {}[,window] or a GeoJSON FeatureCollection of Point features with those properties",
-            BIN_COLUMNS.join(",")
+            "{why}; give a CSV with a header row {} (optional: {}) or a GeoJSON FeatureCollection of Point features with those properties",
+            BIN_COLUMNS.join(","),
+            OPTIONAL_BIN_COLUMNS.join(",")
         ),
     )
 }
@@ -609,7 +614,7 @@ fn read_csv(path: &Path, shown: &str) -> Result<Vec<BinRow>> {
     }
     if let Some(extra) = headers
         .iter()
-        .find(|h| !BIN_COLUMNS.contains(h) && *h != "window")
+        .find(|h| !BIN_COLUMNS.contains(h) && !OPTIONAL_BIN_COLUMNS.contains(h))
     {
         return Err(file_error(shown, format!("unknown column `{extra}`")));
     }
@@ -750,8 +755,41 @@ fn check_row(at: String, get: impl Fn(&str) -> Option<String>) -> BinRow {
             }
         },
     };
+    let optional = |c: &str| -> Result<Option<f64>, String> {
+        match text(c) {
+            None => Ok(None),
+            Some(raw) => match raw.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(Some(v)),
+                _ => Err(format!("{c} = {raw}: give a number, or leave it empty")),
+            },
+        }
+    };
+    let rate_prior = match (
+        optional("fill_rate_prior"),
+        optional("fill_rate_prior_log_sd"),
+    ) {
+        (Err(e), _) | (_, Err(e)) => {
+            problems.push(e);
+            None
+        }
+        (Ok(None), Ok(None)) => Some(None),
+        (Ok(None), Ok(Some(_))) => {
+            problems.push(
+                "fill_rate_prior_log_sd is set without fill_rate_prior: give the rate too, or leave both empty"
+                    .into(),
+            );
+            None
+        }
+        (Ok(Some(rate)), Ok(sd)) => match RatePrior::new(rate, sd) {
+            Ok(p) => Some(Some(p)),
+            Err(e) => {
+                problems.push(e.to_string());
+                None
+            }
+        },
+    };
     let bin = match (
-        lon, lat, capacity, service, stream, container, customer, window,
+        lon, lat, capacity, service, stream, container, customer, window, rate_prior,
     ) {
         (
             Some(lon),
@@ -762,7 +800,9 @@ fn check_row(at: String, get: impl Fn(&str) -> Option<String>) -> BinRow {
             Some(container_type),
             Some(customer),
             Some(time_windows),
+            Some(rate_prior),
         ) if problems.is_empty() => Some(NewBin {
+            rate_prior,
             lon,
             lat,
             capacity_litres: c as i32,

@@ -299,6 +299,7 @@ async fn a_bin_with_no_road_route_to_the_depot_is_reported_not_a_crash() {
     let stranded = city
         .store()
         .insert_bin(&NewBin {
+            rate_prior: None,
             lon: 1.79,
             lat: 42.65,
             capacity_litres: 1100,

@@ -182,6 +182,8 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
                 })
                 .into_iter()
                 .collect(),
+            fill_rate_prior: s.planning_prior(&bin.zone).map(|p| p.rate_per_day),
+            fill_rate_prior_log_sd: s.planning_prior(&bin.zone).map(|p| p.log_sd),
         };
         let id = services
             .ingest

@@ -260,6 +260,15 @@ async fn drive(
                 .filter(|d| d.decision.action == "may")
                 .map(|d| d.decision.bin.0)
                 .collect();
+            let decided = |action: &str| {
+                let mut bins: Vec<usize> = decisions
+                    .iter()
+                    .filter(|d| d.decision.action == action)
+                    .filter_map(|d| city.bin_index.get(&d.decision.bin.0).copied())
+                    .collect();
+                bins.sort_unstable();
+                bins
+            };
             kpi.optional_offered += optional.len();
             kpi.missed_must_collect += done.unserved_must as usize;
             kpi.routes_checked += done.checked_routes as usize;
@@ -321,6 +330,8 @@ async fn drive(
                 pickups: picked,
                 overflow_bins: 0,
                 missed_must: done.unserved_must as usize,
+                must: decided("must"),
+                may: decided("may"),
             });
         } else if day >= 1 {
             daily.push(DayKpis {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::macros::{date, format_description};
 use time::{Date, Month};
 
-use fillroute_forecast::CalendarPolicy;
+use fillroute_forecast::{CalendarPolicy, RatePrior};
 use fillroute_roads::EARTH_RADIUS_M;
 
 use crate::error::{Result, ScenarioError, invalid};
@@ -227,6 +227,20 @@ pub struct ZoneConfig {
 
 fn default_rate_sd() -> f64 {
     0.4
+}
+
+impl ZoneConfig {
+    /// The fill rate a city plans with for this zone's bins: the zone's
+    /// mean, never a bin's own true rate, with the spread between its bins
+    /// plus 0.2 for the figure's own error. The replay fits every bin with it
+    /// as the prior and `--stack` registers it with each bin, so both fit as
+    /// production does for a bin registered with `fill_rate_prior`.
+    pub fn planning_prior(&self) -> RatePrior {
+        RatePrior {
+            rate_per_day: self.rate_mean.clamp(1e-3, 10.0),
+            log_sd: self.rate_log_sd.hypot(0.2).clamp(0.05, 5.0),
+        }
+    }
 }
 
 /// A day with more waste.
@@ -532,6 +546,16 @@ pub fn parse_date(field: &str, s: &str) -> Result<i64> {
 }
 
 impl Scenario {
+    /// The planning fill rate of a bin of the named zone (`None` for an
+    /// explicit bin outside every zone: the model's default).
+    pub fn planning_prior(&self, zone: &str) -> Option<RatePrior> {
+        self.bins
+            .zones
+            .iter()
+            .find(|z| z.name == zone)
+            .map(ZoneConfig::planning_prior)
+    }
+
     /// Reads and validates a scenario file: `scenario check` and `scenario
     /// run` both start here, so both refuse the same files.
     pub fn from_file(path: &Path) -> Result<Self> {
@@ -1187,36 +1211,16 @@ impl Scenario {
                         "use a non-negative cost in euro",
                     )?;
                     if let Some(c) = calendar {
-                        range(
-                            &f("calendar.target_fill"),
-                            c.target_fill,
-                            0.1,
-                            2.0,
-                            "use a fill in 0.1..=2 (0.9 is typical)",
-                        )?;
-                        range(
-                            &f("calendar.emergency_risk"),
-                            c.emergency_risk,
-                            0.0,
-                            1.0,
-                            "use a probability in 0..=1 (0.5 is typical)",
-                        )?;
-                        if let Some(x) = c.sweep_fill {
-                            range(
-                                &f("calendar.sweep_fill"),
-                                x,
-                                0.0,
-                                1.3,
-                                "use a fill in 0..=1.3 (0.5 is typical)",
-                            )?;
-                        }
-                        if !(1..=50).contains(&c.areas_per_slot) {
-                            return Err(invalid(
-                                f("calendar.areas_per_slot"),
-                                c.areas_per_slot,
-                                "use 1..=50 areas per weekly slot",
-                            ));
-                        }
+                        // The library's own check, named as the scenario
+                        // file names it.
+                        c.validate().map_err(|e| match e {
+                            fillroute_forecast::ForecastError::InvalidParameter {
+                                field,
+                                value,
+                                fix,
+                            } => invalid(f(&format!("calendar.{field}")), value, fix),
+                            other => other.into(),
+                        })?;
                         let work = t.weekdays.iter().filter(|&&w| w).count();
                         if c.max_per_week == 0 || usize::from(c.max_per_week) > work {
                             return Err(invalid(

@@ -86,6 +86,14 @@ pub struct DayKpis {
     pub overflow_bins: usize,
     /// Must-collect bins left unserved.
     pub missed_must: usize,
+    /// The day's must-collect bins (indices, ascending): what the decision
+    /// made of the readings, compared between the embedded and the stack
+    /// replay. Not written to results.json.
+    #[serde(skip)]
+    pub must: Vec<usize>,
+    /// The day's may-collect bins (indices, ascending).
+    #[serde(skip)]
+    pub may: Vec<usize>,
 }
 
 /// What a run produces.
@@ -195,7 +203,7 @@ pub fn run(
     let configs: Vec<ModelConfig> = world
         .bins
         .iter()
-        .map(|b| model_config(s, &b.zone, offset))
+        .map(|b| ModelConfig::for_bin(offset, s.planning_prior(&b.zone)))
         .collect();
     let mut states: Vec<PolicyState> = s
         .policies
@@ -326,6 +334,16 @@ pub fn run(
                     pickups: plan.routes.iter().map(|r| r.pickups.len()).sum(),
                     overflow_bins: 0,
                     missed_must: missed,
+                    must: requests
+                        .iter()
+                        .filter(|q| q.prize.is_none())
+                        .map(|q| q.bin)
+                        .collect(),
+                    may: requests
+                        .iter()
+                        .filter(|q| q.prize.is_some())
+                        .map(|q| q.bin)
+                        .collect(),
                 });
                 if s.run.map_days.contains(&day) {
                     maps.push((
@@ -415,26 +433,6 @@ pub fn run(
         reader: vision.mode(),
         reader_confusion: vision.confusion().cloned(),
     })
-}
-
-/// The forecast model as a city would set it up: the rate prior of a bin
-/// with little history is its land-use zone's planning figure (never the
-/// bin's own true rate), and a camera reading counts as no better than the
-/// ±0.08 the real model reaches on lid-camera photos, however confident its
-/// class probabilities look.
-fn model_config(s: &Scenario, zone: &str, utc_offset_secs: i32) -> ModelConfig {
-    let mut c = ModelConfig {
-        utc_offset_secs,
-        ..ModelConfig::default()
-    };
-    if let Some(z) = s.bins.zones.iter().find(|z| z.name == zone) {
-        c.prior_rate_per_day = z.rate_mean.clamp(1e-3, 10.0);
-        c.prior_rate_log_sd = (z.rate_log_sd.powi(2) + 0.2f64.powi(2))
-            .sqrt()
-            .clamp(0.05, 5.0);
-    }
-    c.noise.camera_floor_sd = 0.08;
-    c
 }
 
 /// A stable hash of a policy name (FNV-1a, 32 bits).

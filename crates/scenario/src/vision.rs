@@ -134,7 +134,12 @@ impl Vision {
             "fill-head-{}-seed{seed}-n{per_class}.json",
             &sha[..12]
         ));
-        if let Ok(classifier) = Classifier::load(&model_path, Some(&sha)) {
+        // A head cached before the class midpoints changed reads with the
+        // old ones: retrain it.
+        if let Some(classifier) = Classifier::load(&model_path, Some(&sha))
+            .ok()
+            .filter(|c| c.midpoints.as_deref() == Some(&DEFAULT_FILL_MIDPOINTS[..]))
+        {
             return Ok(Self {
                 training_accuracy: classifier.metrics.cross_validation_accuracy,
                 reader: Some(FillReader {

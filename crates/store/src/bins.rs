@@ -5,34 +5,8 @@ use crate::{Bin, BinId, NewBin, Store, StoreError};
 impl Store {
     /// Registers a bin and its time windows in one transaction.
     pub async fn insert_bin(&self, bin: &NewBin) -> Result<BinId, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = sqlx::query_scalar!(
-            r#"INSERT INTO bins (geom, capacity_litres, waste_stream, service_time_s, container_type, customer)
-               VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326), $3, $4, $5, $6, $7)
-               RETURNING id"#,
-            bin.lon,
-            bin.lat,
-            bin.capacity_litres,
-            bin.waste_stream,
-            bin.service_time_s,
-            bin.container_type,
-            bin.customer,
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        for w in &bin.time_windows {
-            sqlx::query!(
-                "INSERT INTO bin_time_windows (bin_id, weekday, opens_s, closes_s) VALUES ($1, $2, $3, $4)",
-                id,
-                w.weekday,
-                w.opens_s,
-                w.closes_s,
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(BinId(id))
+        let ids = self.insert_bins(std::slice::from_ref(bin)).await?;
+        Ok(ids[0])
     }
 
     /// The bin with `id`, if registered.
@@ -119,8 +93,9 @@ impl Store {
         let mut ids = Vec::with_capacity(bins.len());
         for bin in bins {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO bins (geom, capacity_litres, waste_stream, service_time_s, container_type, customer)
-                 VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326), $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO bins (geom, capacity_litres, waste_stream, service_time_s, container_type, customer,
+                                   fill_rate_prior, fill_rate_prior_log_sd)
+                 VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326), $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(bin.lon)
             .bind(bin.lat)
@@ -129,6 +104,8 @@ impl Store {
             .bind(bin.service_time_s)
             .bind(&bin.container_type)
             .bind(&bin.customer)
+            .bind(bin.rate_prior.map(|p| p.rate_per_day))
+            .bind(bin.rate_prior.map(|p| p.log_sd))
             .fetch_one(&mut *tx)
             .await?;
             for w in &bin.time_windows {

@@ -3,6 +3,7 @@
 //! readings, services, open requests, and the fleet overview).
 
 use crate::{BinId, Detection, NetworkId, Reading, ServiceEvent, Store, StoreError, parse_source};
+use fillroute_forecast::{ModelConfig, RatePrior};
 use time::OffsetDateTime;
 
 /// A planning region's database id.
@@ -159,6 +160,8 @@ pub struct RegionBin {
     pub windows: Vec<(i16, i32, i32)>,
     /// An open request: `customer` or `driver`.
     pub open_request: Option<String>,
+    /// Its planning fill rate, the forecast's prior ([`crate::NewBin::rate_prior`]).
+    pub rate_prior: Option<RatePrior>,
 }
 
 /// A planned pickup that did not happen ([`Store::missed_pickups`]).
@@ -421,7 +424,7 @@ impl Store {
     pub async fn bins_in_region(&self, region: RegionId) -> Result<Vec<RegionBin>, StoreError> {
         let rows = sqlx::query!(
             r#"SELECT b.id, ST_X(b.geom) AS "lon!", ST_Y(b.geom) AS "lat!", b.capacity_litres, b.service_time_s,
-                      b.max_interval_days,
+                      b.max_interval_days, b.fill_rate_prior, b.fill_rate_prior_log_sd,
                       ARRAY(SELECT coalesce(w.weekday, -1::int2) FROM bin_time_windows w WHERE w.bin_id = b.id ORDER BY w.opens_s) AS "weekdays!",
                       ARRAY(SELECT w.opens_s FROM bin_time_windows w WHERE w.bin_id = b.id ORDER BY w.opens_s) AS "opens!",
                       ARRAY(SELECT w.closes_s FROM bin_time_windows w WHERE w.bin_id = b.id ORDER BY w.opens_s) AS "closes!",
@@ -450,6 +453,7 @@ impl Store {
                     .map(|((w, o), c)| (w, o, c))
                     .collect(),
                 open_request: r.request,
+                rate_prior: rate_prior(r.fill_rate_prior, r.fill_rate_prior_log_sd),
             })
             .collect())
     }
@@ -872,4 +876,13 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A bin's stored planning rate as the forecast's prior; a rate without an sd
+/// gets the model's default sd.
+pub(crate) fn rate_prior(rate: Option<f64>, log_sd: Option<f64>) -> Option<RatePrior> {
+    rate.map(|rate_per_day| RatePrior {
+        rate_per_day,
+        log_sd: log_sd.unwrap_or(ModelConfig::default().prior_rate_log_sd),
+    })
 }

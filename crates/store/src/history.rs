@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use fillroute_forecast::{ModelConfig, Source, Timestamp};
+use fillroute_forecast::{ModelConfig, RatePrior, Source, Timestamp};
 use time::OffsetDateTime;
 
 use crate::{
@@ -51,9 +51,8 @@ impl Reading {
             ReadingSource::Ultrasonic | ReadingSource::Weight => Source::Sensor,
             ReadingSource::Driver => Source::Driver,
         };
-        let probabilities = (self.probabilities.len()
-            == fillroute_forecast::reading::FILL_CLASSES.len())
-        .then(|| self.probabilities.iter().map(|&p| f64::from(p)).collect());
+        let probabilities = (self.probabilities.len() == fillroute_forecast::FillClass::ALL.len())
+            .then(|| self.probabilities.iter().map(|&p| f64::from(p)).collect());
         fillroute_forecast::Reading {
             at: stamp(self.observed_at),
             fill: f64::from(self.fill_fraction).min(1.5),
@@ -109,13 +108,10 @@ impl RegionClock {
             .map_or(self.utc_offset_s, |ts| self.zone().to_offset(ts).seconds())
     }
 
-    /// The forecast model's settings for a fit at `now`: local weekdays at
-    /// the offset that holds then.
-    pub fn model_config(&self, now: OffsetDateTime) -> ModelConfig {
-        ModelConfig {
-            utc_offset_secs: self.offset_at(now),
-            ..ModelConfig::default()
-        }
+    /// The forecast model's settings for a fit at `now` of a bin with
+    /// `prior`: local weekdays at the offset that holds then.
+    pub fn model_config(&self, now: OffsetDateTime, prior: Option<RatePrior>) -> ModelConfig {
+        ModelConfig::for_bin(self.offset_at(now), prior)
     }
 }
 
@@ -159,22 +155,33 @@ impl Store {
         Ok(out)
     }
 
-    /// The clock of the region a bin stands in (the first by name when
-    /// regions overlap), or UTC when it stands in none.
-    pub async fn bin_clock(&self, bin: BinId) -> Result<RegionClock, StoreError> {
-        let row: Option<(i32, Option<String>)> = sqlx::query_as(
-            "SELECT r.utc_offset_s, r.time_zone FROM bins b JOIN regions r ON ST_Within(b.geom, r.geom)
-             WHERE b.id = $1 ORDER BY r.name LIMIT 1",
+    /// The forecast model for a fit of one bin at `now`: the clock of the
+    /// region it stands in (the first by name when regions overlap, UTC when
+    /// it stands in none) and its planning rate as the prior.
+    pub async fn bin_model_config(
+        &self,
+        bin: BinId,
+        now: OffsetDateTime,
+    ) -> Result<ModelConfig, StoreError> {
+        type Row = (Option<f64>, Option<f64>, Option<i32>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT b.fill_rate_prior, b.fill_rate_prior_log_sd, r.utc_offset_s, r.time_zone
+             FROM bins b LEFT JOIN LATERAL (
+                 SELECT r.utc_offset_s, r.time_zone FROM regions r WHERE ST_Within(b.geom, r.geom)
+                 ORDER BY r.name LIMIT 1) r ON true
+             WHERE b.id = $1",
         )
         .bind(bin.0)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(
-            row.map_or(RegionClock::UTC, |(utc_offset_s, time_zone)| RegionClock {
-                utc_offset_s,
-                time_zone,
-            }),
-        )
+        let Some((rate, log_sd, offset, time_zone)) = row else {
+            return Ok(RegionClock::UTC.model_config(now, None));
+        };
+        let clock = offset.map_or(RegionClock::UTC, |utc_offset_s| RegionClock {
+            utc_offset_s,
+            time_zone,
+        });
+        Ok(clock.model_config(now, crate::fleet::rate_prior(rate, log_sd)))
     }
 
     /// Bins served and routes driven by the region's committed plans for

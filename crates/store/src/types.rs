@@ -62,6 +62,9 @@ pub struct NewBin {
     pub customer: String,
     /// When it may be serviced; empty means any time.
     pub time_windows: Vec<TimeWindow>,
+    /// The fill rate the hauler plans with for bins like it: the forecast's
+    /// prior until it has history. `None`: the model's default.
+    pub rate_prior: Option<fillroute_forecast::RatePrior>,
 }
 
 /// A registered bin.

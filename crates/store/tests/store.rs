@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 fn bin() -> NewBin {
     NewBin {
+        rate_prior: None,
         lon: 4.9041,
         lat: 52.3676,
         capacity_litres: 1100,
@@ -81,6 +82,39 @@ async fn bin_round_trips_its_point_through_postgis() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_bins_planning_fill_rate_is_its_forecast_prior() {
+    let db = TestDb::new().await;
+    let prior = fillroute_forecast::RatePrior::new(0.3, None).unwrap();
+    let with = db
+        .store
+        .insert_bin(&NewBin {
+            rate_prior: Some(prior),
+            ..bin()
+        })
+        .await
+        .unwrap();
+    let without = db
+        .store
+        .insert_bin(&NewBin { lon: 4.91, ..bin() })
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let config = db.store.bin_model_config(with, now).await.unwrap();
+    assert_eq!(config.prior_rate_per_day, 0.3);
+    assert_eq!(config.prior_rate_log_sd, 0.7, "the default sd");
+    let default = fillroute_forecast::ModelConfig::default();
+    let config = db.store.bin_model_config(without, now).await.unwrap();
+    assert_eq!(config.prior_rate_per_day, default.prior_rate_per_day);
+    // An unknown bin fits with the defaults, as a bin outside every region.
+    let config = db
+        .store
+        .bin_model_config(BinId(i64::MAX), now)
+        .await
+        .unwrap();
+    assert_eq!(config, default);
 }
 
 #[tokio::test]

@@ -61,8 +61,8 @@ async fn classify_returns_class_probabilities_fill_fraction_and_model_version() 
     assert_eq!(r.probabilities.len(), model.classes.len());
     assert!((r.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     assert!(
-        (0.0..=1.1).contains(&r.fill_fraction),
-        "{}",
+        (0.0..=1.15).contains(&r.fill_fraction),
+        "a fill between the emptiest and fullest class midpoints, got {}",
         r.fill_fraction
     );
     assert_eq!(r.model_version, model.version);

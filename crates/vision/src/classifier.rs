@@ -9,6 +9,7 @@
 use crate::calibration::{CalibrationReport, Reliability, fit_temperature, softmax};
 use crate::error::{Result, VisionError};
 use crate::metrics::Metrics;
+use fillroute_forecast::FillClass;
 use linfa::prelude::*;
 use linfa_logistic::MultiLogisticRegression;
 use ndarray16::{Array1, Array2};
@@ -18,18 +19,21 @@ use std::path::Path;
 /// Artifact schema version; bump when the JSON layout changes.
 pub const ARTIFACT_FORMAT: u32 = 2;
 
-/// The default ordered fill classes of a bin camera.
-pub const DEFAULT_FILL_CLASSES: [&str; 6] = [
-    "empty",
-    "quarter",
-    "half",
-    "three_quarter",
-    "full",
-    "overflowing",
-];
+/// The default ordered fill classes of a bin camera ([`FillClass::NAMES`]).
+pub const DEFAULT_FILL_CLASSES: [&str; 6] = FillClass::NAMES;
 
-/// Fill fraction at the middle of each default class (overflowing counts as 1.1).
-pub const DEFAULT_FILL_MIDPOINTS: [f32; 6] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.1];
+/// Fill fraction at the middle of each default class ([`FillClass::MIDPOINTS`]:
+/// full is 0.9375 and overflowing 1.15, as the renderer labels and the
+/// forecast weighs them).
+pub const DEFAULT_FILL_MIDPOINTS: [f32; 6] = {
+    let mut m = [0.0; 6];
+    let mut i = 0;
+    while i < 6 {
+        m[i] = FillClass::MIDPOINTS[i] as f32;
+        i += 1;
+    }
+    m
+};
 
 /// A trained linear classifier on top of a specific backbone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -546,7 +550,8 @@ mod tests {
         let (mean, sd) = expected_fill(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0], &mids);
         assert!((mean - 0.5).abs() < 1e-6 && sd.abs() < 1e-6);
         let (mean, sd) = expected_fill(&[0.5, 0.0, 0.0, 0.0, 0.5, 0.0], &mids);
-        assert!((mean - 0.5).abs() < 1e-6 && (sd - 0.5).abs() < 1e-6);
+        // Empty (0.0625) and full (0.9375), half each.
+        assert!((mean - 0.5).abs() < 1e-6 && (sd - 0.4375).abs() < 1e-6);
     }
 
     #[test]

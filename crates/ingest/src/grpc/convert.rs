@@ -19,6 +19,8 @@ impl From<pb::RegisterBinRequest> for RegisterBin {
                 .into_iter()
                 .map(|w| (w.weekday, w.opens_s, w.closes_s))
                 .collect(),
+            fill_rate_prior: r.fill_rate_prior,
+            fill_rate_prior_log_sd: r.fill_rate_prior_log_sd,
         }
     }
 }

@@ -120,6 +120,7 @@ pub async fn andorra(bins: usize, trucks: usize) -> City {
     for (i, p) in spots.iter().enumerate() {
         let id = store
             .insert_bin(&NewBin {
+                rate_prior: None,
                 lon: p.lon(),
                 lat: p.lat(),
                 capacity_litres: 1100,
