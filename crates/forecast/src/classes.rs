@@ -145,7 +145,7 @@ mod tests {
         for c in FillClass::ALL {
             assert_eq!(FillClass::from_name(c.name()), Some(c));
             assert_eq!(
-                serde_json::to_string(&c).unwrap(),
+                serde_json::to_string(&c).expect("a class serialises"),
                 format!("\"{}\"", c.name())
             );
         }
