@@ -65,6 +65,18 @@ impl FillClass {
         m
     };
 
+    /// [`FillClass::MIDPOINTS`] in single precision, as the renderer and the
+    /// classifier artifacts hold them.
+    pub const MIDPOINTS_F32: [f32; 6] = {
+        let mut m = [0.0; 6];
+        let mut i = 0;
+        while i < 6 {
+            m[i] = Self::MIDPOINTS[i] as f32;
+            i += 1;
+        }
+        m
+    };
+
     /// The highest fill a class covers (the renderer's highest fill).
     pub const MAX_FILL: f64 = BOUNDS[6];
 

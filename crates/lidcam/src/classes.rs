@@ -9,15 +9,7 @@ pub const CLASS_NAMES: [&str; 6] = DefaultClass::NAMES;
 
 /// Midpoint fill fraction of each default class ([`DefaultClass::MIDPOINTS`]),
 /// e.g. to turn a predicted class back into a fill estimate for routing.
-pub const CLASS_MIDPOINTS: [f32; 6] = {
-    let mut m = [0.0; 6];
-    let mut i = 0;
-    while i < 6 {
-        m[i] = DefaultClass::MIDPOINTS[i] as f32;
-        i += 1;
-    }
-    m
-};
+pub const CLASS_MIDPOINTS: [f32; 6] = DefaultClass::MIDPOINTS_F32;
 
 /// Default class index of a fill fraction ([`DefaultClass::of_fill`]).
 pub fn class_for_fill(fill: f32) -> usize {

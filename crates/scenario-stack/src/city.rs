@@ -165,6 +165,7 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
     let mut bin_index = HashMap::new();
     let cadence_s = (86_400 / s.cameras.per_day.max(1)) as u32;
     for (b, bin) in world.bins.iter().enumerate() {
+        let prior = s.planning_prior(&bin.zone);
         let request = pb::RegisterBinRequest {
             lon: bin.at.lon(),
             lat: bin.at.lat(),
@@ -182,8 +183,8 @@ pub async fn register(s: &Scenario, world: &World, services: &mut Services) -> R
                 })
                 .into_iter()
                 .collect(),
-            fill_rate_prior: s.planning_prior(&bin.zone).map(|p| p.rate_per_day),
-            fill_rate_prior_log_sd: s.planning_prior(&bin.zone).map(|p| p.log_sd),
+            fill_rate_prior: prior.map(|p| p.rate_per_day),
+            fill_rate_prior_log_sd: prior.map(|p| p.log_sd),
         };
         let id = services
             .ingest

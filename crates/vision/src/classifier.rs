@@ -25,15 +25,7 @@ pub const DEFAULT_FILL_CLASSES: [&str; 6] = FillClass::NAMES;
 /// Fill fraction at the middle of each default class ([`FillClass::MIDPOINTS`]:
 /// full is 0.9375 and overflowing 1.15, as the renderer labels and the
 /// forecast weighs them).
-pub const DEFAULT_FILL_MIDPOINTS: [f32; 6] = {
-    let mut m = [0.0; 6];
-    let mut i = 0;
-    while i < 6 {
-        m[i] = FillClass::MIDPOINTS[i] as f32;
-        i += 1;
-    }
-    m
-};
+pub const DEFAULT_FILL_MIDPOINTS: [f32; 6] = FillClass::MIDPOINTS_F32;
 
 /// A trained linear classifier on top of a specific backbone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
