@@ -602,6 +602,9 @@ def ingest_cases(s: Stack, r: Runner):
           "observed_at_unix_ms")
     r.run("ingest", "ReportReading", "observed i64 min", I, rr(observed_at_unix_ms=-(2**63)), "observed_at_unix_ms")
     r.run("ingest", "ReportReading", "another device's bin", {"PERMISSION_DENIED"}, rr(bin_id=other_bin))
+    r.run("ingest", "ReportReading", "emptied by a sensor", I, rr(emptied=True), "emptied")
+    r.run("ingest", "ReportReading", "emptied yet 0.9 full", I,
+          rr(emptied=True, fill_fraction=0.9, source=pb.READING_SOURCE_DRIVER), "fill_fraction")
     r.run("ingest", "-", "nothing written by refused readings", OK,
           lambda: check_eq(int(s.psql("SELECT count(*) FROM fill_readings")), readings_before, "fill_readings rows"))
 

@@ -307,7 +307,7 @@ async fn an_operator_gets_from_an_empty_server_to_a_committed_plan_with_document
         "line 6: (0, 0) is outside every region",
         "line 7: same coordinates (1.523, 42.507) as line 2",
         "line 8: parameter `fill_rate_prior` = 20",
-        "line 9: fill_rate_prior_log_sd is set without fill_rate_prior",
+        "line 9: parameter `fill_rate_prior_log_sd` = ",
     ] {
         assert!(report.contains(needle), "{needle:?} in\n{report}");
     }

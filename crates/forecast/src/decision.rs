@@ -195,6 +195,25 @@ pub enum Action {
     Skip,
 }
 
+impl Action {
+    /// Every action, in the order above.
+    pub const ALL: [Self; 3] = [Self::Must, Self::May, Self::Skip];
+
+    /// The stored and serialised spelling: `must`, `may` or `skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "must",
+            Self::May => "may",
+            Self::Skip => "skip",
+        }
+    }
+
+    /// The action spelled `s` ([`Self::as_str`]), if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 /// Why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -116,6 +116,25 @@ impl RatePrior {
             log_sd,
         })
     }
+
+    /// The prior in a bin's two optional fields, as every entry point (the
+    /// `RegisterBin` RPC, the bins CSV) receives them: none when both are
+    /// unset, checked by [`Self::new`] when the rate is set.
+    ///
+    /// # Errors
+    /// [`crate::ForecastError::InvalidParameter`] naming the bad field, also
+    /// when the sd comes without a rate.
+    pub fn from_fields(rate_per_day: Option<f64>, log_sd: Option<f64>) -> Result<Option<Self>> {
+        match (rate_per_day, log_sd) {
+            (None, None) => Ok(None),
+            (None, Some(value)) => Err(crate::ForecastError::InvalidParameter {
+                field: "fill_rate_prior_log_sd",
+                value,
+                fix: "set fill_rate_prior too, or leave both unset",
+            }),
+            (Some(rate), sd) => Self::new(rate, sd).map(Some),
+        }
+    }
 }
 
 impl ModelConfig {

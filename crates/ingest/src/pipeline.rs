@@ -111,6 +111,8 @@ pub struct Report {
     pub fill_fraction: f32,
     /// Ultrasonic, weight or driver.
     pub source: Option<ReadingSource>,
+    /// The crew emptied the bin then (driver reports only).
+    pub emptied: bool,
 }
 
 impl Ingest {
@@ -242,22 +244,13 @@ impl Ingest {
                 closes_s: closes as i32,
             });
         }
-        let rate_prior = match (r.fill_rate_prior, r.fill_rate_prior_log_sd) {
-            (None, None) => None,
-            (None, Some(sd)) => {
-                return Err(IngestError::invalid(
-                    "fill_rate_prior_log_sd",
-                    sd,
-                    "set fill_rate_prior too, or leave both unset",
-                ));
-            }
-            (Some(rate), sd) => Some(RatePrior::new(rate, sd).map_err(|e| match e {
+        let rate_prior = RatePrior::from_fields(r.fill_rate_prior, r.fill_rate_prior_log_sd)
+            .map_err(|e| match e {
                 ForecastError::InvalidParameter { field, value, fix } => {
                     IngestError::invalid(field, value, fix)
                 }
                 other => IngestError::Internal(other.to_string()),
-            })?),
-        };
+            })?;
         // Checked before writing, as `fillroute bins import` does: a bin no
         // region covers is never planned, which the caller must hear now.
         let placement = self.store.locate_points(&[[r.lon, r.lat]]).await?;
@@ -505,10 +498,28 @@ impl Ingest {
             fill_fraction: r.fill_fraction,
             source,
         };
-        let (id, event) = self
-            .store
-            .insert_reading(&reading, self.config.service_drop)
-            .await?;
+        let (id, event) = if r.emptied {
+            if source != ReadingSource::Driver {
+                return Err(IngestError::invalid(
+                    "emptied",
+                    true,
+                    "only a crew empties a bin: send emptied with source = DRIVER",
+                ));
+            }
+            let most = fillroute_forecast::ServiceDetection::default().max_level_after;
+            if f64::from(r.fill_fraction) > most {
+                return Err(IngestError::invalid(
+                    "fill_fraction",
+                    r.fill_fraction,
+                    format!("an emptied bin holds at most {most}: report the level after emptying"),
+                ));
+            }
+            self.store.insert_emptying(&reading).await?
+        } else {
+            self.store
+                .insert_reading(&reading, self.config.service_drop)
+                .await?
+        };
         self.store.touch_device(device.id, None).await?;
         Ok((id, event.is_some()))
     }

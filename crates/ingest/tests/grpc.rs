@@ -546,6 +546,7 @@ async fn device_uploading_for_another_devices_bin_is_permission_denied() {
         observed_at_unix_ms: now_ms(),
         fill_fraction: 0.5,
         source: pb::ReadingSource::Ultrasonic as i32,
+        emptied: false,
     });
     assert_eq!(
         stack
@@ -561,6 +562,77 @@ async fn device_uploading_for_another_devices_bin_is_permission_denied() {
     stack.cleanup().await;
 }
 
+/// A crew that empties a bin says so: the emptying is a reported service
+/// that every forecast fit takes as certain, even where the readings show
+/// no sharp fall (0.3 to 0.0 is under the 0.35 a fall must drop). Before
+/// `emptied`, the only trace was a driver reading, and the nightly job's
+/// fits (unlike the replay's) did not know the bin had been emptied.
+#[tokio::test]
+async fn a_crews_emptied_report_is_a_reported_service_even_without_a_fall() {
+    let stack = Stack::start().await;
+    let cam = stack.camera().await;
+    let mut c = stack.client().await;
+    let at = now_ms();
+    let report = |fill: f32, minutes_ago: i64, source: pb::ReadingSource, emptied: bool| {
+        cam.req(pb::ReportReadingRequest {
+            bin_id: 0,
+            observed_at_unix_ms: at - minutes_ago * 60_000,
+            fill_fraction: fill,
+            source: source as i32,
+            emptied,
+        })
+    };
+    let before = c
+        .report_reading(report(0.3, 30, pb::ReadingSource::Ultrasonic, false))
+        .await
+        .expect("sensor reading")
+        .into_inner();
+    assert!(!before.service_detected);
+    let emptied = c
+        .report_reading(report(0.0, 10, pb::ReadingSource::Driver, true))
+        .await
+        .expect("emptied report")
+        .into_inner();
+    assert!(emptied.service_detected, "{emptied:?}");
+    let retry = c
+        .report_reading(report(0.0, 10, pb::ReadingSource::Driver, true))
+        .await
+        .expect("retried report")
+        .into_inner();
+    assert_eq!(
+        retry.reading_id, emptied.reading_id,
+        "a retry is the same report"
+    );
+    for (fill, source, field) in [
+        (0.0, pb::ReadingSource::Ultrasonic, "emptied"),
+        (0.8, pb::ReadingSource::Driver, "fill_fraction"),
+    ] {
+        let status = c
+            .report_reading(report(fill, 5, source, true))
+            .await
+            .expect_err("refused");
+        assert!(
+            status.code() == Code::InvalidArgument && status.message().contains(field),
+            "{status:?}"
+        );
+    }
+    let store = &stack.db.store;
+    let bin = fillroute_store::BinId(cam.bin);
+    let history = store
+        .bin_history(bin, time::OffsetDateTime::UNIX_EPOCH)
+        .await
+        .expect("history");
+    assert_eq!(history.readings.len(), 2, "refused reports wrote nothing");
+    assert_eq!(
+        history.reported,
+        vec![fillroute_forecast::ServiceEvent::reported(
+            fillroute_forecast::Timestamp((at - 10 * 60_000) / 1000)
+        )],
+        "the emptying is a reported service"
+    );
+    stack.cleanup().await;
+}
+
 #[tokio::test]
 async fn sensor_readings_are_stored_and_a_sharp_fall_is_a_service_event() {
     let stack = Stack::start().await;
@@ -572,6 +644,7 @@ async fn sensor_readings_are_stored_and_a_sharp_fall_is_a_service_event() {
             observed_at_unix_ms: now_ms() - minutes_ago * 60_000,
             fill_fraction: fill,
             source: source as i32,
+            emptied: false,
         })
     };
     let full = c
@@ -641,6 +714,7 @@ async fn a_repeated_report_returns_the_first_reading_even_when_retries_race() {
             observed_at_unix_ms: at,
             fill_fraction: fill,
             source: pb::ReadingSource::Ultrasonic as i32,
+            emptied: false,
         })
     };
     let answers = futures::future::join_all((0..64).map(|_| {

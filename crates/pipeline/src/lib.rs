@@ -91,6 +91,14 @@ pub struct Sweeps<'a> {
 /// Bins a special trip for an overflowing bin shares its driving with.
 pub const SPECIAL_TRIP_BINS: f64 = 2.0;
 
+/// The moment a day's bins are decided for: the middle of the trucks'
+/// working hours (`shift`, seconds after local midnight), where a stop on a
+/// route that spans the shift is expected; never before `now`. The nightly
+/// job and the replay both decide for it.
+pub fn collection_time(local_midnight: Timestamp, shift: (i64, i64), now: Timestamp) -> Timestamp {
+    Timestamp(local_midnight.0 + (shift.0 + shift.1) / 2).max(now)
+}
+
 /// Fits and decides every bin of a day ([`assess`]) under one [`Rule`].
 /// A bin left for later saves its future visit spread over `bins_per_route`
 /// bins; under a weekly calendar a bin left to overflow forces a special

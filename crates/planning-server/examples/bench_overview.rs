@@ -163,7 +163,7 @@ async fn main() {
                 .iter()
                 .map(|&bin| NewDecision {
                     bin,
-                    action: "skip".into(),
+                    action: fillroute_store::Action::Skip,
                     reason: "not_full_enough".into(),
                     prize: None,
                     fill_now: 0.4,

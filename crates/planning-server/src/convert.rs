@@ -253,7 +253,7 @@ pub fn plan(v: &PlanView) -> pb::Plan {
             .unserved()
             .map(|d| pb::UnservedBin {
                 bin_id: d.decision.bin.0,
-                action: d.decision.action.clone(),
+                action: d.decision.action.as_str().into(),
                 reason: d.decision.unserved_reason.clone().unwrap_or_default(),
                 explanation: d.decision.explanation.clone(),
             })

@@ -13,8 +13,8 @@ use fillroute_forecast::{
     Timestamp, VisitCost, WorkWeek,
 };
 use fillroute_pipeline::{
-    BinStop, Case, Day as PipelineDay, Rates, Rule, Sweeps, bins_per_route, build_day, decide_day,
-    stop_litres, visit_costs,
+    BinStop, Case, Day as PipelineDay, Rates, Rule, Sweeps, bins_per_route, build_day,
+    collection_time, decide_day, stop_litres, visit_costs,
 };
 use fillroute_planner::{
     Break, DisposalSite, Instance, Route, Search, Solution, TimeWindow, Units, UnservedReason,
@@ -867,14 +867,6 @@ pub(crate) fn path(net: &LoadedNetwork, nodes: &[NodeId]) -> Result<(Vec<[f64; 2
     Ok((out, metres))
 }
 
-fn action_name(a: Action) -> &'static str {
-    match a {
-        Action::Must => "must",
-        Action::May => "may",
-        Action::Skip => "skip",
-    }
-}
-
 fn json_name(v: impl Serialize) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
@@ -954,12 +946,23 @@ async fn plan_locked(
         ));
     }
     let midnight = local_midnight(req.date, &region);
-    let first_shift = trucks
-        .iter()
-        .map(|t| t.truck.shift_start_s)
-        .min()
-        .unwrap_or(0);
-    let collect_at = (midnight + time::Duration::seconds(first_shift.into())).max(now);
+    let shift = (
+        trucks
+            .iter()
+            .map(|t| t.truck.shift_start_s)
+            .min()
+            .unwrap_or(0),
+        trucks
+            .iter()
+            .map(|t| t.truck.shift_end_s)
+            .max()
+            .unwrap_or(0),
+    );
+    let collect_at = collection_time(
+        stamp(midnight),
+        (shift.0.into(), shift.1.into()),
+        stamp(now),
+    );
     let earliest_s = (now - midnight).whole_seconds().max(0);
     let net = cache.get(store, region.network).await?;
     let sites = store
@@ -973,7 +976,7 @@ async fn plan_locked(
             next_opportunity_days,
             ..req.policy
         }),
-        collect_at: stamp(collect_at),
+        collect_at,
     };
     let config = region.clock().model_config(now, None);
     let since = now - time::Duration::seconds_f64(config.max_history_days * 86_400.0);
@@ -1145,7 +1148,7 @@ async fn plan_locked(
         .map(|(k, d)| match &d.decision {
             Some(dec) => NewDecision {
                 bin: d.bin.id,
-                action: action_name(dec.action).into(),
+                action: dec.action,
                 reason: json_name(dec.reason),
                 prize: dec.prize,
                 fill_now: dec.numbers.fill_now,
@@ -1156,7 +1159,7 @@ async fn plan_locked(
             },
             None => NewDecision {
                 bin: d.bin.id,
-                action: "skip".into(),
+                action: Action::Skip,
                 reason: "no_forecast".into(),
                 prize: None,
                 fill_now: 0.0,
@@ -1172,7 +1175,7 @@ async fn plan_locked(
         .collect();
     let unserved_must: Vec<(BinId, String)> = decisions
         .iter()
-        .filter(|d| d.action == "must")
+        .filter(|d| d.action == Action::Must)
         .filter_map(|d| d.unserved_reason.clone().map(|r| (d.bin, r)))
         .collect();
     let plan = NewPlan {

@@ -772,16 +772,8 @@ fn check_row(at: String, get: impl Fn(&str) -> Option<String>) -> BinRow {
             problems.push(e);
             None
         }
-        (Ok(None), Ok(None)) => Some(None),
-        (Ok(None), Ok(Some(_))) => {
-            problems.push(
-                "fill_rate_prior_log_sd is set without fill_rate_prior: give the rate too, or leave both empty"
-                    .into(),
-            );
-            None
-        }
-        (Ok(Some(rate)), Ok(sd)) => match RatePrior::new(rate, sd) {
-            Ok(p) => Some(Some(p)),
+        (Ok(rate), Ok(sd)) => match RatePrior::from_fields(rate, sd) {
+            Ok(p) => Some(p),
             Err(e) => {
                 problems.push(e.to_string());
                 None

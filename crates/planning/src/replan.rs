@@ -289,7 +289,7 @@ pub async fn replan_from(
             service_s: row.service_time_s.into(),
             windows: windows_on(&row.windows, weekday),
             prize: dec
-                .filter(|d| d.action == "may")
+                .filter(|d| d.action == fillroute_forecast::Action::May)
                 .and_then(|d| d.prize)
                 .map(|p| (p * 1000.0).round() as Units),
             skills,
@@ -436,11 +436,15 @@ pub async fn replan_from(
         .collect();
     let unserved_must: Vec<(BinId, String)> = decisions
         .iter()
-        .filter(|d| d.action == "must")
+        .filter(|d| d.action == fillroute_forecast::Action::Must)
         .filter_map(|d| d.unserved_reason.clone().map(|r| (d.bin, r)))
         .collect();
-    let count = |a: &str| decisions.iter().filter(|d| d.action == a).count();
-    let (must, may, skip) = (count("must"), count("may"), count("skip"));
+    let count = |a: fillroute_forecast::Action| decisions.iter().filter(|d| d.action == a).count();
+    let (must, may, skip) = (
+        count(fillroute_forecast::Action::Must),
+        count(fillroute_forecast::Action::May),
+        count(fillroute_forecast::Action::Skip),
+    );
     let plan = NewPlan {
         id: req.plan_id,
         region: region.id,

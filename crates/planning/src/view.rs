@@ -22,9 +22,10 @@ pub struct PlanView {
 impl PlanView {
     /// Must-collect bins on no route, with the reason.
     pub fn unserved(&self) -> impl Iterator<Item = &DecisionRow> {
-        self.decisions
-            .iter()
-            .filter(|d| d.decision.unserved_reason.is_some() && d.decision.action != "skip")
+        self.decisions.iter().filter(|d| {
+            d.decision.unserved_reason.is_some()
+                && d.decision.action != fillroute_forecast::Action::Skip
+        })
     }
 }
 
@@ -148,7 +149,7 @@ pub async fn plan_map(store: &Store, cache: &NetworkCache, view: &PlanView) -> R
                 .decision
                 .unserved_reason
                 .clone()
-                .filter(|_| d.decision.action != "skip"),
+                .filter(|_| d.decision.action != fillroute_forecast::Action::Skip),
             note: d.decision.explanation.clone(),
         });
     }

@@ -75,7 +75,7 @@ async fn nightly_job_routes_every_must_bin_or_says_why_and_writes_one_draft() {
     for d in view
         .decisions
         .iter()
-        .filter(|d| d.decision.action == "must")
+        .filter(|d| d.decision.action == fillroute_forecast::Action::Must)
     {
         assert!(on_routes.contains(&d.decision.bin) || d.decision.unserved_reason.is_some());
     }
@@ -338,7 +338,11 @@ async fn may_collect_prizes_include_the_saved_future_visit() {
         .unwrap();
     assert!(summary.may >= 1, "fullish bins are optional: {summary:?}");
     let view = load_plan(city.store(), summary.plan).await.unwrap();
-    for d in view.decisions.iter().filter(|d| d.decision.action == "may") {
+    for d in view
+        .decisions
+        .iter()
+        .filter(|d| d.decision.action == fillroute_forecast::Action::May)
+    {
         let d = &d.decision;
         let numbers: serde_json::Value = serde_json::from_str(&d.numbers_json).unwrap();
         let p_overflow = numbers["p_overflow"].as_f64().unwrap();

@@ -2,7 +2,7 @@
 //! (same ground truth, same camera faults, same rendered photos) but every
 //! step goes through a service: each photo is uploaded by its bin's camera
 //! to `IngestService` and read by the vision workers into PostGIS, the
-//! trucks' emptyings come back as driver readings, and each working day is
+//! crews report each emptying (`ReportReading` with `emptied`), and each working day is
 //! planned by the nightly job behind `PlannerService` (`PlanDay`, then
 //! `GetPlan`) on simulated time. The simulator then drives the returned
 //! routes at their ETAs, exactly as the embedded replay drives its own.
@@ -197,6 +197,7 @@ async fn drive(
     let mut daily = Vec::new();
     let mut shots: HashMap<String, Shot> = HashMap::new();
     let (mut uploads, mut reports, mut plans, mut cursor) = (0usize, 0usize, 0usize, 0i64);
+    let (mut working_days, mut routes_driven) = (0usize, 0usize);
     let planner_token = services.planner_token.clone();
     progress(Progress::Stage("day 0: cameras only".into()));
     for day in 0..=s.run.days {
@@ -257,10 +258,15 @@ async fn drive(
             let decisions = services.store.plan_decisions(PlanId(done.plan_id)).await?;
             let optional: std::collections::HashSet<i64> = decisions
                 .iter()
-                .filter(|d| d.decision.action == "may")
+                .filter(|d| d.decision.action == fillroute_forecast::Action::May)
                 .map(|d| d.decision.bin.0)
                 .collect();
-            let decided = |action: &str| {
+            let emergency: std::collections::HashSet<i64> = decisions
+                .iter()
+                .filter(|d| d.decision.reason == "emergency")
+                .map(|d| d.decision.bin.0)
+                .collect();
+            let decided = |action: fillroute_forecast::Action| {
                 let mut bins: Vec<usize> = decisions
                     .iter()
                     .filter(|d| d.decision.action == action)
@@ -272,6 +278,8 @@ async fn drive(
             kpi.optional_offered += optional.len();
             kpi.missed_must_collect += done.unserved_must as usize;
             kpi.routes_checked += done.checked_routes as usize;
+            working_days += 1;
+            routes_driven += plan.routes.len();
             let (mut km, mut hours, mut picked) = (0.0, 0.0, 0usize);
             for route in &plan.routes {
                 km += route.distance_m / 1000.0;
@@ -304,6 +312,9 @@ async fn drive(
                             if optional.contains(&stop.ref_id) {
                                 kpi.optional_served += 1;
                             }
+                            if emergency.contains(&stop.ref_id) {
+                                kpi.emergency_pickups += 1;
+                            }
                             load += fill * world.bins[b].litres / s.trucks.compaction;
                             if load > s.trucks.capacity_litres {
                                 kpi.capacity_overruns += 1;
@@ -330,8 +341,8 @@ async fn drive(
                 pickups: picked,
                 overflow_bins: 0,
                 missed_must: done.unserved_must as usize,
-                must: decided("must"),
-                may: decided("may"),
+                must: decided(fillroute_forecast::Action::Must),
+                may: decided(fillroute_forecast::Action::May),
             });
         } else if day >= 1 {
             daily.push(DayKpis {
@@ -420,6 +431,7 @@ async fn drive(
                     observed_at_unix_ms: eta_ms,
                     fill_fraction: 0.0,
                     source: ingest_pb::ReadingSource::Driver as i32,
+                    emptied: true,
                 }))
                 .await
                 .map_err(call("ReportReading", day))?;
@@ -431,15 +443,12 @@ async fn drive(
             .store
             .readings_after(Area::default(), cursor, 1_000_000)
             .await?;
-        for (r, flags) in &readings {
+        // A blind frame (dark, blocked) becomes no reading: counted below.
+        for (r, _flags) in &readings {
             cursor = cursor.max(r.id);
             let Some(shot) = r.image.and_then(|i| shots.get(&i.0.to_string())) else {
                 continue;
             };
-            if flags.iter().any(|f| f == "dark" || f == "blocked") {
-                kpi.images_rejected += 1;
-                continue;
-            }
             kpi.images_read += 1;
             let class = r
                 .probabilities
@@ -459,6 +468,8 @@ async fn drive(
             });
         }
     }
+    kpi.images_rejected = uploads - kpi.images_read;
+    kpi.routes_per_day = routes_driven as f64 / working_days.max(1) as f64;
     kpi.mean_fill_at_pickup = if kpi.pickups > 0 {
         fill_at_pickup_sum / kpi.pickups as f64
     } else {

@@ -11,11 +11,13 @@ use fillroute_forecast::{
     ServiceEvent, Source, Timestamp, WorkWeek,
 };
 use fillroute_lidcam::{CameraFault, Scene, class_for_fill};
-use fillroute_pipeline::{Assessed, Case, Rule, Sweeps, build_calendar, decide_day, stop_litres};
+use fillroute_pipeline::{
+    Assessed, Case, Rule, Sweeps, build_calendar, collection_time, decide_day, stop_litres,
+};
 use fillroute_routemap::{BinMark, MapData, Place, RouteLine};
 use serde::Serialize;
 
-use crate::config::{PolicyConfig, Scenario, parse_date};
+use crate::config::{PolicyConfig, Scenario, parse_clock, parse_date};
 use crate::error::Result;
 use crate::plan::{DayPlan, Request, VisitCost, bins_per_route, future_visit_costs, plan_day};
 use crate::truth::{Truth, camera_scene, level_at, weekday_of};
@@ -226,6 +228,10 @@ pub fn run(
         })
         .collect();
     let work = s.trucks.weekdays;
+    let shift = (
+        parse_clock("trucks.shift[0]", &s.trucks.shift[0])?,
+        parse_clock("trucks.shift[1]", &s.trucks.shift[1])?,
+    );
     let visit_cost = future_visit_costs(s, world);
     let calendars: Vec<Option<Calendar>> = s
         .policies
@@ -243,7 +249,7 @@ pub fn run(
         if day >= 1 && work[wd] {
             working_days += 1;
             let next_gap = WorkWeek(work).days_to_next(wd);
-            let date = midnight(day).plus_days(0.4);
+            let date = collection_time(midnight(day), shift, midnight(day));
             let planned: Vec<(Vec<Request>, DayPlan)> = s
                 .policies
                 .iter()
@@ -311,8 +317,17 @@ pub fn run(
                             Some(q) if q.emergency => st.kpi.emergency_pickups += 1,
                             _ => {}
                         }
-                        st.services[bin]
-                            .push(ServiceEvent::reported(Timestamp(midnight(day).0 + at)));
+                        // The crew reports the emptying as production receives it
+                        // (`ReportReading` with `emptied`): a reported service and a
+                        // driver reading of what is left, nothing.
+                        let emptied_at = Timestamp(midnight(day).0 + at);
+                        st.services[bin].push(ServiceEvent::reported(emptied_at));
+                        st.readings[bin].push(Reading {
+                            at: emptied_at,
+                            fill: 0.0,
+                            probabilities: None,
+                            source: Source::Driver,
+                        });
                         load += fill * world.bins[bin].litres / s.trucks.compaction;
                         if load > s.trucks.capacity_litres {
                             st.kpi.capacity_overruns += 1;

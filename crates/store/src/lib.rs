@@ -26,6 +26,8 @@ mod types;
 pub use bins::PointPlacement;
 pub use calendar::{StoredArea, StoredCalendar};
 pub use error::StoreError;
+/// A decision's action, as [`NewDecision::action`] stores it.
+pub use fillroute_forecast::Action;
 pub use fleet::{
     Area, BinOverview, BinSweep, DisposalSiteRow, MissedPickup, NewDisposalSite, NewPlace,
     NewRegion, NewTruck, RegionBin, RegionId, RegionRow, TruckRow,

@@ -92,8 +92,8 @@ pub struct NewPlanRoute {
 pub struct NewDecision {
     /// The bin.
     pub bin: BinId,
-    /// `must`, `may` or `skip`.
-    pub action: String,
+    /// Collect (`must`), offer as optional (`may`) or leave (`skip`).
+    pub action: fillroute_forecast::Action,
     /// Machine-readable reason.
     pub reason: String,
     /// Prize of an optional stop.
@@ -414,7 +414,7 @@ impl Store {
         }
         let d = &plan.decisions;
         let bins: Vec<i64> = d.iter().map(|x| x.bin.0).collect();
-        let actions: Vec<String> = d.iter().map(|x| x.action.clone()).collect();
+        let actions: Vec<String> = d.iter().map(|x| x.action.as_str().to_owned()).collect();
         let reasons: Vec<String> = d.iter().map(|x| x.reason.clone()).collect();
         let prizes: Vec<f64> = d.iter().map(|x| x.prize.unwrap_or(-1.0)).collect();
         let fills: Vec<f64> = d.iter().map(|x| x.fill_now).collect();
@@ -659,7 +659,9 @@ fn decision_row_parts(
         plan: PlanId(plan_id),
         decision: NewDecision {
             bin: BinId(bin_id),
-            action,
+            // The schema's CHECK allows only the three spellings.
+            action: fillroute_forecast::Action::parse(&action)
+                .unwrap_or(fillroute_forecast::Action::Skip),
             reason,
             prize,
             fill_now,

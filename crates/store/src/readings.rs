@@ -3,6 +3,9 @@
 //! Recording a classification is one transaction keyed by the image id, so a
 //! redelivered message finds the reading already there and changes nothing:
 //! that upsert, not the message bus, is what makes the effect exactly-once.
+//! A blind frame (a covered lens, no light: [`crate::BLIND_FRAME_FLAGS`])
+//! marks its image classified with its flags and becomes no reading, so it
+//! can neither fake an emptying nor move a forecast.
 
 use crate::{
     BinForecast, BinId, Classification, ClassificationOutcome, Detection, ImageId, NewReading,
@@ -21,7 +24,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // Row lock: two workers holding the same redelivered message serialise here.
         let image = sqlx::query!(
-            "SELECT bin_id, device_id, captured_at FROM images WHERE id = $1 FOR UPDATE",
+            "SELECT bin_id, device_id, captured_at, status FROM images WHERE id = $1 FOR UPDATE",
             c.image.0
         )
         .fetch_optional(&mut *tx)
@@ -30,6 +33,26 @@ impl Store {
             what: "image",
             id: c.image.to_string(),
         })?;
+        if c.is_blind() {
+            // No reading: the image is classified with its flags, once.
+            let newly_recorded = image.status != "classified";
+            if newly_recorded {
+                sqlx::query!(
+                    "UPDATE images SET status = 'classified', failure_reason = NULL, health_flags = $2 WHERE id = $1",
+                    c.image.0,
+                    &c.health_flags
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            return Ok(ClassificationOutcome {
+                reading_id: None,
+                bin: BinId(image.bin_id),
+                newly_recorded,
+                service_event: None,
+            });
+        }
         let inserted = sqlx::query_scalar!(
             r#"INSERT INTO fill_readings (bin_id, observed_at, fill_fraction, class_probabilities, source,
                                           model_version, device_id, image_id)
@@ -55,7 +78,7 @@ impl Store {
             .await?;
             tx.commit().await?;
             return Ok(ClassificationOutcome {
-                reading_id,
+                reading_id: Some(reading_id),
                 bin: BinId(image.bin_id),
                 newly_recorded: false,
                 service_event: None,
@@ -79,7 +102,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(ClassificationOutcome {
-            reading_id,
+            reading_id: Some(reading_id),
             bin: BinId(image.bin_id),
             newly_recorded: true,
             service_event,
@@ -93,6 +116,24 @@ impl Store {
         &self,
         r: &NewReading,
         service_drop: f32,
+    ) -> Result<(i64, Option<i64>), StoreError> {
+        self.record_reading(r, Some(service_drop)).await
+    }
+
+    /// Records a crew's report that it emptied the bin at `r.observed_at`,
+    /// leaving `r.fill_fraction` in it: the reading plus a `driver` service
+    /// event, which every forecast fit takes as a reported (certain)
+    /// emptying. A retry returns the first reading and its event.
+    pub async fn insert_emptying(&self, r: &NewReading) -> Result<(i64, Option<i64>), StoreError> {
+        self.record_reading(r, None).await
+    }
+
+    /// One reading; `service_drop` detects a fall from the readings, `None`
+    /// records the reading as a reported emptying.
+    async fn record_reading(
+        &self,
+        r: &NewReading,
+        service_drop: Option<f32>,
     ) -> Result<(i64, Option<i64>), StoreError> {
         let (source, kind) = source_columns(r.source);
         let mut tx = self.pool.begin().await?;
@@ -135,15 +176,12 @@ impl Store {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let event = detect_service(
-            &mut tx,
-            r.bin,
-            r.observed_at,
-            r.fill_fraction,
-            id,
-            service_drop,
-        )
-        .await?;
+        let event = match service_drop {
+            Some(min_drop) => {
+                detect_service(&mut tx, r.bin, r.observed_at, r.fill_fraction, id, min_drop).await?
+            }
+            None => record_emptying(&mut tx, r.bin, r.observed_at, r.fill_fraction, id).await?,
+        };
         tx.commit().await?;
         Ok((id, event))
     }
@@ -262,6 +300,8 @@ impl Store {
                  (SELECT count(*) FROM images) AS "images!",
                  (SELECT count(*) FROM images WHERE status = 'pending') AS "pending!",
                  (SELECT count(*) FROM images WHERE status = 'classified') AS "classified!",
+                 (SELECT count(*) FROM images i WHERE i.status = 'classified'
+                    AND NOT EXISTS (SELECT 1 FROM fill_readings f WHERE f.image_id = i.id)) AS "blind!",
                  (SELECT count(*) FROM images WHERE status = 'failed') AS "failed!",
                  (SELECT count(*) FROM fill_readings WHERE source = 'camera') AS "camera_readings!",
                  (SELECT count(DISTINCT image_id) FROM fill_readings WHERE image_id IS NOT NULL) AS "images_with_reading!""#
@@ -272,6 +312,7 @@ impl Store {
             images: r.images,
             pending: r.pending,
             classified: r.classified,
+            blind: r.blind,
             failed: r.failed,
             camera_readings: r.camera_readings,
             images_with_reading: r.images_with_reading,
@@ -328,6 +369,32 @@ async fn detect_service(
         }
     }
     Ok(recorded)
+}
+
+/// Inserts one `driver` event at the reading that reports the emptying; the
+/// fill before is the bin's previous reading, if any.
+async fn record_emptying(
+    tx: &mut Transaction<'_, Postgres>,
+    bin: BinId,
+    at: OffsetDateTime,
+    after: f32,
+    reading_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO service_events (bin_id, serviced_at, detection, fill_before, fill_after, reading_id)
+           SELECT $1, $2, 'driver',
+                  (SELECT f.fill_fraction FROM fill_readings f
+                   WHERE f.bin_id = $1 AND f.observed_at < $2 ORDER BY f.observed_at DESC, f.id DESC LIMIT 1),
+                  $3, $4
+           ON CONFLICT (reading_id) DO NOTHING RETURNING id"#,
+        bin.0,
+        at,
+        after,
+        reading_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 /// Inserts one `fill_drop` event, keyed by the reading that shows the fall.

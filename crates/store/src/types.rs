@@ -222,11 +222,26 @@ pub struct Classification {
     pub service_drop: f32,
 }
 
+/// Camera-health flags of a frame that shows no fill at all (a covered lens,
+/// no light): its class is the model's guess at a black picture, so it
+/// becomes no reading. The replay's reader drops the same frames
+/// (`fillroute_vision::health::HealthFlag::Dark` and `NearlyUniform`).
+pub const BLIND_FRAME_FLAGS: [&str; 2] = ["blocked", "dark"];
+
+impl Classification {
+    /// Whether the frame is blind ([`BLIND_FRAME_FLAGS`]).
+    pub fn is_blind(&self) -> bool {
+        self.health_flags
+            .iter()
+            .any(|f| BLIND_FRAME_FLAGS.contains(&f.as_str()))
+    }
+}
+
 /// What recording a classification did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationOutcome {
-    /// The image's reading.
-    pub reading_id: i64,
+    /// The image's reading; none for a blind frame.
+    pub reading_id: Option<i64>,
     /// The image's bin.
     pub bin: BinId,
     /// False when a reading already existed (a redelivery): nothing changed.
@@ -384,6 +399,8 @@ pub struct PipelineCounts {
     pub pending: i64,
     /// Of which classified.
     pub classified: i64,
+    /// Of the classified, blind frames: classified without a reading.
+    pub blind: i64,
     /// Of which failed.
     pub failed: i64,
     /// Camera readings.

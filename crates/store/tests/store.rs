@@ -161,6 +161,74 @@ async fn same_device_time_and_bytes_return_the_original_image() {
     assert!(created && other.id != original.id);
 }
 
+/// A dark or covered lens shows no fill: the model's class for it (here a
+/// confident "empty" right after a full reading) would fake an emptying and
+/// pull the forecast down. It was stored as a reading until 2026-12-08, and
+/// the nightly job then skipped bins the replay collected.
+#[tokio::test]
+async fn a_blind_frame_is_classified_once_without_a_reading_or_a_fall() {
+    let db = TestDb::new().await;
+    let b = db.store.insert_bin(&bin()).await.expect("bin");
+    let d = device(&db.store, b).await;
+    let t0 = OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let (full, _) = db
+        .store
+        .insert_pending_image(&image(d, b, t0, 'a'))
+        .await
+        .expect("image");
+    db.store
+        .record_classification(&classification(full.id, 0.95))
+        .await
+        .expect("full frame");
+    let (blind, _) = db
+        .store
+        .insert_pending_image(&image(d, b, t0 + time::Duration::hours(1), 'b'))
+        .await
+        .expect("image");
+    let dark = Classification {
+        health_flags: vec!["dark".into()],
+        ..classification(blind.id, 0.0)
+    };
+    let first = db
+        .store
+        .record_classification(&dark)
+        .await
+        .expect("blind frame");
+    let again = db
+        .store
+        .record_classification(&dark)
+        .await
+        .expect("redelivery");
+    assert!(first.newly_recorded && !again.newly_recorded);
+    assert_eq!((first.reading_id, first.service_event), (None, None));
+    let stored = db.store.image(blind.id).await.expect("row").expect("image");
+    assert_eq!(stored.status, ImageStatus::Classified);
+    let history = db
+        .store
+        .bin_history(b, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .expect("history");
+    assert_eq!(
+        history.readings.len(),
+        1,
+        "only the full frame is a reading"
+    );
+    assert!(
+        db.store
+            .service_events_for_bin(b, OffsetDateTime::UNIX_EPOCH)
+            .await
+            .expect("events")
+            .is_empty(),
+        "no fall from 0.95 to a black picture"
+    );
+    let c = db.store.pipeline_counts().await.expect("counts");
+    assert_eq!(
+        (c.classified, c.blind, c.camera_readings),
+        (2, 1, 1),
+        "{c:?}"
+    );
+}
+
 #[tokio::test]
 async fn recording_a_classification_twice_leaves_one_reading() {
     let db = TestDb::new().await;

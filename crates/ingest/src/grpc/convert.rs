@@ -70,6 +70,7 @@ impl From<pb::ReportReadingRequest> for Report {
             observed_at_unix_ms: r.observed_at_unix_ms,
             fill_fraction: r.fill_fraction,
             source,
+            emptied: r.emptied,
         }
     }
 }
