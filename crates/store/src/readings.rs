@@ -37,13 +37,7 @@ impl Store {
             // No reading: the image is classified with its flags, once.
             let newly_recorded = image.status != "classified";
             if newly_recorded {
-                sqlx::query!(
-                    "UPDATE images SET status = 'classified', failure_reason = NULL, health_flags = $2 WHERE id = $1",
-                    c.image.0,
-                    &c.health_flags
-                )
-                .execute(&mut *tx)
-                .await?;
+                mark_classified(&mut tx, c).await?;
             }
             tx.commit().await?;
             return Ok(ClassificationOutcome {
@@ -84,13 +78,7 @@ impl Store {
                 service_event: None,
             });
         };
-        sqlx::query!(
-            "UPDATE images SET status = 'classified', failure_reason = NULL, health_flags = $2 WHERE id = $1",
-            c.image.0,
-            &c.health_flags
-        )
-        .execute(&mut *tx)
-        .await?;
+        mark_classified(&mut tx, c).await?;
         let service_event = detect_service(
             &mut tx,
             BinId(image.bin_id),
@@ -318,6 +306,21 @@ impl Store {
             images_with_reading: r.images_with_reading,
         })
     }
+}
+
+/// Marks the classification's image `classified`, with its health flags.
+async fn mark_classified(
+    tx: &mut Transaction<'_, Postgres>,
+    c: &Classification,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE images SET status = 'classified', failure_reason = NULL, health_flags = $2 WHERE id = $1",
+        c.image.0,
+        &c.health_flags
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Keeps `fill_drop` service events equal to "consecutive readings (by time)
