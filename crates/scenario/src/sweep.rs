@@ -151,8 +151,9 @@ pub struct Run {
 
 /// Runs the grid: validates every point first (a bad key or value stops
 /// the sweep before anything runs), builds each distinct city once, loads
-/// the model once per seed (measuring the sampled reader's bank there),
-/// then runs the points `jobs` at a time. Results come back in grid order.
+/// the model once per seed and training-set size (measuring the sampled
+/// reader's bank there), then runs the points `jobs` at a time. Results
+/// come back in grid order.
 pub fn run_grid(
     base: &Scenario,
     points: &[Point],
@@ -201,10 +202,12 @@ pub fn run_grid(
             .map(|s| World::build_with(s, &opts.matrix_cache).map(Arc::new))
             .collect::<Result<_>>()
     })?;
-    // Vision per seed (the head is trained, or read from its cache, once).
-    let mut visions: HashMap<u64, Vision> = HashMap::new();
+    // Vision per seed and training-set size (the head is trained, or read
+    // from its cache, once; `--set cameras.train_per_class=…` gets its own).
+    let head_of = |s: &Scenario| (s.run.seed, s.cameras.train_per_class);
+    let mut visions: HashMap<(u64, usize), Vision> = HashMap::new();
     for s in &scenarios {
-        if visions.contains_key(&s.run.seed) {
+        if visions.contains_key(&head_of(s)) {
             continue;
         }
         let mut v = Vision::load_or_train(
@@ -217,7 +220,7 @@ pub fn run_grid(
         if opts.reader == ReaderMode::Sampled {
             v.sample_from_bank()?;
         }
-        visions.insert(s.run.seed, v);
+        visions.insert(head_of(s), v);
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
     pool.install(|| {
@@ -227,7 +230,7 @@ pub fn run_grid(
             .zip(&city_of)
             .map(|((s, point), &city)| {
                 let started = Instant::now();
-                let seeded = &visions[&s.run.seed];
+                let seeded = &visions[&head_of(s)];
                 let mut vision = match seeded.sampled_copy() {
                     Some(v) => v,
                     None => Vision::load_or_train(

@@ -116,3 +116,36 @@ fn a_key_the_scenario_does_not_have_is_an_error_naming_it() {
         .expect("a known key");
     assert_eq!(ok.run.planner_iterations, 500);
 }
+
+#[test]
+fn a_training_set_size_setting_reads_with_its_own_head_under_the_sampled_reader() {
+    let mut s = base();
+    s.run.days = 2;
+    s.policies.retain(|p| p.name() == "fill-driven");
+    let setting = Setting::parse("cameras.train_per_class=6,12").expect("setting");
+    let points = sweep::grid(&[7], std::slice::from_ref(&setting));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opts = Options {
+        reader: ReaderMode::Sampled,
+        jobs: 2,
+        threads: 1,
+        matrix_cache: MatrixCache::Dir(dir.path().join("matrices")),
+    };
+    let runs = sweep::run_grid(&s, &points, &opts, |_, _| {}).expect("the sweep runs");
+    let heads: Vec<Option<f64>> = [6, 12]
+        .map(|n| {
+            Vision::load_or_train(7, n, s.cameras.batch, 1, |_| {})
+                .expect("vision backbone loads")
+                .training_accuracy()
+        })
+        .to_vec();
+    assert_ne!(heads[0], heads[1], "two set sizes train two heads");
+    let read_with: Vec<Option<f64>> = runs
+        .iter()
+        .map(|r| r.result.head_training_accuracy)
+        .collect();
+    assert_eq!(
+        read_with, heads,
+        "each run reads with its own setting's head"
+    );
+}
