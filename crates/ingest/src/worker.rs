@@ -397,6 +397,7 @@ impl Worker {
             fill_fraction: response.fill_fraction.clamp(0.0, 1.5),
             probabilities: response.probabilities,
             model_version: response.model_version,
+            blind: response.blind,
             health_flags: response
                 .health_flags
                 .iter()

@@ -392,12 +392,7 @@ impl Vision {
             let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
             for r in reader.read_batch(&refs)? {
                 out.push(r.ok().and_then(|r| {
-                    let unusable = r.health.iter().any(|h| {
-                        matches!(
-                            h,
-                            HealthFlag::Dark { .. } | HealthFlag::NearlyUniform { .. }
-                        )
-                    });
+                    let unusable = r.health.iter().any(HealthFlag::is_blind);
                     (!unusable).then(|| CameraReading {
                         fill: f64::from(r.prediction.fill_fraction.unwrap_or(0.0)),
                         probabilities: r

@@ -3,7 +3,7 @@
 //! Recording a classification is one transaction keyed by the image id, so a
 //! redelivered message finds the reading already there and changes nothing:
 //! that upsert, not the message bus, is what makes the effect exactly-once.
-//! A blind frame (a covered lens, no light: [`crate::BLIND_FRAME_FLAGS`])
+//! A blind frame (a covered lens, no light: [`Classification::blind`])
 //! marks its image classified with its flags and becomes no reading, so it
 //! can neither fake an emptying nor move a forecast.
 
@@ -33,7 +33,7 @@ impl Store {
             what: "image",
             id: c.image.to_string(),
         })?;
-        if c.is_blind() {
+        if c.blind {
             // No reading: the image is classified with its flags, once.
             let newly_recorded = image.status != "classified";
             if newly_recorded {

@@ -220,21 +220,10 @@ pub struct Classification {
     pub health_flags: Vec<String>,
     /// A fall in fill at least this large since the previous reading records a service event.
     pub service_drop: f32,
-}
-
-/// Camera-health flags of a frame that shows no fill at all (a covered lens,
-/// no light): its class is the model's guess at a black picture, so it
-/// becomes no reading. The replay's reader drops the same frames
-/// (`fillroute_vision::health::HealthFlag::Dark` and `NearlyUniform`).
-pub const BLIND_FRAME_FLAGS: [&str; 2] = ["blocked", "dark"];
-
-impl Classification {
-    /// Whether the frame is blind ([`BLIND_FRAME_FLAGS`]).
-    pub fn is_blind(&self) -> bool {
-        self.health_flags
-            .iter()
-            .any(|f| BLIND_FRAME_FLAGS.contains(&f.as_str()))
-    }
+    /// The frame shows no fill at all (a covered lens, no light): it becomes
+    /// no reading. The vision service decides (`ClassifyFillResponse.blind`,
+    /// `fillroute_vision::health::BLIND`), the same rule the replay's reader uses.
+    pub blind: bool,
 }
 
 /// What recording a classification did.

@@ -61,6 +61,7 @@ fn classification(image: ImageId, fill: f32) -> Classification {
         model_version: "test-v1".into(),
         health_flags: vec![],
         service_drop: 0.3,
+        blind: false,
     }
 }
 
@@ -187,6 +188,7 @@ async fn a_blind_frame_is_classified_once_without_a_reading_or_a_fall() {
         .expect("image");
     let dark = Classification {
         health_flags: vec!["dark".into()],
+        blind: true,
         ..classification(blind.id, 0.0)
     };
     let first = db

@@ -5,6 +5,7 @@ use crate::batcher::Served;
 use crate::engine::ModelSummary;
 use crate::error::ServiceError;
 use fillroute_proto::vision::v1 as pb;
+use fillroute_vision::health::HealthFlag;
 use fillroute_vision::similar::l2_normalise;
 use std::time::{Duration, Instant};
 use tonic::metadata::MetadataMap;
@@ -85,6 +86,7 @@ pub fn classify_response(
             .iter()
             .map(|f| f.name().to_string())
             .collect(),
+        blind: reading.health.iter().any(HealthFlag::is_blind),
         error: String::new(),
     }
 }

@@ -75,6 +75,35 @@ async fn classify_returns_class_probabilities_fill_fraction_and_model_version() 
 }
 
 #[tokio::test]
+async fn a_black_frame_is_flagged_blind_and_a_photo_is_not() {
+    let mut black = Vec::new();
+    image::RgbImage::new(256, 256)
+        .write_to(
+            &mut std::io::Cursor::new(&mut black),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let mut c = client(shared_server()).await;
+    let dark = c
+        .classify_fill(classify(black, "lens-covered"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(dark.blind, "flags {:?}", dark.health_flags);
+    assert!(
+        dark.health_flags.iter().any(|f| f == "dark"),
+        "{:?}",
+        dark.health_flags
+    );
+    let photo = c
+        .classify_fill(classify(fixture().images[4].clone(), "photo"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!photo.blind, "flags {:?}", photo.health_flags);
+}
+
+#[tokio::test]
 async fn empty_image_is_invalid_argument() {
     assert_invalid_argument(Vec::new(), &["empty"]).await;
 }

@@ -26,7 +26,18 @@ pub enum HealthFlag {
     },
 }
 
+/// Names of the flags of a blind frame: a covered lens or no light. Such a
+/// frame shows no fill at all (its class is the model's guess at a black
+/// picture), so it becomes no reading, in the ingest pipeline and in the
+/// replay alike.
+pub const BLIND: [&str; 2] = ["nearly_uniform", "dark"];
+
 impl HealthFlag {
+    /// Whether this flag makes the frame blind ([`BLIND`]).
+    pub fn is_blind(&self) -> bool {
+        BLIND.contains(&self.name())
+    }
+
     /// Stable machine name, used in APIs.
     pub fn name(&self) -> &'static str {
         match self {
