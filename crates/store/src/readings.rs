@@ -168,7 +168,19 @@ impl Store {
             Some(min_drop) => {
                 detect_service(&mut tx, r.bin, r.observed_at, r.fill_fraction, id, min_drop).await?
             }
-            None => record_emptying(&mut tx, r.bin, r.observed_at, r.fill_fraction, id).await?,
+            None => {
+                let before = previous_fill(&mut tx, r.bin, r.observed_at).await?;
+                let after = r.fill_fraction;
+                record_service(
+                    &mut tx,
+                    r.bin,
+                    r.observed_at,
+                    Detection::Driver,
+                    (before, after),
+                    id,
+                )
+                .await?
+            }
         };
         tx.commit().await?;
         Ok((id, event))
@@ -340,14 +352,7 @@ async fn detect_service(
     sqlx::query!("SELECT id FROM bins WHERE id = $1 FOR NO KEY UPDATE", bin.0)
         .fetch_optional(&mut **tx)
         .await?;
-    let previous = sqlx::query_scalar!(
-        r#"SELECT fill_fraction FROM fill_readings
-           WHERE bin_id = $1 AND observed_at < $2 ORDER BY observed_at DESC, id DESC LIMIT 1"#,
-        bin.0,
-        observed_at
-    )
-    .fetch_optional(&mut **tx)
-    .await?;
+    let previous = previous_fill(tx, bin, observed_at).await?;
     let next = sqlx::query!(
         r#"SELECT id, observed_at, fill_fraction FROM fill_readings
            WHERE bin_id = $1 AND observed_at > $2 ORDER BY observed_at, id LIMIT 1"#,
@@ -358,7 +363,15 @@ async fn detect_service(
     .await?;
     let mut recorded = None;
     if let Some(before) = previous.filter(|before| before - fill >= min_drop) {
-        recorded = record_fall(tx, bin, observed_at, before, fill, reading_id).await?;
+        recorded = record_service(
+            tx,
+            bin,
+            observed_at,
+            Detection::FillDrop,
+            (Some(before), fill),
+            reading_id,
+        )
+        .await?;
     }
     if let Some(n) = next {
         sqlx::query!(
@@ -368,53 +381,53 @@ async fn detect_service(
         .execute(&mut **tx)
         .await?;
         if fill - n.fill_fraction >= min_drop {
-            record_fall(tx, bin, n.observed_at, fill, n.fill_fraction, n.id).await?;
+            record_service(
+                tx,
+                bin,
+                n.observed_at,
+                Detection::FillDrop,
+                (Some(fill), n.fill_fraction),
+                n.id,
+            )
+            .await?;
         }
     }
     Ok(recorded)
 }
 
-/// Inserts one `driver` event at the reading that reports the emptying; the
-/// fill before is the bin's previous reading, if any.
-async fn record_emptying(
+/// The bin's last reading before `at`, if any.
+async fn previous_fill(
     tx: &mut Transaction<'_, Postgres>,
     bin: BinId,
     at: OffsetDateTime,
-    after: f32,
-    reading_id: i64,
-) -> Result<Option<i64>, StoreError> {
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO service_events (bin_id, serviced_at, detection, fill_before, fill_after, reading_id)
-           SELECT $1, $2, 'driver',
-                  (SELECT f.fill_fraction FROM fill_readings f
-                   WHERE f.bin_id = $1 AND f.observed_at < $2 ORDER BY f.observed_at DESC, f.id DESC LIMIT 1),
-                  $3, $4
-           ON CONFLICT (reading_id) DO NOTHING RETURNING id"#,
+) -> Result<Option<f32>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT fill_fraction FROM fill_readings
+           WHERE bin_id = $1 AND observed_at < $2 ORDER BY observed_at DESC, id DESC LIMIT 1"#,
         bin.0,
-        at,
-        after,
-        reading_id
+        at
     )
     .fetch_optional(&mut **tx)
-    .await?;
-    Ok(id)
+    .await?)
 }
 
-/// Inserts one `fill_drop` event, keyed by the reading that shows the fall.
-async fn record_fall(
+/// Inserts one service event, keyed by the reading that shows it (a fall in
+/// fill, or a crew's emptied report), so a retry inserts nothing twice.
+async fn record_service(
     tx: &mut Transaction<'_, Postgres>,
     bin: BinId,
     at: OffsetDateTime,
-    before: f32,
-    after: f32,
+    detection: Detection,
+    (before, after): (Option<f32>, f32),
     reading_id: i64,
 ) -> Result<Option<i64>, StoreError> {
     let id = sqlx::query_scalar!(
         r#"INSERT INTO service_events (bin_id, serviced_at, detection, fill_before, fill_after, reading_id)
-           VALUES ($1, $2, 'fill_drop', $3, $4, $5)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (reading_id) DO NOTHING RETURNING id"#,
         bin.0,
         at,
+        detection.as_str(),
         before,
         after,
         reading_id
