@@ -65,6 +65,15 @@ pub fn kpi_table(r: &RunResult) -> String {
             k.cost_eur
         );
     }
+    for k in r.kpis.iter().filter(|k| k.plans_cut_by_time > 0) {
+        let _ = writeln!(
+            t,
+            "WARNING {}: {} day plans stopped at the run.planner_seconds safety net before \
+             run.planner_iterations; this result depends on the machine's load and will not \
+             replay exactly (raise planner_seconds or run fewer jobs at once)",
+            k.policy, k.plans_cut_by_time
+        );
+    }
     let _ = write!(
         t,
         "coll-km = truck-km less the haul into disposal sites and from the last one to the depot; overflow = bin-days above 100 %; missed = must-collect bins left unserved; emerg = pickups outside the day's calendar area to stop an overflow; vision = fill-class accuracy of the real model on the run's camera images; every route passed the planner's checker"

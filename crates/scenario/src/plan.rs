@@ -51,6 +51,9 @@ pub struct DayPlan {
     pub seconds: i64,
     /// Routes the checker accepted.
     pub checked_routes: usize,
+    /// The `planner_seconds` safety net stopped the search before its
+    /// iteration budget: this plan depends on the machine's speed and load.
+    pub cut_by_time: bool,
 }
 
 /// Plans and drives one day.
@@ -175,6 +178,7 @@ pub fn plan_day(
         metres: report.distance,
         seconds: report.duration,
         checked_routes: outcome.solution.routes.len(),
+        cut_by_time: outcome.iterations < s.run.planner_iterations,
         ..DayPlan::default()
     };
     for route in &outcome.solution.routes {

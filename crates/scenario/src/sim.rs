@@ -69,6 +69,10 @@ pub struct PolicyKpis {
     pub optional_served: usize,
     /// Routes driven, each accepted by the planner's checker.
     pub routes_checked: usize,
+    /// Day plans the `planner_seconds` safety net stopped before the
+    /// iteration budget. Non-zero means the result depends on the machine's
+    /// speed and load and will not replay exactly.
+    pub plans_cut_by_time: usize,
     /// Running cost, euro (km and hours at the scenario's rates).
     pub cost_eur: f64,
 }
@@ -284,6 +288,7 @@ pub fn run(
             for (pi, (requests, plan)) in planned.into_iter().enumerate() {
                 let st = &mut states[pi];
                 st.kpi.routes_checked += plan.checked_routes;
+                st.kpi.plans_cut_by_time += usize::from(plan.cut_by_time);
                 st.kpi.optional_offered += requests.iter().filter(|r| r.prize.is_some()).count();
                 let missed = plan.unserved.iter().filter(|u| u.2).count();
                 if !plan.routes.is_empty() {

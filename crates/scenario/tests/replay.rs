@@ -2,7 +2,9 @@
 //! (`source ~/.cache/fillroute/env.sh` first) and the real planner on short
 //! horizons so the suite stays quick.
 
-use fillroute_scenario::{RunResult, Scenario, ScenarioError, Vision, World, run, write_outputs};
+use fillroute_scenario::{
+    RunResult, Scenario, ScenarioError, Vision, World, kpi_table, run, write_outputs,
+};
 
 fn small_with(days: usize, bins: usize) -> Scenario {
     let mut s = Scenario::default_small();
@@ -40,6 +42,27 @@ fn replay_is_deterministic_for_a_seed() {
     other.run.seed += 1;
     let (c, _) = replay(&other);
     assert_ne!(a.daily, c.daily, "another seed is another city");
+}
+
+#[test]
+fn plans_the_wall_clock_net_cut_short_are_counted_and_warned_about() {
+    let mut s = small_with(2, 24);
+    s.policies.retain(|p| p.name() == "twice-weekly");
+    s.run.planner_iterations = 100_000_000;
+    s.run.planner_seconds = 0.05;
+    let (cut, _) = replay(&s);
+    assert!(cut.kpis[0].plans_cut_by_time > 0, "{:?}", cut.kpis[0]);
+    let table = kpi_table(&cut);
+    assert!(
+        table.contains("WARNING twice-weekly") && table.contains("planner_seconds"),
+        "{table}"
+    );
+
+    s.run.planner_iterations = 50;
+    s.run.planner_seconds = 600.0;
+    let (whole, _) = replay(&s);
+    assert_eq!(whole.kpis[0].plans_cut_by_time, 0, "{:?}", whole.kpis[0]);
+    assert!(!kpi_table(&whole).contains("WARNING"));
 }
 
 #[test]
