@@ -804,6 +804,34 @@ fn is_deterministic_for_a_seed() {
 }
 
 #[test]
+fn with_an_iteration_budget_a_time_limit_that_never_binds_changes_nothing() {
+    let pts: Vec<(f64, f64)> = (0..41)
+        .map(|i| ((i * 37 % 53) as f64, (i * 11 % 47) as f64))
+        .collect();
+    let inst = builder(&pts)
+        .stops((1..41).map(|i| stop(&format!("b{i}"), i, 1 + (i as i64 % 4))))
+        .vehicles((0..8).map(|k| Vehicle::new(format!("v{k}"), vec![15], 0)))
+        .build()
+        .unwrap();
+    // The replay's safety net: a wall-clock limit far above what the
+    // iterations take. Its size must not steer the search.
+    let with = |secs: u64| SolveParams {
+        time_limit: Some(std::time::Duration::from_secs(secs)),
+        ..params(2_000, 7)
+    };
+    let a = solve(&inst, &with(30));
+    let b = solve(&inst, &with(3_000));
+    let c = solve(&inst, &params(2_000, 7));
+    assert_eq!(a.iterations, 2_000);
+    for o in [&a, &b, &c] {
+        assert!(check(&inst, &o.solution).feasible);
+    }
+    assert_eq!(a.solution, b.solution);
+    assert_eq!(a.solution, c.solution);
+    assert_eq!(a.objective, c.objective);
+}
+
+#[test]
 fn accepts_a_better_solution_injected_from_outside() {
     let pts = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (0.0, 10.0)];
     let inst = builder(&pts)

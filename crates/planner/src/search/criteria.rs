@@ -26,21 +26,32 @@ impl Stopping {
             && self.max_no_improvement.is_none()
     }
 
-    /// How far the run is, from 0 towards 1: by time when time-limited, else
-    /// by iterations, else by iterations without improvement (below 1).
+    /// How far the run is, from 0 towards 1: by iterations when there is an
+    /// iteration budget (a time limit then only stops the run, so the search
+    /// replays exactly while the budget binds), else by time when
+    /// time-limited, else by iterations without improvement (below 1).
     /// It drives the cooling schedule and the fleet phase.
     pub(crate) fn progress(&self, elapsed_secs: f64, iterations: u64, since_best: u64) -> f64 {
         match (self.time_limit, self.max_iterations) {
             (Some(l), _) if l.is_zero() => 1.0,
-            (Some(l), _) => elapsed_secs / l.as_secs_f64(),
-            (None, Some(m)) => iterations as f64 / m as f64,
+            (_, Some(m)) => iterations as f64 / m as f64,
+            (Some(l), None) => elapsed_secs / l.as_secs_f64(),
             _ => (since_best as f64 / self.max_no_improvement.unwrap_or(1) as f64).min(0.99),
         }
     }
 
-    /// Whether the run is over at `progress`.
-    pub(crate) fn done(&self, progress: f64, iterations: u64, since_best: u64) -> bool {
+    /// Whether the run is over at `progress`, `elapsed_secs` into it.
+    pub(crate) fn done(
+        &self,
+        progress: f64,
+        elapsed_secs: f64,
+        iterations: u64,
+        since_best: u64,
+    ) -> bool {
         progress >= 1.0
+            || self
+                .time_limit
+                .is_some_and(|l| elapsed_secs >= l.as_secs_f64())
             || self.max_iterations.is_some_and(|m| iterations >= m)
             || self.max_no_improvement.is_some_and(|m| since_best >= m)
     }

@@ -279,8 +279,9 @@ impl<'a> Search<'a> {
         let wr = envf("FR_WR", 0.5);
         self.weights = [8.0, wr, wr];
         loop {
-            let frac = stop.progress(t0.elapsed().as_secs_f64(), it_local, since_best);
-            if stop.done(frac, it_local, since_best) {
+            let elapsed = t0.elapsed().as_secs_f64();
+            let frac = stop.progress(elapsed, it_local, since_best);
+            if stop.done(frac, elapsed, it_local, since_best) {
                 break;
             }
             if in_fleet_phase && frac >= fleet_phase_end {
