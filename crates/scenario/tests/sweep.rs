@@ -17,6 +17,16 @@ fn base() -> Scenario {
     s
 }
 
+/// Sweep options: the sampled reader, two runs at a time, matrices cached in `dir`.
+fn sampled_two_jobs(dir: &std::path::Path) -> Options {
+    Options {
+        reader: ReaderMode::Sampled,
+        jobs: 2,
+        threads: 1,
+        matrix_cache: MatrixCache::Dir(dir.join("matrices")),
+    }
+}
+
 #[test]
 fn a_sweep_of_two_seeds_by_two_settings_gives_a_row_per_run_and_policy_equal_to_a_lone_run() {
     let s = base();
@@ -24,12 +34,7 @@ fn a_sweep_of_two_seeds_by_two_settings_gives_a_row_per_run_and_policy_equal_to_
     let points = sweep::grid(&[7, 8], std::slice::from_ref(&setting));
     assert_eq!(points.len(), 4);
     let dir = tempfile::tempdir().expect("temp dir");
-    let opts = Options {
-        reader: ReaderMode::Sampled,
-        jobs: 2,
-        threads: 1,
-        matrix_cache: MatrixCache::Dir(dir.path().join("matrices")),
-    };
+    let opts = sampled_two_jobs(dir.path());
     let runs = sweep::run_grid(&s, &points, &opts, |_, _| {}).expect("the sweep runs");
     assert_eq!(runs.len(), 4);
 
@@ -125,12 +130,7 @@ fn a_training_set_size_setting_reads_with_its_own_head_under_the_sampled_reader(
     let setting = Setting::parse("cameras.train_per_class=6,12").expect("setting");
     let points = sweep::grid(&[7], std::slice::from_ref(&setting));
     let dir = tempfile::tempdir().expect("temp dir");
-    let opts = Options {
-        reader: ReaderMode::Sampled,
-        jobs: 2,
-        threads: 1,
-        matrix_cache: MatrixCache::Dir(dir.path().join("matrices")),
-    };
+    let opts = sampled_two_jobs(dir.path());
     let runs = sweep::run_grid(&s, &points, &opts, |_, _| {}).expect("the sweep runs");
     let heads: Vec<Option<f64>> = [6, 12]
         .map(|n| {

@@ -222,7 +222,8 @@ pub struct Classification {
     pub service_drop: f32,
     /// The frame shows no fill at all (a covered lens, no light): it becomes
     /// no reading. The vision service decides (`ClassifyFillResponse.blind`,
-    /// `fillroute_vision::health::BLIND`), the same rule the replay's reader uses.
+    /// `fillroute_vision::health::HealthFlag::is_blind`), the same rule the
+    /// replay's reader uses.
     pub blind: bool,
 }
 

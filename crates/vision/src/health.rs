@@ -26,16 +26,13 @@ pub enum HealthFlag {
     },
 }
 
-/// Names of the flags of a blind frame: a covered lens or no light. Such a
-/// frame shows no fill at all (its class is the model's guess at a black
-/// picture), so it becomes no reading, in the ingest pipeline and in the
-/// replay alike.
-pub const BLIND: [&str; 2] = ["nearly_uniform", "dark"];
-
 impl HealthFlag {
-    /// Whether this flag makes the frame blind ([`BLIND`]).
+    /// Whether this flag makes the frame blind: a covered lens or no light.
+    /// Such a frame shows no fill at all (its class is the model's guess at
+    /// a black picture), so it becomes no reading, in the ingest pipeline
+    /// and in the replay alike.
     pub fn is_blind(&self) -> bool {
-        BLIND.contains(&self.name())
+        matches!(self, Self::NearlyUniform { .. } | Self::Dark { .. })
     }
 
     /// Stable machine name, used in APIs.
